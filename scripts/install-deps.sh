@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package that sodlab's build, tests and benchmarks use.
+#   scripts/install-deps.sh          install what is missing (needs root or sudo)
+#   scripts/install-deps.sh --check  exit 0 if everything is installed, 1 otherwise
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev libopenblas-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  libhdf5-dev
+  libtomlplusplus-dev
+  libsqlite3-dev sqlite3
+  catch2
+  libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev libssl-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ "${1:-}" == "--check" ]]; then
+  if ((${#missing[@]})); then echo "missing packages: ${missing[*]}" >&2; exit 1; fi
+  exit 0
+fi
+
+if ((${#missing[@]} == 0)); then echo "install-deps: all ${#PACKAGES[@]} packages present"; exit 0; fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
