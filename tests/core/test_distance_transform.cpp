@@ -1,0 +1,96 @@
+// distance_to_mask against brute force on random masks, plus hand-derived tie cases of scipy's
+// Maurer feature transform.
+#include <catch2/catch.hpp>
+
+#include "core/distance_transform.h"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+using sodlab::distance_to_mask;
+
+namespace {
+
+void check_against_brute_force(const std::vector<std::uint8_t>& mask, int rows, int cols) {
+  const auto field = distance_to_mask(mask.data(), rows, cols);
+  REQUIRE(field.rows == rows);
+  REQUIRE(field.cols == cols);
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      long best = -1;
+      for (int rr = 0; rr < rows; ++rr)
+        for (int cc = 0; cc < cols; ++cc)
+          if (mask[rr * cols + cc]) {
+            const long d2 = long(rr - r) * (rr - r) + long(cc - c) * (cc - c);
+            if (best < 0 || d2 < best) best = d2;
+          }
+      const int i = r * cols + c;
+      if (best < 0) {
+        REQUIRE(std::isinf(field.distance[i]));
+        REQUIRE(field.nearest[i] == -1);
+        continue;
+      }
+      REQUIRE(field.distance[i] == std::sqrt(double(best)));
+      const int j = field.nearest[i];
+      REQUIRE(j >= 0);
+      REQUIRE(mask[j] != 0);
+      const int jr = j / cols, jc = j % cols;
+      REQUIRE(long(jr - r) * (jr - r) + long(jc - c) * (jc - c) == best);
+      if (mask[i]) REQUIRE(j == i);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("distance_to_mask matches brute force on random masks") {
+  std::mt19937 rng(12345);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int rows = 1 + int(rng() % 23), cols = 1 + int(rng() % 23);
+    const double density = (trial % 5 == 0) ? 0.005 : std::uniform_real_distribution<>(0.01, 0.6)(rng);
+    std::bernoulli_distribution bit(density);
+    std::vector<std::uint8_t> mask(rows * cols);
+    for (auto& m : mask) m = bit(rng) ? std::uint8_t(1 + rng() % 255) : 0;
+    check_against_brute_force(mask, rows, cols);
+  }
+}
+
+TEST_CASE("distance_to_mask: no target, all targets, empty image") {
+  std::vector<std::uint8_t> none(12, 0), all(12, 255);
+  auto a = distance_to_mask(none.data(), 3, 4);
+  for (int i = 0; i < 12; ++i) {
+    CHECK(std::isinf(a.distance[i]));
+    CHECK(a.nearest[i] == -1);
+  }
+  auto b = distance_to_mask(all.data(), 3, 4);
+  for (int i = 0; i < 12; ++i) {
+    CHECK(b.distance[i] == 0.0);
+    CHECK(b.nearest[i] == i);
+  }
+  auto e = distance_to_mask(nullptr, 0, 5);
+  CHECK(e.distance.empty());
+  CHECK(e.nearest.empty());
+}
+
+TEST_CASE("distance_to_mask breaks ties like scipy (column pass first, earlier index wins)") {
+  // 1x3, targets at both ends: the middle goes to the left one.
+  std::vector<std::uint8_t> m1{1, 0, 1};
+  CHECK(distance_to_mask(m1.data(), 1, 3).nearest[1] == 0);
+  // 3x1, targets at both ends: the middle goes to the upper one.
+  CHECK(distance_to_mask(m1.data(), 3, 1).nearest[1] == 0);
+  // 3x3, targets (0,2) and (2,0): the centre goes to (2,0) = index 6, found in column 0 during
+  // the row pass (not the smaller linear index 2).
+  std::vector<std::uint8_t> m2{0, 0, 1, 0, 0, 0, 1, 0, 0};
+  auto f2 = distance_to_mask(m2.data(), 3, 3);
+  CHECK(f2.nearest[4] == 6);
+  CHECK(f2.distance[4] == Approx(std::sqrt(2.0)).epsilon(0));
+  // 3x3, targets (0,0) and (2,2): the centre goes to (0,0).
+  std::vector<std::uint8_t> m3{1, 0, 0, 0, 0, 0, 0, 0, 1};
+  CHECK(distance_to_mask(m3.data(), 3, 3).nearest[4] == 0);
+  // Column with targets at rows 0 and 2: (1,1) ties between (0,1) and (2,1) -> (0,1).
+  std::vector<std::uint8_t> m4{0, 1, 0, 0, 0, 0, 0, 1, 0};
+  CHECK(distance_to_mask(m4.data(), 3, 3).nearest[3] == 1);
+}
