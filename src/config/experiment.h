@@ -1,0 +1,163 @@
+// Experiment files: TOML → typed, validated structs, and their expansion into runs.
+//
+// An experiment file (experiments/<paper>/<table>.toml) has the sections [experiment], [data],
+// [model], [loss], [train] (+ [[train.stages]]), [eval], [variants.<name>], [profiles.<name>] and
+// [table]. Every key is checked against the schema (src/config/schema.cpp, the ONE place that
+// holds defaults and ranges). Errors are InputError with "file:line:column: key.path: what"
+// and, for unknown keys, the closest known key.
+//
+// Resolution of one run's configuration, each step a deep merge of TOML tables (tables merge
+// key by key; arrays and scalars replace; a table whose identity key — `name` for model/loss,
+// `dataset` for a dataset — differs from the one it overlays replaces it wholesale):
+//   base file → [variants.<v>] → [profiles.<p>] → --set overrides → SODLAB_DATA_ROOT.
+// Precedence for data.data_root: --set > env SODLAB_DATA_ROOT > file > default "../shared/data".
+// Positions (line:column) in errors are those of the file or "--set" the value came from.
+//
+// expand() turns variants × seeds × folds into RunSpecs; every RunSpec carries all sections
+// typed (the orchestration never touches TOML) and `config_toml`, the canonical resolved config
+// of that run (keys sorted, defaults filled), which is what run_id() hashes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/table_spec.h"
+#include "core/options.h"
+
+namespace sodlab::config {
+
+struct ExperimentInfo {
+  std::string name;         // e.g. "kolkin2017/table4" (required)
+  std::string reproduces;   // e.g. "Kolkin et al. 2017, Table 4"
+  std::string description;
+};
+
+// One dataset reference: { dataset = "sod300", split = "test", ...options }.
+struct DatasetSpec {
+  std::string dataset;  // catalogue name ("msra-b", "sod300", "synthetic", ...), required
+  std::string split;    // split name or split file; "" = the whole set
+  Options options;      // every other key (e.g. n, size, seed of the synthetic generator),
+                        // context "dataset '<name>'": the data registry reads + reject_unknown()s
+  // Name recorded in results.dataset: the catalogue name.
+  const std::string& label() const { return dataset; }
+};
+
+// Evaluation-time distortion. kind "none" (level 0), "awgn" (level = σ ≥ 0 on the [0,1]
+// intensity scale), "jpeg" (level = quality, integer 1..100).
+struct Distortion {
+  std::string kind;
+  double level = 0;
+  // Name recorded in results.distortion: "none", "awgn:0.05", "jpeg:50".
+  std::string label() const;
+};
+
+struct DataSection {
+  std::string data_root;            // default "../shared/data"
+  DatasetSpec train;                // required
+  std::vector<DatasetSpec> test;    // required, ≥ 1
+  int input_size = 0;               // pixels (square), default 224
+  int batch_size = 0;               // evaluation/inference batch size, default 8
+  int workers = 0;                  // data loader threads, 0 = core::resolve_threads default
+  int folds = 0;                    // k of k-fold cross-validation on the train set; 0 = none
+  std::vector<int> fold_list;       // folds to run (0-based); default all 0..k-1
+  std::string augmentation;         // "szn" | "menet" | "none", default "none"
+  std::vector<Distortion> distortions;  // default [{ kind = "none" }]
+};
+
+// A registry-built component: model or loss. `options` holds every key except `name`, with
+// context "model '<name>'" / "loss '<name>'"; the registry validates them (reject_unknown()).
+struct Component {
+  std::string name;
+  Options options;
+};
+
+struct Stage {
+  std::string name;                  // default "stage<i>" (1-based)
+  int epochs = 0;                    // ≥ 1, default 1
+  double lr = 0;                     // > 0, default 1e-3
+  std::string optimizer;             // "adam" | "sgd", default "adam"
+  double momentum = 0;               // sgd only, default 0.9
+  double weight_decay = 0;           // ≥ 0, default 0
+  std::array<double, 2> betas{};     // adam, default {0.9, 0.999}
+  std::string schedule;              // "constant" | "multistep", default "constant"
+  std::vector<int> milestones;       // epochs (within the stage) at which lr *= gamma
+  double gamma = 0;                  // default 0.1
+  std::vector<std::string> frozen;   // parameter groups kept frozen, e.g. ["backbone"]
+};
+
+struct TrainSection {
+  std::vector<Stage> stages;         // required, ≥ 1
+  std::vector<std::int64_t> seeds;   // default [0]; each seed is a separate run
+  int batch_size = 0;                // training mini-batch, default 8
+  int threads = 0;                   // intra-op threads, 0 = core::resolve_threads default
+  int checkpoint_every = 0;          // epochs between checkpoints, default 1
+};
+
+struct EvalSection {
+  std::string convention;             // metric convention name, default "pysodmetrics"
+  std::vector<std::string> metrics;   // default ["mae", "auroc", "fbeta_w"]
+  bool save_predictions = false;      // keep 8-bit maps in the prediction cache
+};
+
+// One run: one variant × seed × fold under one profile.
+struct RunSpec {
+  std::string source_path;   // the experiment file
+  std::string experiment;    // = info.name
+  std::string variant;       // "" when the file has no [variants]
+  std::string profile;       // "" when no profile was selected
+  std::int64_t seed = 0;
+  int fold = -1;             // -1 = no k-fold; else 0..data.folds-1
+  ExperimentInfo info;
+  DataSection data;
+  Component model;
+  Component loss;
+  TrainSection train;        // train.seeds holds only this run's seed
+  EvalSection eval;
+  // Canonical resolved config of this run (sorted keys, defaults filled, [run] section with
+  // experiment/variant/profile/seed/fold). Deterministic: same inputs → same bytes.
+  std::string config_toml;
+};
+
+struct LoadOptions {
+  std::string profile;                  // "" = no profile overlay; else must exist
+  std::vector<std::string> sets;        // "key.path=value", value parsed as TOML (bare words
+                                        // that are not TOML are taken as strings)
+  std::vector<std::string> variants;    // restrict to these variants; empty = all
+};
+
+// A loaded experiment: every variant resolved and validated (fails fast on any error).
+struct Experiment {
+  std::string source_path;
+  std::string profile;
+  ExperimentInfo info;
+  std::vector<std::string> variant_names;   // selected variants, in file order
+  std::vector<std::string> profile_names;   // all profiles defined in the file, in file order
+  std::vector<RunSpec> variants;            // one resolved template per variant (seed/fold unset)
+  TableSpec table;                          // empty (no columns) if the file has no [table]
+};
+
+// Reads and validates `path` (InputError on any problem, naming file:line:column and key).
+Experiment load_experiment(const std::string& path, const LoadOptions& options = {});
+// Same, from text (`path` used in messages only). For tests and tools.
+Experiment load_experiment_text(const std::string& text, const std::string& path,
+                                const LoadOptions& options = {});
+
+// variants × seeds × folds (folds from data.fold_list, or 0..k-1; none if data.folds == 0),
+// in order variant (file order) → fold → seed.
+std::vector<RunSpec> expand(const Experiment& experiment);
+
+// Short (16 hex) SHA-256 of the canonical config (data_root excluded: where the data lives is
+// not what it is — the manifest hash covers that), the code version, the data manifest hash
+// and the seed. Same inputs → same id; any change of config, code, data or seed → new id.
+std::string run_id(const RunSpec& run, const std::string& code_version,
+                   const std::string& data_manifest_sha);
+
+// Resolves "kolkin2017/table4" → <dir>/kolkin2017/table4.toml where dir is
+// $SODLAB_EXPERIMENTS_DIR or "experiments"; a path ending in .toml is returned unchanged.
+// InputError if the file does not exist.
+std::string resolve_experiment_path(const std::string& name_or_path);
+
+}  // namespace sodlab::config

@@ -1,0 +1,56 @@
+// The [table] section of an experiment file: the paper table the experiment reproduces.
+//
+//   [table]
+//   title = "Table 4: objective function comparison"
+//   columns = [ { dataset = "msra-b", metric = "auroc", label = "AUROC" },
+//               { dataset = "msra-b", metric = "fbeta_w", label = "F_1^w", digits = 3 } ]
+//   [[table.rows]]
+//   variant = "proposed"            # a variant of this file: our value is computed from the store
+//   label = "Proposed"
+//   published = [0.988, 0.856]      # the paper's value per column; "-" (or nan) = not published
+//   [[table.rows]]
+//   label = "DCL [16]"              # no variant: a published-only baseline
+//   published = [0.968, "-"]
+//
+// Under a profile whose test sets differ from the paper's, `table.datasets = { msra-b =
+// "synthetic" }` maps a column's dataset to the dataset name looked up in the store.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sodlab::config {
+
+struct TableColumn {
+  std::string dataset;      // results.dataset (the paper's dataset name), required
+  std::string metric;       // results.metric, required
+  std::string convention;   // results.convention; default eval.convention
+  std::string distortion;   // results.distortion label; default "none"
+  std::string label;        // header text; default "<metric>"
+  int digits = 3;           // decimals when rendering (0..10)
+  bool higher_is_better = true;  // "better" = "higher" | "lower"
+};
+
+struct TableRow {
+  std::string label;                          // required
+  std::string variant;                        // "" = published-only baseline
+  std::vector<std::optional<double>> published;  // one per column (nullopt = not published)
+};
+
+struct TableSpec {
+  std::string title;
+  std::string caption;
+  std::vector<TableColumn> columns;
+  std::vector<TableRow> rows;
+  std::map<std::string, std::string> datasets;  // column dataset → dataset in the store
+  // Dataset name looked up in the store for a column (after the `datasets` mapping).
+  std::string store_dataset(const TableColumn& c) const {
+    auto it = datasets.find(c.dataset);
+    return it == datasets.end() ? c.dataset : it->second;
+  }
+  bool empty() const { return columns.empty(); }
+};
+
+}  // namespace sodlab::config

@@ -1,0 +1,53 @@
+// Paper tables: our numbers from the results store beside the paper's published ones.
+//
+// For each row with a variant, the runs considered are those of (experiment, variant, profile)
+// with status 'completed'; when several completed runs share (seed, fold) the one that ended
+// last counts. For each column, the value of every such run at (dataset, distortion, metric,
+// convention) is collected: the cell shows mean ± sample std (n-1 denominator; std omitted
+// when n = 1) and n. Published-only rows show only the paper's values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/table_spec.h"
+
+namespace sodlab::store {
+class ResultsStore;
+}
+
+namespace sodlab::report {
+
+struct Cell {
+  int n = 0;                        // runs that have this value (0 = not run yet)
+  double mean = 0, std = 0;         // std = 0 when n < 2
+  std::optional<double> published;  // the paper's value
+};
+
+struct Row {
+  std::string label, variant;       // variant "" = published-only
+  int runs = 0;                     // completed runs counted for this row
+  std::vector<Cell> cells;          // one per column
+};
+
+struct PaperTable {
+  std::string experiment, reproduces, title, caption, profile;
+  std::vector<config::TableColumn> columns;
+  std::vector<std::string> store_datasets;  // dataset looked up per column
+  std::vector<Row> rows;
+};
+
+// Builds the table for `profile` (InputError if the spec has no columns).
+PaperTable build_table(const config::TableSpec& spec, const std::string& experiment,
+                       const std::string& reproduces, const std::string& profile,
+                       store::ResultsStore& store);
+
+// Cell text: "0.912 ± 0.004 (n=5)", "0.912 (n=1)", "–" when not run; published beside.
+std::string render_markdown(const PaperTable& t);
+std::string render_latex(const PaperTable& t);
+// Long format, one line per row × column: row,variant,dataset,metric,convention,distortion,
+// n,mean,std,published (empty fields when absent).
+std::string render_csv(const PaperTable& t);
+
+}  // namespace sodlab::report
