@@ -1,0 +1,202 @@
+#include "data/folder.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/options.h"
+#include "core/threads.h"
+
+namespace fs = std::filesystem;
+
+namespace sodlab::data {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// stem → path of the files in `dir` with one of `exts` (first extension in `exts` order wins).
+std::map<std::string, fs::path> list_files(const fs::path& dir, const std::vector<std::string>& exts) {
+  std::map<std::string, fs::path> out;
+  std::map<std::string, std::size_t> rank;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_regular_file()) continue;
+    const std::string ext = lower(e.path().extension().string());
+    auto it = std::find(exts.begin(), exts.end(), ext);
+    if (it == exts.end()) continue;
+    const std::string stem = e.path().stem().string();
+    const std::size_t r = static_cast<std::size_t>(it - exts.begin());
+    if (!rank.count(stem) || r < rank[stem]) out[stem] = e.path(), rank[stem] = r;
+  }
+  if (ec) throw InputError("cannot list folder " + dir.string() + ": " + ec.message());
+  return out;
+}
+
+const std::vector<std::string> kImageExts = {".jpg", ".jpeg", ".png", ".bmp"};
+const std::vector<std::string> kMaskExts = {".png", ".bmp", ".jpg", ".jpeg"};
+
+void require_layout(const fs::path& dir) {
+  if (!fs::is_directory(dir))
+    throw InputError("dataset folder " + dir.string() + " does not exist");
+  for (const char* sub : {"images", "masks"})
+    if (!fs::is_directory(dir / sub))
+      throw InputError("dataset folder " + dir.string() + " has no '" + sub +
+                       "/' subfolder (expected the standard layout images/ + masks/)");
+}
+
+}  // namespace
+
+cv::Mat read_image(const fs::path& path) {
+  cv::Mat bgr = cv::imread(path.string(), cv::IMREAD_COLOR);
+  if (bgr.empty()) throw InputError("cannot read image " + path.string() + " (missing or corrupt)");
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+cv::Mat read_mask(const fs::path& path) {
+  cv::Mat m = cv::imread(path.string(), cv::IMREAD_GRAYSCALE);
+  if (m.empty()) throw InputError("cannot read mask " + path.string() + " (missing or corrupt)");
+  double max_value = 0;
+  cv::minMaxLoc(m, nullptr, &max_value);
+  cv::Mat out;
+  cv::threshold(m, out, max_value <= 1.0 ? 0 : 127, 255, cv::THRESH_BINARY);
+  return out;
+}
+
+FolderDataset::FolderDataset(const fs::path& dir, std::string name)
+    : dir_(dir), name_(name.empty() ? dir.filename().string() : std::move(name)) {
+  require_layout(dir_);
+  const auto images = list_files(dir_ / "images", kImageExts);
+  const auto masks = list_files(dir_ / "masks", kMaskExts);
+  std::vector<std::string> missing;
+  for (const auto& [stem, path] : images) {
+    auto m = masks.find(stem);
+    if (m == masks.end()) missing.push_back(path.string());
+    else items_.push_back({stem, path, m->second});
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (std::size_t i = 0; i < missing.size() && i < 5; ++i) list += "\n  " + missing[i];
+    throw InputError("dataset '" + name_ + "': " + std::to_string(missing.size()) +
+                     " image(s) have no mask in " + (dir_ / "masks").string() + ":" + list +
+                     (missing.size() > 5 ? "\n  ..." : "") +
+                     "\n(run 'sodlab data check " + dir_.string() + "' for a full report)");
+  }
+  if (items_.empty())
+    throw InputError("dataset '" + name_ + "': no image/mask pairs in " + dir_.string());
+}
+
+Sample FolderDataset::get(std::size_t index) const {
+  const Item& it = items_.at(index);
+  Sample s;
+  s.stem = it.stem;
+  s.image = read_image(it.image);
+  s.mask = read_mask(it.mask);
+  if (s.image.size() != s.mask.size())
+    throw InputError("dataset '" + name_ + "': image " + it.image.string() + " is " +
+                     std::to_string(s.image.cols) + "x" + std::to_string(s.image.rows) +
+                     " but its mask " + it.mask.string() + " is " + std::to_string(s.mask.cols) +
+                     "x" + std::to_string(s.mask.rows));
+  return s;
+}
+
+std::string FolderDataset::manifest_sha() const {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (manifest_.empty()) {
+    Sha256 h;
+    h.update("folder\n");
+    for (const auto& it : items_)
+      h.update(it.stem + " " + sha256_file_hex(it.image.string()) + " " +
+               sha256_file_hex(it.mask.string()) + "\n");
+    manifest_ = h.hex();
+  }
+  return manifest_;
+}
+
+const std::vector<CatalogueEntry>& catalogue() {
+  static const std::vector<CatalogueEntry> entries = {
+      {"msra-b", "msra-b", "MSRA-B, 5000 images (Kolkin: 2500 train / 500 val / 2000 test)"},
+      {"msra10k", "msra10k", "MSRA10K, 10000 images (MEnet training set)"},
+      {"msra1000", "msra1000", "MSRA1000 / ASD, 1000 images"},
+      {"ecssd", "ecssd", "ECSSD, 1000 images"},
+      {"hku-is", "hku-is", "HKU-IS, 4447 images"},
+      {"pascal-s", "pascal-s", "PASCAL-S, 850 images"},
+      {"dut-omron", "dut-omron", "DUT-OMRON, 5168 images"},
+      {"sod", "sod300", "SOD (Movahedi & Elder), 300 BSDS images"},
+      {"duts-tr", "duts-tr", "DUTS training set, 10553 images"},
+      {"duts-te", "duts-te", "DUTS test set, 5019 images"},
+      {"weizmann-horses", "weizmann-horses", "Weizmann horses, 328 images"},
+      {"portraits", "portraits", "Shen et al. portrait segmentation, 1800 images (1500/300)"},
+  };
+  return entries;
+}
+
+fs::path resolve_dataset_dir(const fs::path& data_root, const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& e : catalogue()) {
+    if (e.name == name || e.folder == name) {
+      const fs::path dir = data_root / e.folder;
+      if (!fs::is_directory(dir))
+        throw InputError("dataset '" + name + "' not found: expected folder " + dir.string() +
+                         " (images/ + masks/); set the data root or copy the dataset there");
+      return dir;
+    }
+    names.push_back(e.name);
+  }
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  const std::string near = closest_match(name, names);
+  throw InputError("unknown dataset '" + name + "'" +
+                   (near.empty() ? "" : " (did you mean '" + near + "'?)") + "; known: synthetic, " +
+                   list + ", or a path to a folder with images/ and masks/");
+}
+
+CheckReport check_folder(const fs::path& dir, int threads) {
+  require_layout(dir);
+  CheckReport r;
+  const auto images = list_files(dir / "images", kImageExts);
+  const auto masks = list_files(dir / "masks", kMaskExts);
+  r.images = images.size();
+  r.masks = masks.size();
+  std::vector<std::pair<fs::path, fs::path>> pairs;
+  for (const auto& [stem, path] : images) {
+    auto m = masks.find(stem);
+    if (m == masks.end()) r.problems.push_back("missing mask for image " + path.string());
+    else pairs.emplace_back(path, m->second);
+  }
+  for (const auto& [stem, path] : masks)
+    if (!images.count(stem)) r.problems.push_back("mask without image: " + path.string());
+  r.pairs = pairs.size();
+  std::vector<std::string> found(pairs.size()), empty(pairs.size());
+  parallel_for(static_cast<int>(pairs.size()), resolve_threads(threads), [&](int i) {
+    const auto& [img_path, mask_path] = pairs[i];
+    cv::Mat img = cv::imread(img_path.string(), cv::IMREAD_COLOR);
+    cv::Mat mask = cv::imread(mask_path.string(), cv::IMREAD_GRAYSCALE);
+    std::string p;
+    if (img.empty()) p += "unreadable image " + img_path.string();
+    if (mask.empty()) p += std::string(p.empty() ? "" : "; ") + "unreadable mask " + mask_path.string();
+    if (p.empty() && img.size() != mask.size())
+      p = "size mismatch: image " + img_path.string() + " is " + std::to_string(img.cols) + "x" +
+          std::to_string(img.rows) + ", mask " + std::to_string(mask.cols) + "x" +
+          std::to_string(mask.rows);
+    if (p.empty() && cv::countNonZero(mask) == 0) empty[i] = "empty mask (no salient pixel): " + mask_path.string();
+    found[i] = p;
+  });
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    if (!found[i].empty()) r.problems.push_back(found[i]);
+    if (!empty[i].empty()) r.warnings.push_back(empty[i]);
+  }
+  return r;
+}
+
+}  // namespace sodlab::data

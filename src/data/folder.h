@@ -1,0 +1,71 @@
+// Folder datasets in the standard salient-object layout, and the catalogue of known datasets.
+//
+// Layout: DIR/images/<stem>.{jpg,jpeg,png,bmp} and DIR/masks/<stem>.{png,bmp,jpg,jpeg}, matched by
+// stem (samples sorted by stem). Masks are binarised: value > threshold → 255 (threshold 127 for
+// 8-bit masks; masks whose maximum is 1 are read as 0/1 labels). Opening a folder whose image has
+// no mask is an InputError naming the image; get() throws InputError naming the file when an
+// image or mask cannot be decoded or their sizes differ.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+
+namespace sodlab::data {
+
+class FolderDataset : public Dataset {
+ public:
+  // `name` defaults to the folder's name.
+  explicit FolderDataset(const std::filesystem::path& dir, std::string name = "");
+  std::size_t size() const override { return items_.size(); }
+  Sample get(std::size_t index) const override;
+  std::string stem(std::size_t index) const override { return items_.at(index).stem; }
+  std::string name() const override { return name_; }
+  // SHA-256 over every stem with the content hashes of its image and mask (computed once).
+  std::string manifest_sha() const override;
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path image_path(std::size_t i) const { return items_.at(i).image; }
+  std::filesystem::path mask_path(std::size_t i) const { return items_.at(i).mask; }
+
+ private:
+  struct Item {
+    std::string stem;
+    std::filesystem::path image, mask;
+  };
+  std::filesystem::path dir_;
+  std::string name_;
+  std::vector<Item> items_;
+  mutable std::string manifest_;  // cached
+};
+
+// Reads a mask file as CV_8UC1 {0,255}; InputError naming the file if unreadable.
+cv::Mat read_mask(const std::filesystem::path& path);
+// Reads an image file as CV_8UC3 RGB; InputError naming the file if unreadable.
+cv::Mat read_image(const std::filesystem::path& path);
+
+// A catalogue entry: a dataset name, its folder under the data root, and what it is.
+struct CatalogueEntry {
+  std::string name;
+  std::string folder;
+  std::string description;
+};
+const std::vector<CatalogueEntry>& catalogue();
+
+// DATA_ROOT/<folder of name>. Unknown name → InputError listing the known names (and the closest);
+// a known name whose folder is absent → InputError saying where it was looked for.
+std::filesystem::path resolve_dataset_dir(const std::filesystem::path& data_root,
+                                          const std::string& name);
+
+// Problems found by check_folder (one line each, naming the file).
+struct CheckReport {
+  std::size_t images = 0, masks = 0, pairs = 0;
+  std::vector<std::string> problems;  // missing masks, orphan masks, unreadable files, size mismatches
+  std::vector<std::string> warnings;  // empty masks (legal, but some metrics are undefined on them)
+  bool ok() const { return problems.empty(); }
+};
+// Full check of a folder in the standard layout: decodes every file (threads workers).
+CheckReport check_folder(const std::filesystem::path& dir, int threads = 0);
+
+}  // namespace sodlab::data

@@ -1,0 +1,54 @@
+// Training protocol as plain structs (no dependency on the config module).
+//
+// A run is a list of stages trained one after the other; each stage has its own optimiser (fresh
+// state at the stage start), learning-rate schedule and frozen parameter groups. Kolkin §5.1:
+// Adam 3e-4 × 8 epochs, 1e-4 × 4 epochs (backbone frozen in both), 1e-5 × 14 epochs (all trained).
+// MEnet (reference-formulas A.4): SGD momentum 0.9, lr 0.1, weight decay 1e-8, multistep γ = 0.1 at
+// iterations 60k, 90k, 100k.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sodlab::train {
+
+struct StageSpec {
+  std::string name = "stage";
+  int epochs = 1;
+  double lr = 1e-3;
+  std::string optimizer = "adam";   // adam | sgd
+  double momentum = 0.9;            // sgd
+  bool nesterov = false;            // sgd
+  double weight_decay = 0.0;        // both (L2 added to the gradient, as in Caffe and torch.optim)
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam
+  std::string schedule = "constant";  // constant | multistep
+  std::vector<double> milestones;     // multistep: lr × gamma^(number of milestones reached)
+  std::string milestone_unit = "epoch";  // epoch | iteration (counted from the stage start)
+  double gamma = 0.1;
+  std::vector<std::string> frozen;  // model groups frozen during this stage (others trainable)
+};
+
+struct TrainSpec {
+  std::vector<StageSpec> stages;
+  int batch_size = 8;
+  std::uint64_t seed = 0;          // root seed: data order, augmentation, torch RNG per epoch
+  std::string checkpoint_dir;      // empty: no checkpoints (and no resume)
+  int threads = 0;                 // LibTorch intra-op threads; <= 0: resolve_threads(0)
+  std::string progress = "auto";   // auto (bar on a terminal, lines otherwise) | bar | lines | none
+  int log_every = 0;               // lines mode: a line every N steps (0: once per epoch)
+};
+
+// InputError naming the stage and field for invalid values (epochs < 0, lr <= 0, unknown
+// optimizer/schedule/unit, unsorted milestones, no stages, batch_size < 1).
+void validate(const TrainSpec& spec);
+
+// Learning rate of `stage` at stage-local iteration `iter` (0-based) in stage-local epoch
+// `epoch` (0-based).
+double learning_rate(const StageSpec& stage, std::int64_t iter, int epoch);
+
+// A canonical one-line description of everything that changes the trained weights (stages,
+// batch size, seed); stored in checkpoints so a resume with a different protocol is refused.
+std::string fingerprint(const TrainSpec& spec);
+
+}  // namespace sodlab::train

@@ -1,0 +1,62 @@
+// The training loop: stages → epochs → batches, with checkpoints and exact resume.
+//
+// fit(): for every stage, sets the frozen groups (model.set_frozen), builds the stage optimiser
+// over the parameters that require grad, and trains epoch by epoch. The data of global epoch g
+// (counted over all stages) is DataLoader::epoch(g), and torch's global RNG is re-seeded from
+// (seed, g) at each epoch start, so an epoch's outcome depends only on the state at its start.
+// After every epoch the full state (model parameters and buffers, optimiser state, stage, epoch,
+// spec fingerprint) is written to checkpoint_dir/checkpoint.pt through a temporary file and a
+// rename. If that file exists when fit() starts, training resumes after the saved epoch and ends
+// with bitwise the same weights as an uninterrupted run (same threads, same machine). A checkpoint
+// of a different protocol is an InputError. A NaN or infinite loss throws RuntimeFailure naming
+// stage, epoch, step and the batch's stems. on_epoch is called after each epoch's checkpoint.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "data/loader.h"
+#include "losses/loss.h"
+#include "models/model.h"
+#include "train/spec.h"
+
+namespace sodlab::train {
+
+struct EpochReport {
+  std::string stage;
+  int stage_index = 0;   // 0-based
+  int epoch = 0;         // 1-based within the stage
+  int global_epoch = 0;  // 1-based over all stages
+  double train_loss = 0; // mean over the epoch's batches (weighted by batch size)
+  double lr = 0;         // learning rate of the epoch's last step
+  double seconds = 0;    // wall time of the epoch (excluding the checkpoint write)
+  std::int64_t images = 0;
+};
+
+struct FitResult {
+  int epochs_trained = 0;    // epochs run by this call (excludes resumed ones)
+  int epochs_resumed = 0;    // epochs restored from a checkpoint
+  double seconds = 0;
+  std::int64_t images = 0;
+};
+
+using EpochCallback = std::function<void(const EpochReport&)>;
+
+class Trainer {
+ public:
+  Trainer(std::shared_ptr<models::SegmentationModel> model, std::shared_ptr<losses::Loss> loss,
+          TrainSpec spec);  // validates spec
+  // Trains on `loader`'s dataset (the loader's batch size must equal spec.batch_size; its seed is
+  // used for data order and augmentation).
+  FitResult fit(const data::DataLoader& loader, const EpochCallback& on_epoch = {});
+  // Path of the checkpoint file ("" when checkpoint_dir is empty).
+  std::string checkpoint_path() const;
+
+ private:
+  std::shared_ptr<models::SegmentationModel> model_;
+  std::shared_ptr<losses::Loss> loss_;
+  TrainSpec spec_;
+};
+
+}  // namespace sodlab::train
