@@ -1,13 +1,12 @@
 # Shared build helpers.
 
-# Code version baked into the binary (recorded with every run).
-execute_process(COMMAND git describe --always --dirty --abbrev=12
-                WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-                OUTPUT_VARIABLE SODLAB_GIT_DESCRIBE OUTPUT_STRIP_TRAILING_WHITESPACE
-                ERROR_QUIET)
-if(NOT SODLAB_GIT_DESCRIBE)
-  set(SODLAB_GIT_DESCRIBE "unknown")
-endif()
+# build/generated/code_version.h: git describe + dirty flag, refreshed at every build.
+set(SODLAB_GENERATED_DIR ${PROJECT_BINARY_DIR}/generated)
+add_custom_target(sodlab_code_version
+  COMMAND ${CMAKE_COMMAND} -DSRC=${PROJECT_SOURCE_DIR} -DOUT=${SODLAB_GENERATED_DIR}/code_version.h
+          -P ${PROJECT_SOURCE_DIR}/cmake/write_version.cmake
+  BYPRODUCTS ${SODLAB_GENERATED_DIR}/code_version.h
+  COMMENT "code version")
 
 # One precompiled torch header, reused by every target that includes torch (build time on 2 cores).
 add_library(sodlab_torch_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/torch_pch_anchor.cpp)

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "code_version.h"
 #include "command.h"
 #include "core/error.h"
 #include "core/options.h"
@@ -10,7 +11,7 @@
 namespace {
 
 void print_usage() {
-  std::cout << "sodlab " << SODLAB_VERSION << " (" << SODLAB_GIT_DESCRIBE << ")\n"
+  std::cout << "sodlab " << sodlab::build::kCodeVersion << "\n"
             << "Reproducible experiments for salient-object segmentation.\n\n"
             << "usage: sodlab <command> [options]    (sodlab <command> --help for details)\n\n"
             << "commands:\n";
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
-    std::cout << "sodlab " << SODLAB_VERSION << " (" << SODLAB_GIT_DESCRIBE << ")\n";
+    std::cout << "sodlab " << sodlab::build::kCodeVersion << "\n";
     return 0;
   }
   const std::string name = argv[1];
