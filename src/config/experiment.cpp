@@ -1,0 +1,246 @@
+// Loading (overlay resolution + validation), expansion and run ids. The schema is schema.cpp.
+#include "config/experiment.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/schema.h"
+#include "config/toml_reader.h"
+#include "core/error.h"
+#include "core/hash.h"
+
+namespace sodlab::config {
+namespace {
+
+using detail::fail;
+
+toml::table parse_text(const std::string& text, const std::string& path) {
+  try {
+    return toml::parse(text, std::string(path));
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw InputError(path + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                     ": TOML syntax error: " + std::string(e.description()));
+  }
+}
+
+// Keys of a table in file order (toml::table iterates sorted).
+std::vector<std::string> keys_in_file_order(const toml::table& t) {
+  std::vector<std::pair<std::pair<toml::source_index, toml::source_index>, std::string>> keyed;
+  for (auto&& [k, v] : t) {
+    const auto& b = k.source().begin.line ? k.source().begin : v.source().begin;
+    keyed.push_back({{b.line, b.column}, std::string(k.str())});
+  }
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::string> out;
+  for (auto& k : keyed) out.push_back(k.second);
+  return out;
+}
+
+// Checks that an overlay only touches the allowed sections.
+void check_overlay_sections(const toml::table& overlay, const std::string& path,
+                            const std::string& file, const std::vector<std::string>& allowed) {
+  detail::TableReader r(overlay, path, file);
+  for (const auto& s : allowed) r.node(s);
+  r.finish();
+}
+
+const toml::table* overlay_of(const toml::table& doc, const char* group, const std::string& name,
+                              const std::string& file) {
+  const toml::node* g = doc.get(group);
+  if (!g) return nullptr;
+  if (!g->is_table()) fail(g, file, group, std::string("expected a table, got ") + detail::type_name(*g));
+  const toml::node* o = g->as_table()->get(name);
+  if (!o) return nullptr;
+  if (!o->is_table())
+    fail(o, file, std::string(group) + "." + name,
+         std::string("expected a table, got ") + detail::type_name(*o));
+  return o->as_table();
+}
+
+std::vector<std::string> names_of(const toml::table& doc, const char* group, const std::string& file) {
+  const toml::node* g = doc.get(group);
+  if (!g) return {};
+  if (!g->is_table()) fail(g, file, group, std::string("expected a table, got ") + detail::type_name(*g));
+  return keys_in_file_order(*g->as_table());
+}
+
+// Resolved tree of one variant: base → variant → profile → env data root → --set.
+toml::table resolve(const std::string& text, const std::string& file, const std::string& variant,
+                    const LoadOptions& options) {
+  toml::table doc = parse_text(text, file);
+  toml::table variants, profiles;
+  if (auto* v = doc.get("variants"); v && v->is_table()) variants = std::move(*v->as_table());
+  if (auto* p = doc.get("profiles"); p && p->is_table()) profiles = std::move(*p->as_table());
+  doc.erase("variants");
+  doc.erase("profiles");
+  if (!variant.empty()) {
+    if (auto* v = variants.get(variant); v && v->is_table()) {
+      check_overlay_sections(*v->as_table(), "variants." + variant, file, detail::variant_sections());
+      detail::deep_merge(doc, std::move(*v->as_table()));
+    }
+  }
+  if (!options.profile.empty()) {
+    if (auto* p = profiles.get(options.profile); p && p->is_table()) {
+      check_overlay_sections(*p->as_table(), "profiles." + options.profile, file,
+                             detail::profile_sections());
+      detail::deep_merge(doc, std::move(*p->as_table()));
+    }
+  }
+  if (const char* env = std::getenv("SODLAB_DATA_ROOT"); env && *env) {
+    toml::table over = parse_text("data.data_root = \"\"", "SODLAB_DATA_ROOT");
+    over["data"].as_table()->insert_or_assign("data_root", std::string(env));
+    if (!doc.get("data") || doc.get("data")->is_table()) detail::deep_merge(doc, std::move(over));
+  }
+  std::vector<std::string> set_sections = detail::variant_sections();
+  set_sections.push_back("experiment");
+  set_sections.push_back("table");
+  for (const auto& s : options.sets) {
+    toml::table over = detail::parse_set(s);
+    check_overlay_sections(over, "", "--set", set_sections);
+    detail::deep_merge(doc, std::move(over));
+  }
+  return doc;
+}
+
+std::string serialize(const toml::table& t) {
+  std::ostringstream os;
+  os << toml::toml_formatter(t, toml::format_flags::none) << "\n";
+  return os.str();
+}
+
+}  // namespace
+
+std::string Distortion::label() const {
+  if (kind == "none") return "none";
+  std::ostringstream os;
+  if (kind == "jpeg") os << kind << ":" << static_cast<long long>(level);
+  else os << kind << ":" << level;
+  return os.str();
+}
+
+Experiment load_experiment_text(const std::string& text, const std::string& path,
+                                const LoadOptions& options) {
+  Experiment ex;
+  std::vector<std::string> all_variants_;
+  ex.source_path = path;
+  ex.profile = options.profile;
+  {
+    const toml::table doc = parse_text(text, path);
+    check_overlay_sections(doc, "", path, detail::top_level_sections());
+    const auto all_variants = names_of(doc, "variants", path);
+    ex.profile_names = names_of(doc, "profiles", path);
+    if (!options.profile.empty() &&
+        std::find(ex.profile_names.begin(), ex.profile_names.end(), options.profile) ==
+            ex.profile_names.end()) {
+      const std::string near = closest_match(options.profile, ex.profile_names);
+      std::string list;
+      for (const auto& p : ex.profile_names) list += (list.empty() ? "" : ", ") + p;
+      throw InputError(path + ": unknown profile '" + options.profile + "'" +
+                       (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                       "; profiles in this file: " + (list.empty() ? "none" : list));
+    }
+    for (const auto& v : options.variants) {
+      if (std::find(all_variants.begin(), all_variants.end(), v) == all_variants.end()) {
+        const std::string near = closest_match(v, all_variants);
+        std::string list;
+        for (const auto& n : all_variants) list += (list.empty() ? "" : ", ") + n;
+        throw InputError(path + ": unknown variant '" + v + "'" +
+                         (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                         "; variants in this file: " + (list.empty() ? "none" : list));
+      }
+    }
+    for (const auto& v : all_variants) {
+      overlay_of(doc, "variants", v, path);  // type check
+      if (options.variants.empty() ||
+          std::find(options.variants.begin(), options.variants.end(), v) != options.variants.end())
+        ex.variant_names.push_back(v);
+    }
+    for (const auto& p : ex.profile_names) overlay_of(doc, "profiles", p, path);
+    if (all_variants.empty()) ex.variant_names.push_back("");
+    all_variants_ = all_variants;
+  }
+  for (const auto& v : ex.variant_names) {
+    toml::table resolved = resolve(text, path, v, options);
+    toml::table table_tree;
+    const toml::node* table = resolved.get("table");
+    if (table && !table->is_table())
+      fail(table, path, "table", std::string("expected a table, got ") + detail::type_name(*table));
+    const bool has_table = table != nullptr;
+    if (has_table) table_tree = std::move(*resolved.get("table")->as_table());
+    resolved.erase("table");
+    RunSpec run;
+    run.source_path = path;
+    run.variant = v;
+    run.profile = options.profile;
+    detail::read_run_sections(resolved, path, run);
+    // The table does not depend on the variant; rows may name any variant of the file.
+    if (has_table && ex.variants.empty())
+      ex.table = detail::read_table(table_tree, path, all_variants_, run.eval.convention);
+    ex.variants.push_back(std::move(run));
+  }
+  ex.info = ex.variants.front().info;
+  return ex;
+}
+
+Experiment load_experiment(const std::string& path, const LoadOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot read experiment file (does it exist?)");
+  std::ostringstream os;
+  os << in.rdbuf();
+  return load_experiment_text(os.str(), path, options);
+}
+
+std::vector<RunSpec> expand(const Experiment& experiment) {
+  std::vector<RunSpec> runs;
+  for (const RunSpec& tmpl : experiment.variants) {
+    std::vector<int> folds = tmpl.data.folds > 0 ? tmpl.data.fold_list : std::vector<int>{-1};
+    for (int fold : folds) {
+      for (std::int64_t seed : tmpl.train.seeds) {
+        RunSpec run = tmpl;
+        run.fold = fold;
+        run.seed = seed;
+        run.train.seeds = {seed};
+        run.data.fold_list = fold >= 0 ? std::vector<int>{fold} : std::vector<int>{};
+        run.config_toml = serialize(detail::canonical_tree(run));
+        runs.push_back(std::move(run));
+      }
+    }
+  }
+  return runs;
+}
+
+std::string run_id(const RunSpec& run, const std::string& code_version,
+                   const std::string& data_manifest_sha) {
+  toml::table t = detail::canonical_tree(run);
+  if (auto* data = t.get("data"); data && data->is_table()) data->as_table()->erase("data_root");
+  const std::string canonical = serialize(t);
+  const std::string payload = canonical + "\n#code_version=" + code_version +
+                              "\n#data_manifest=" + data_manifest_sha +
+                              "\n#seed=" + std::to_string(run.seed) + "\n";
+  return sha256_hex(payload).substr(0, 16);
+}
+
+std::string resolve_experiment_path(const std::string& name_or_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool is_file = name_or_path.size() > 5 &&
+                       name_or_path.compare(name_or_path.size() - 5, 5, ".toml") == 0;
+  if (is_file) {
+    if (!fs::is_regular_file(name_or_path, ec))
+      throw InputError(name_or_path + ": experiment file not found");
+    return name_or_path;
+  }
+  const char* env = std::getenv("SODLAB_EXPERIMENTS_DIR");
+  const fs::path dir = env && *env ? fs::path(env) : fs::path("experiments");
+  const fs::path p = dir / (name_or_path + ".toml");
+  if (!fs::is_regular_file(p, ec))
+    throw InputError("experiment '" + name_or_path + "': " + p.string() +
+                     " not found (run from the repository root or set SODLAB_EXPERIMENTS_DIR)");
+  return p.string();
+}
+
+}  // namespace sodlab::config

@@ -1,0 +1,346 @@
+// The experiment schema: every key, default, type and range (see experiment.h for the layout).
+#include "config/schema.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "config/toml_reader.h"
+#include "core/error.h"
+
+namespace sodlab::config::detail {
+namespace {
+
+constexpr const char* kDefaultDataRoot = "../shared/data";
+
+const toml::table kEmpty;
+
+const toml::table& section(TableReader& top, const std::string& key) {
+  const toml::table* t = top.subtable(key);
+  return t ? *t : kEmpty;
+}
+
+DatasetSpec read_dataset(const toml::node& node, const std::string& path, const std::string& file) {
+  if (!node.is_table())
+    fail(&node, file, path, std::string("expected a dataset table { dataset = \"...\", ... }, got ") +
+                                type_name(node));
+  TableReader r(*node.as_table(), path, file);
+  DatasetSpec d;
+  d.dataset = r.required_string("dataset");
+  d.split = r.string("split", "");
+  d.options = Options("dataset '" + d.dataset + "'");
+  for (const auto& key : r.rest())
+    d.options.set(key, to_option_value(*r.table().get(key), file, r.key_path(key)));
+  return d;
+}
+
+Distortion read_distortion(const toml::node& node, const std::string& path, const std::string& file) {
+  if (!node.is_table())
+    fail(&node, file, path, std::string("expected { kind = \"none\"|\"awgn\"|\"jpeg\", level = ... }, got ") +
+                                type_name(node));
+  TableReader r(*node.as_table(), path, file);
+  Distortion d;
+  d.kind = r.string("kind", "none", {"none", "awgn", "jpeg"});
+  if (d.kind == "none") {
+    d.level = r.number("level", 0.0, 0.0, 0.0);
+  } else if (d.kind == "awgn") {
+    r.required("level");
+    d.level = r.number("level", 0.0, 0.0, std::nullopt);
+  } else {
+    r.required("level");
+    d.level = static_cast<double>(r.integer("level", 75, 1, 100));
+  }
+  r.finish();
+  return d;
+}
+
+Component read_component(TableReader& top, const std::string& key, const std::string& file) {
+  const toml::table* t = top.subtable(key);
+  if (!t) fail(&top.table(), file, key, "required section [" + key + "] is missing (needs name = \"...\")");
+  TableReader r(*t, key, file);
+  Component c;
+  c.name = r.required_string("name");
+  c.options = Options(key + " '" + c.name + "'");
+  for (const auto& k : r.rest()) c.options.set(k, to_option_value(*t->get(k), file, r.key_path(k)));
+  return c;
+}
+
+Stage read_stage(const toml::node& node, std::size_t index, const std::string& file) {
+  const std::string path = "train.stages[" + std::to_string(index) + "]";
+  if (!node.is_table()) fail(&node, file, path, std::string("expected a table, got ") + type_name(node));
+  TableReader r(*node.as_table(), path, file);
+  Stage s;
+  s.name = r.string("name", "stage" + std::to_string(index + 1));
+  s.epochs = static_cast<int>(r.integer("epochs", 1, 1, 100000));
+  s.lr = r.number("lr", 1e-3, 0.0, std::nullopt, /*min_exclusive=*/true);
+  s.optimizer = r.string("optimizer", "adam", {"adam", "sgd"});
+  s.momentum = r.number("momentum", 0.9, 0.0, 1.0);
+  s.weight_decay = r.number("weight_decay", 0.0, 0.0, std::nullopt);
+  const auto betas = r.number_list("betas", {0.9, 0.999});
+  if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1)
+    fail(r.node("betas"), file, r.key_path("betas"), "expected two numbers in [0, 1)");
+  s.betas = {betas[0], betas[1]};
+  s.schedule = r.string("schedule", "constant", {"constant", "multistep"});
+  for (auto m : r.integer_list("milestones", {}, 1, s.epochs)) s.milestones.push_back(static_cast<int>(m));
+  for (std::size_t i = 1; i < s.milestones.size(); ++i)
+    if (s.milestones[i] <= s.milestones[i - 1])
+      fail(r.node("milestones"), file, r.key_path("milestones"), "must be strictly increasing");
+  if (s.schedule == "multistep" && s.milestones.empty())
+    fail(r.node("schedule"), file, r.key_path("schedule"), "'multistep' needs milestones = [...]");
+  s.gamma = r.number("gamma", 0.1, 0.0, std::nullopt, true);
+  s.frozen = r.string_list("frozen", {});
+  r.finish();
+  return s;
+}
+
+}  // namespace
+
+const std::vector<std::string>& top_level_sections() {
+  static const std::vector<std::string> v{"experiment", "data",     "model",    "loss", "train",
+                                          "eval",       "variants", "profiles", "table"};
+  return v;
+}
+const std::vector<std::string>& variant_sections() {
+  static const std::vector<std::string> v{"data", "model", "loss", "train", "eval"};
+  return v;
+}
+const std::vector<std::string>& profile_sections() {
+  static const std::vector<std::string> v{"data", "model", "loss", "train", "eval", "table"};
+  return v;
+}
+
+void read_run_sections(const toml::table& resolved, const std::string& file, RunSpec& run) {
+  TableReader top(resolved, "", file);
+
+  {  // [experiment]
+    const toml::table* t = top.subtable("experiment");
+    if (!t) fail(&resolved, file, "experiment", "required section [experiment] is missing (needs name = \"...\")");
+    TableReader r(*t, "experiment", file);
+    run.info.name = r.required_string("name");
+    run.info.reproduces = r.string("reproduces", "");
+    run.info.description = r.string("description", "");
+    r.finish();
+    run.experiment = run.info.name;
+  }
+
+  {  // [data]
+    const toml::table* t = top.subtable("data");
+    if (!t) fail(&resolved, file, "data", "required section [data] is missing (needs train and test)");
+    TableReader r(*t, "data", file);
+    DataSection& d = run.data;
+    d.data_root = r.string("data_root", kDefaultDataRoot);
+    d.train = read_dataset(r.required("train"), "data.train", file);
+    const toml::array* test = r.array("test");
+    if (!test || test->empty())
+      fail(test ? static_cast<const toml::node*>(test) : t, file, "data.test",
+           "at least one test set is required: test = [{ dataset = \"...\" }]");
+    for (std::size_t i = 0; i < test->size(); ++i)
+      d.test.push_back(read_dataset(*test->get(i), "data.test[" + std::to_string(i) + "]", file));
+    d.input_size = static_cast<int>(r.integer("input_size", 224, 8, 8192));
+    d.batch_size = static_cast<int>(r.integer("batch_size", 8, 1, 65536));
+    d.workers = static_cast<int>(r.integer("workers", 0, 0, 1024));
+    d.folds = static_cast<int>(r.integer("folds", 0, 0, 1000));
+    if (d.folds == 1) fail(r.node("folds"), file, "data.folds", "k-fold needs k >= 2 (0 = no k-fold)");
+    const auto fold_list = r.integer_list("fold_list", {}, 0, d.folds > 0 ? d.folds - 1 : -1);
+    for (auto f : fold_list) d.fold_list.push_back(static_cast<int>(f));
+    if (d.fold_list.empty())
+      for (int f = 0; f < d.folds; ++f) d.fold_list.push_back(f);
+    d.augmentation = r.string("augmentation", "none", {"none", "szn", "menet"});
+    if (const toml::array* dist = r.array("distortions")) {
+      for (std::size_t i = 0; i < dist->size(); ++i)
+        d.distortions.push_back(
+            read_distortion(*dist->get(i), "data.distortions[" + std::to_string(i) + "]", file));
+    } else {
+      d.distortions.push_back(Distortion{"none", 0.0});
+    }
+    r.finish();
+  }
+
+  run.model = read_component(top, "model", file);
+  run.loss = read_component(top, "loss", file);
+
+  {  // [train]
+    const toml::table* t = top.subtable("train");
+    if (!t) fail(&resolved, file, "train", "required section [train] is missing (needs [[train.stages]])");
+    TableReader r(*t, "train", file);
+    TrainSection& tr = run.train;
+    const toml::array* stages = r.array("stages");
+    if (!stages || stages->empty())
+      fail(stages ? static_cast<const toml::node*>(stages) : t, file, "train.stages",
+           "at least one stage is required ([[train.stages]] with epochs, lr, ...)");
+    for (std::size_t i = 0; i < stages->size(); ++i) tr.stages.push_back(read_stage(*stages->get(i), i, file));
+    tr.seeds = r.integer_list("seeds", {0}, 0, std::nullopt);
+    if (tr.seeds.empty()) fail(r.node("seeds"), file, "train.seeds", "needs at least one seed");
+    tr.batch_size = static_cast<int>(r.integer("batch_size", 8, 1, 65536));
+    tr.threads = static_cast<int>(r.integer("threads", 0, 0, 4096));
+    tr.checkpoint_every = static_cast<int>(r.integer("checkpoint_every", 1, 1, 100000));
+    r.finish();
+  }
+
+  {  // [eval]
+    TableReader r(section(top, "eval"), "eval", file);
+    EvalSection& e = run.eval;
+    e.convention = r.string("convention", "pysodmetrics");
+    e.metrics = r.string_list("metrics", {"mae", "auroc", "fbeta_w"});
+    if (e.metrics.empty()) fail(r.node("metrics"), file, "eval.metrics", "needs at least one metric");
+    e.save_predictions = r.boolean("save_predictions", false);
+    r.finish();
+  }
+  top.finish();
+}
+
+TableSpec read_table(const toml::table& table, const std::string& file,
+                     const std::vector<std::string>& variants,
+                     const std::string& default_convention) {
+  TableReader r(table, "table", file);
+  TableSpec spec;
+  spec.title = r.string("title", "");
+  spec.caption = r.string("caption", "");
+  const toml::array* columns = r.array("columns");
+  if (!columns || columns->empty())
+    fail(columns ? static_cast<const toml::node*>(columns) : &table, file, "table.columns",
+         "at least one column is required: columns = [{ dataset = \"...\", metric = \"...\" }]");
+  for (std::size_t i = 0; i < columns->size(); ++i) {
+    const toml::node& n = *columns->get(i);
+    const std::string path = "table.columns[" + std::to_string(i) + "]";
+    if (!n.is_table()) fail(&n, file, path, std::string("expected a table, got ") + type_name(n));
+    TableReader c(*n.as_table(), path, file);
+    TableColumn col;
+    col.dataset = c.required_string("dataset");
+    col.metric = c.required_string("metric");
+    col.convention = c.string("convention", default_convention);
+    col.distortion = c.string("distortion", "none");
+    col.label = c.string("label", col.metric);
+    col.digits = static_cast<int>(c.integer("digits", 3, 0, 10));
+    col.higher_is_better = c.string("better", "higher", {"higher", "lower"}) == "higher";
+    c.finish();
+    spec.columns.push_back(col);
+  }
+  if (const toml::array* rows = r.array("rows")) {
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      const toml::node& n = *rows->get(i);
+      const std::string path = "table.rows[" + std::to_string(i) + "]";
+      if (!n.is_table()) fail(&n, file, path, std::string("expected a table, got ") + type_name(n));
+      TableReader c(*n.as_table(), path, file);
+      TableRow row;
+      row.label = c.required_string("label");
+      row.variant = c.string("variant", "", variants.empty() ? std::vector<std::string>{""} : variants);
+      if (const toml::array* pub = c.array("published")) {
+        if (pub->size() != spec.columns.size())
+          fail(pub, file, c.key_path("published"),
+               "has " + std::to_string(pub->size()) + " values but the table has " +
+                   std::to_string(spec.columns.size()) + " columns (use \"-\" where not published)");
+        for (std::size_t j = 0; j < pub->size(); ++j) {
+          const toml::node& v = *pub->get(j);
+          if (v.is_integer()) row.published.emplace_back(static_cast<double>(v.as_integer()->get()));
+          else if (v.is_floating_point() && !std::isnan(v.as_floating_point()->get()))
+            row.published.emplace_back(v.as_floating_point()->get());
+          else if ((v.is_floating_point()) || (v.is_string() && v.as_string()->get() == "-"))
+            row.published.emplace_back(std::nullopt);
+          else
+            fail(&v, file, c.key_path("published") + "[" + std::to_string(j) + "]",
+                 "expected a number or \"-\" (not published)");
+        }
+      } else {
+        row.published.assign(spec.columns.size(), std::nullopt);
+      }
+      if (row.variant.empty() && !c.node("published"))
+        fail(&n, file, path, "a row needs a variant (our runs) or published values (a baseline)");
+      c.finish();
+      spec.rows.push_back(row);
+    }
+  }
+  if (const toml::table* ds = r.subtable("datasets")) {
+    for (auto&& [k, v] : *ds) {
+      if (!v.is_string())
+        fail(&v, file, "table.datasets." + std::string(k.str()),
+             std::string("expected a dataset name (string), got ") + type_name(v));
+      spec.datasets[std::string(k.str())] = v.as_string()->get();
+    }
+  }
+  r.finish();
+  return spec;
+}
+
+namespace {
+
+void put_option(toml::table& t, const std::string& key, const OptionValue& v) {
+  switch (v.index()) {
+    case 0: t.insert_or_assign(key, std::get<bool>(v)); break;
+    case 1: t.insert_or_assign(key, std::get<std::int64_t>(v)); break;
+    case 2: t.insert_or_assign(key, std::get<double>(v)); break;
+    default: t.insert_or_assign(key, std::get<std::string>(v)); break;
+  }
+}
+
+toml::table dataset_tree(const DatasetSpec& d) {
+  toml::table t;
+  t.insert_or_assign("dataset", d.dataset);
+  t.insert_or_assign("split", d.split);
+  for (const auto& [k, v] : d.options.given()) put_option(t, k, v);
+  return t;
+}
+
+toml::table component_tree(const Component& c) {
+  toml::table t;
+  t.insert_or_assign("name", c.name);
+  for (const auto& [k, v] : c.options.given()) put_option(t, k, v);
+  return t;
+}
+
+template <typename T>
+toml::array to_array(const std::vector<T>& v) {
+  toml::array a;
+  for (const auto& x : v) a.push_back(x);
+  return a;
+}
+
+}  // namespace
+
+toml::table canonical_tree(const RunSpec& run) {
+  toml::table root;
+  root.insert_or_assign("run", toml::table{{"experiment", run.experiment},
+                                           {"variant", run.variant},
+                                           {"profile", run.profile},
+                                           {"seed", run.seed},
+                                           {"fold", run.fold}});
+  root.insert_or_assign("experiment", toml::table{{"name", run.info.name},
+                                                  {"reproduces", run.info.reproduces},
+                                                  {"description", run.info.description}});
+  const DataSection& d = run.data;
+  toml::table data{{"data_root", d.data_root},     {"input_size", d.input_size},
+                   {"batch_size", d.batch_size},   {"workers", d.workers},
+                   {"folds", d.folds},             {"augmentation", d.augmentation}};
+  data.insert_or_assign("train", dataset_tree(d.train));
+  toml::array test;
+  for (const auto& t : d.test) test.push_back(dataset_tree(t));
+  data.insert_or_assign("test", std::move(test));
+  toml::array dist;
+  for (const auto& x : d.distortions) dist.push_back(toml::table{{"kind", x.kind}, {"level", x.level}});
+  data.insert_or_assign("distortions", std::move(dist));
+  root.insert_or_assign("data", std::move(data));
+  root.insert_or_assign("model", component_tree(run.model));
+  root.insert_or_assign("loss", component_tree(run.loss));
+  toml::table train{{"batch_size", run.train.batch_size},
+                    {"threads", run.train.threads},
+                    {"checkpoint_every", run.train.checkpoint_every}};
+  toml::array stages;
+  for (const auto& s : run.train.stages) {
+    toml::table st{{"name", s.name},         {"epochs", s.epochs},
+                   {"lr", s.lr},             {"optimizer", s.optimizer},
+                   {"momentum", s.momentum}, {"weight_decay", s.weight_decay},
+                   {"schedule", s.schedule}, {"gamma", s.gamma}};
+    st.insert_or_assign("betas", toml::array{s.betas[0], s.betas[1]});
+    st.insert_or_assign("milestones", to_array(s.milestones));
+    st.insert_or_assign("frozen", to_array(s.frozen));
+    stages.push_back(std::move(st));
+  }
+  train.insert_or_assign("stages", std::move(stages));
+  root.insert_or_assign("train", std::move(train));
+  toml::table eval{{"convention", run.eval.convention}, {"save_predictions", run.eval.save_predictions}};
+  eval.insert_or_assign("metrics", to_array(run.eval.metrics));
+  root.insert_or_assign("eval", std::move(eval));
+  return root;
+}
+
+}  // namespace sodlab::config::detail

@@ -1,0 +1,33 @@
+// Internal to src/config: the experiment schema. schema.cpp is the ONE place holding every
+// key, default, type and range of an experiment file; each function validates one section of a
+// resolved (merged) TOML tree and returns its typed struct. Errors: InputError with position.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <string>
+#include <vector>
+
+#include "config/experiment.h"
+
+namespace sodlab::config::detail {
+
+// Top-level sections of an experiment file, of a variant overlay and of a profile overlay.
+const std::vector<std::string>& top_level_sections();
+const std::vector<std::string>& variant_sections();
+const std::vector<std::string>& profile_sections();
+
+// Validates the sections experiment, data, model, loss, train, eval of a resolved tree (any
+// other top-level key must have been removed) and fills `run` (not seed/fold/config_toml).
+void read_run_sections(const toml::table& resolved, const std::string& file, RunSpec& run);
+
+// Validates [table]; `variants` are the names rows may refer to; `default_convention` is the
+// resolved eval.convention.
+TableSpec read_table(const toml::table& table, const std::string& file,
+                     const std::vector<std::string>& variants,
+                     const std::string& default_convention);
+
+// The canonical TOML tree of a run (sorted keys, every default filled).
+toml::table canonical_tree(const RunSpec& run);
+
+}  // namespace sodlab::config::detail
