@@ -1,0 +1,406 @@
+#include "store/results_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "core/error.h"
+#include "store/schema.h"
+#include "store/sqlite_util.h"
+
+namespace sodlab::store {
+
+using detail::exec;
+using detail::Stmt;
+using detail::Transaction;
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 30000;
+constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+const char* kRunColumns =
+    "run_id, experiment, variant, profile, fold, seed, config_toml, status, code_version, "
+    "code_dirty, host, cpu, threads, device, libtorch, opencv, started_at, ended_at, "
+    "heartbeat_at, error";
+
+RunRecord read_run(const Stmt& s) {
+  RunRecord r;
+  r.run_id = s.text(0);
+  r.experiment = s.text(1);
+  r.variant = s.text(2);
+  r.profile = s.text(3);
+  r.fold = static_cast<int>(s.integer(4));
+  r.seed = s.integer(5);
+  r.config_toml = s.text(6);
+  r.status = s.text(7);
+  r.code_version = s.text(8);
+  r.code_dirty = s.integer(9) != 0;
+  r.host = s.text(10);
+  r.cpu = s.text(11);
+  r.threads = static_cast<int>(s.integer(12));
+  r.device = s.text(13);
+  r.libtorch = s.text(14);
+  r.opencv = s.text(15);
+  r.started_at = s.text(16);
+  r.ended_at = s.text(17);
+  r.heartbeat_at = s.text(18);
+  r.error = s.text(19);
+  return r;
+}
+
+bool valid_status(const std::string& s) {
+  return s == kStatusQueued || s == kStatusRunning || s == kStatusCompleted ||
+         s == kStatusFailed || s == kStatusInterrupted;
+}
+
+}  // namespace
+
+std::string default_db_path() {
+  const char* env = std::getenv("SODLAB_DB");
+  return env && *env ? env : "results/results.db";
+}
+
+ResultsStore::ResultsStore(const std::string& path, double stale_seconds)
+    : path_(path), stale_seconds_(stale_seconds) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  if (ec) throw InputError(path + ": cannot create directory " + parent.string() + ": " + ec.message());
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError(path + ": cannot open results database: " + msg);
+  }
+  try {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    // journal_mode=WAL needs a moment of exclusive access; retry while another process has it.
+    for (int attempt = 0;; ++attempt) {
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, &err);
+      sqlite3_free(err);
+      if (rc == SQLITE_OK) break;
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt > 300)
+        detail::throw_sqlite(db_, "not a usable SQLite database", /*input=*/true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    exec(db_, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+    migrate();
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+ResultsStore::~ResultsStore() {
+  if (db_) sqlite3_close(db_);
+}
+
+int ResultsStore::schema_version() { return static_cast<int>(detail::migrations().size()); }
+
+int ResultsStore::stored_schema_version() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT max(version) FROM schema_version");
+  return s.step() ? static_cast<int>(s.integer(0)) : 0;
+}
+
+void ResultsStore::migrate() {
+  Transaction tx(db_);
+  exec(db_, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  int version = 0;
+  {
+    Stmt s(db_, "SELECT coalesce(max(version), 0) FROM schema_version");
+    if (s.step()) version = static_cast<int>(s.integer(0));
+  }
+  const auto& m = detail::migrations();
+  if (version > static_cast<int>(m.size()))
+    throw InputError(path_ + ": schema version " + std::to_string(version) +
+                     " is newer than this sodlab (" + std::to_string(m.size()) +
+                     "); update sodlab to use this database");
+  if (version == 0) {
+    // A database holding other tables is not ours: refuse rather than mix schemas.
+    Stmt s(db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name <> 'schema_version'");
+    if (s.step() && s.integer(0) > 0)
+      throw InputError(path_ + ": not a sodlab results database (it has other tables)");
+  }
+  for (int v = version; v < static_cast<int>(m.size()); ++v) {
+    exec(db_, m[v]);
+    Stmt s(db_, "INSERT INTO schema_version (version) VALUES (?)");
+    s.bind(1, v + 1).run();
+  }
+  tx.commit();
+}
+
+void ResultsStore::begin_run(const RunRecord& r) {
+  if (r.run_id.empty()) throw InputError("begin_run: empty run_id");
+  const std::string status = r.status.empty() ? kStatusRunning : r.status;
+  if (!valid_status(status)) throw InputError("begin_run: invalid status '" + status + "'");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, std::string("INSERT INTO runs (") + kRunColumns +
+                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," + kNow + ",NULL," + kNow +
+                  ",NULL) ON CONFLICT(run_id) DO UPDATE SET experiment=excluded.experiment, "
+                  "variant=excluded.variant, profile=excluded.profile, fold=excluded.fold, "
+                  "seed=excluded.seed, config_toml=excluded.config_toml, status=excluded.status, "
+                  "code_version=excluded.code_version, code_dirty=excluded.code_dirty, "
+                  "host=excluded.host, cpu=excluded.cpu, threads=excluded.threads, "
+                  "device=excluded.device, libtorch=excluded.libtorch, opencv=excluded.opencv, "
+                  "started_at=excluded.started_at, ended_at=NULL, "
+                  "heartbeat_at=excluded.heartbeat_at, error=NULL");
+  s.bind(1, r.run_id).bind(2, r.experiment).bind(3, r.variant).bind(4, r.profile);
+  s.bind(5, r.fold).bind(6, r.seed).bind(7, r.config_toml).bind(8, status);
+  s.bind_text_or_null(9, r.code_version).bind(10, static_cast<int>(r.code_dirty));
+  s.bind_text_or_null(11, r.host).bind_text_or_null(12, r.cpu).bind(13, r.threads);
+  s.bind_text_or_null(14, r.device).bind_text_or_null(15, r.libtorch);
+  s.bind_text_or_null(16, r.opencv);
+  s.run();
+  for (const char* t : {"results", "per_image", "curves"}) {
+    Stmt d(db_, std::string("DELETE FROM ") + t + " WHERE run_id = ?");
+    d.bind(1, r.run_id).run();
+  }
+  tx.commit();
+}
+
+void ResultsStore::set_status(const std::string& run_id, const std::string& status,
+                              const std::string& error) {
+  if (!valid_status(status))
+    throw InputError("set_status: invalid status '" + status +
+                     "' (queued, running, completed, failed, interrupted)");
+  const bool ends = status == kStatusCompleted || status == kStatusFailed || status == kStatusInterrupted;
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, std::string("UPDATE runs SET status = ?, error = ?, ended_at = ") +
+                  (ends ? kNow : "NULL") + ", heartbeat_at = " + kNow + " WHERE run_id = ?");
+  s.bind(1, status).bind_text_or_null(2, error).bind(3, run_id).run();
+  if (sqlite3_changes(db_) != 1) throw InputError("set_status: no run '" + run_id + "' in " + path_);
+  tx.commit();
+}
+
+void ResultsStore::heartbeat(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, std::string("UPDATE runs SET heartbeat_at = ") + kNow + " WHERE run_id = ?");
+  s.bind(1, run_id).run();
+  tx.commit();
+}
+
+int ResultsStore::mark_stale_interrupted() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  exec(db_, "UPDATE runs SET status = 'interrupted', ended_at = heartbeat_at WHERE status = 'running' AND " +
+                detail::effective_status_sql(stale_seconds_) + " = 'interrupted'");
+  const int n = sqlite3_changes(db_);
+  tx.commit();
+  return n;
+}
+
+void ResultsStore::add_epoch(const EpochRecord& e) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, "INSERT OR REPLACE INTO epochs (run_id, stage, epoch, train_loss, val_loss, lr, seconds) "
+              "VALUES (?,?,?,?,?,?,?)");
+  s.bind(1, e.run_id).bind(2, e.stage).bind(3, e.epoch).bind(4, e.train_loss);
+  s.bind(5, e.val_loss).bind(6, e.lr).bind(7, e.seconds).run();
+  tx.commit();
+}
+
+void ResultsStore::add_results(const std::vector<ResultRow>& rows) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, "INSERT OR REPLACE INTO results (run_id, dataset, distortion, metric, convention, value) "
+              "VALUES (?,?,?,?,?,?)");
+  for (const auto& r : rows) {
+    s.bind(1, r.run_id).bind(2, r.dataset).bind(3, r.distortion).bind(4, r.metric);
+    s.bind(5, r.convention).bind(6, r.value).run();
+  }
+  tx.commit();
+}
+
+void ResultsStore::add_per_image(const std::vector<PerImageRow>& rows) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, "INSERT OR REPLACE INTO per_image (run_id, dataset, distortion, image, metric, "
+              "convention, value) VALUES (?,?,?,?,?,?,?)");
+  for (const auto& r : rows) {
+    s.bind(1, r.run_id).bind(2, r.dataset).bind(3, r.distortion).bind(4, r.image);
+    s.bind(5, r.metric).bind(6, r.convention).bind(7, r.value).run();
+  }
+  tx.commit();
+}
+
+void ResultsStore::add_curves(const std::vector<CurvePoint>& points) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, "INSERT OR REPLACE INTO curves (run_id, dataset, distortion, curve, idx, x, y) "
+              "VALUES (?,?,?,?,?,?,?)");
+  for (const auto& p : points) {
+    s.bind(1, p.run_id).bind(2, p.dataset).bind(3, p.distortion).bind(4, p.curve);
+    s.bind(5, p.idx).bind(6, p.x).bind(7, p.y).run();
+  }
+  tx.commit();
+}
+
+void ResultsStore::add_timing(const TimingRow& t) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, "INSERT OR REPLACE INTO timings (run_id, phase, seconds, items, device) VALUES (?,?,?,?,?)");
+  s.bind(1, t.run_id).bind(2, t.phase).bind(3, t.seconds).bind(4, t.items);
+  s.bind_text_or_null(5, t.device).run();
+  tx.commit();
+}
+
+void ResultsStore::add_artifact(const ArtifactRow& a) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, "INSERT OR REPLACE INTO artifacts (run_id, kind, path, sha256, bytes) VALUES (?,?,?,?,?)");
+  s.bind(1, a.run_id).bind(2, a.kind).bind(3, a.path).bind_text_or_null(4, a.sha256);
+  s.bind(5, a.bytes).run();
+  tx.commit();
+}
+
+std::optional<RunRecord> ResultsStore::find_run(const std::string& run_id) {
+  auto found = runs("run_id = '" + [&] {
+    std::string q;
+    for (char c : run_id) q += c == '\'' ? std::string("''") : std::string(1, c);
+    return q;
+  }() + "'");
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+std::vector<RunRecord> ResultsStore::runs(const std::string& where) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::string cols = kRunColumns;
+  const std::string eff = detail::effective_status_sql(stale_seconds_) + " AS status";
+  cols.replace(cols.find("status"), 6, eff);
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM (SELECT " + cols + " FROM runs)";
+  if (!where.empty()) sql += " WHERE (" + where + ")";
+  sql += " ORDER BY started_at, run_id";
+  sqlite3_stmt* probe = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &probe, nullptr) != SQLITE_OK) {
+    const std::string msg = sqlite3_errmsg(db_);
+    sqlite3_finalize(probe);
+    throw InputError("runs --where '" + where + "': " + msg);
+  }
+  sqlite3_finalize(probe);
+  Stmt s(db_, sql);
+  std::vector<RunRecord> out;
+  while (s.step()) out.push_back(read_run(s));
+  return out;
+}
+
+std::vector<EpochRecord> ResultsStore::epochs(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT stage, epoch, train_loss, val_loss, lr, seconds FROM epochs WHERE run_id = ? "
+              "ORDER BY rowid");
+  s.bind(1, run_id);
+  std::vector<EpochRecord> out;
+  while (s.step()) {
+    EpochRecord e{run_id, s.text(0), static_cast<int>(s.integer(1)), s.real(2), std::nullopt,
+                  s.real(4), s.real(5)};
+    if (!s.is_null(3)) e.val_loss = s.real(3);
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<ResultRow> ResultsStore::results(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT dataset, distortion, metric, convention, value FROM results WHERE run_id = ? "
+              "ORDER BY dataset, distortion, metric, convention");
+  s.bind(1, run_id);
+  std::vector<ResultRow> out;
+  while (s.step()) out.push_back({run_id, s.text(0), s.text(1), s.text(2), s.text(3), s.real(4)});
+  return out;
+}
+
+std::vector<PerImageRow> ResultsStore::per_image(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT dataset, distortion, image, metric, convention, value FROM per_image "
+              "WHERE run_id = ? ORDER BY dataset, distortion, image, metric, convention");
+  s.bind(1, run_id);
+  std::vector<PerImageRow> out;
+  while (s.step())
+    out.push_back({run_id, s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.real(5)});
+  return out;
+}
+
+std::vector<CurvePoint> ResultsStore::curves(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT dataset, distortion, curve, idx, x, y FROM curves WHERE run_id = ? "
+              "ORDER BY dataset, distortion, curve, idx");
+  s.bind(1, run_id);
+  std::vector<CurvePoint> out;
+  while (s.step())
+    out.push_back({run_id, s.text(0), s.text(1), s.text(2), static_cast<int>(s.integer(3)),
+                   s.real(4), s.real(5)});
+  return out;
+}
+
+std::vector<TimingRow> ResultsStore::timings(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT phase, seconds, items, device FROM timings WHERE run_id = ? ORDER BY phase");
+  s.bind(1, run_id);
+  std::vector<TimingRow> out;
+  while (s.step()) out.push_back({run_id, s.text(0), s.real(1), s.integer(2), s.text(3)});
+  return out;
+}
+
+std::vector<ArtifactRow> ResultsStore::artifacts(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT kind, path, sha256, bytes FROM artifacts WHERE run_id = ? ORDER BY kind, path");
+  s.bind(1, run_id);
+  std::vector<ArtifactRow> out;
+  while (s.step()) out.push_back({run_id, s.text(0), s.text(1), s.text(2), s.integer(3)});
+  return out;
+}
+
+int ResultsStore::merge_from(const std::string& other_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(other_path, ec)) throw InputError(other_path + ": no such results database");
+  {  // Bring the shard to the current schema first (also validates it).
+    ResultsStore other(other_path, stale_seconds_);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  {
+    Stmt a(db_, "ATTACH DATABASE ? AS shard");
+    a.bind(1, other_path).run();
+  }
+  int copied = 0;
+  try {
+    Transaction tx(db_);
+    exec(db_, "DROP TABLE IF EXISTS temp.merge_ids;"
+              "CREATE TEMP TABLE merge_ids AS SELECT s.run_id FROM shard.runs s "
+              "LEFT JOIN main.runs m ON m.run_id = s.run_id WHERE m.run_id IS NULL OR "
+              "coalesce(s.ended_at, s.heartbeat_at, s.started_at, '') > "
+              "coalesce(m.ended_at, m.heartbeat_at, m.started_at, '')");
+    {
+      Stmt c(db_, "SELECT count(*) FROM temp.merge_ids");
+      if (c.step()) copied = static_cast<int>(c.integer(0));
+    }
+    for (const auto& t : detail::child_tables())
+      exec(db_, "DELETE FROM main." + t + " WHERE run_id IN (SELECT run_id FROM temp.merge_ids)");
+    exec(db_, std::string("INSERT OR REPLACE INTO main.runs (") + kRunColumns + ") SELECT " +
+                  kRunColumns + " FROM shard.runs WHERE run_id IN (SELECT run_id FROM temp.merge_ids)");
+    for (const auto& t : detail::child_tables())
+      exec(db_, "INSERT INTO main." + t + " SELECT * FROM shard." + t +
+                    " WHERE run_id IN (SELECT run_id FROM temp.merge_ids)");
+    exec(db_, "DROP TABLE temp.merge_ids");
+    tx.commit();
+  } catch (...) {
+    sqlite3_exec(db_, "DETACH DATABASE shard", nullptr, nullptr, nullptr);
+    throw;
+  }
+  exec(db_, "DETACH DATABASE shard");
+  return copied;
+}
+
+}  // namespace sodlab::store
