@@ -1,0 +1,29 @@
+// Named metric conventions (see ../../../shared/research/metric-conventions.md) and the metric
+// families the evaluator can compute.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sodlab::metrics {
+
+// pysodmetrics: PySODMetrics 1.6.2 (GT > 128, min-max stretched maps, 256 thresholds >=, dataset
+// F/E curves = mean of per-image curves). sal_eval_toolbox: ArcherFMY/sal_eval_toolbox (MATLAB;
+// GT >= 0.1·255, maps divided by their max, dataset curves = Σ/totalNum, F of mean P and R).
+enum class Convention { pysodmetrics, sal_eval_toolbox };
+
+// Throws InputError listing the valid names.
+Convention parse_convention(const std::string& name);
+const char* convention_name(Convention c);
+std::vector<std::string> convention_names();
+
+// Metric families: mae, fm (F-measure, precision/recall curves), wfm, sm, em, auroc (exact AUROC,
+// 256-threshold curve AUC, TPR/FPR curves), iou.
+struct MetricSelection {
+  bool mae = true, fm = true, wfm = true, sm = true, em = true, auroc = true, iou = true;
+  // "all" or a comma-separated subset of the names above; InputError on an unknown name.
+  static MetricSelection parse(const std::string& csv);
+  std::string to_string() const;
+};
+
+}  // namespace sodlab::metrics

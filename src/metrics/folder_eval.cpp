@@ -1,0 +1,114 @@
+#include "metrics/folder_eval.h"
+
+#include "core/error.h"
+#include "core/threads.h"
+#include "metrics/synthetic_pairs.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+namespace sodlab::metrics {
+namespace fs = std::filesystem;
+namespace {
+
+bool is_image(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+std::map<std::string, fs::path> list_images(const fs::path& dir, const char* what) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw InputError(std::string(what) + " folder not found: " + dir.string());
+  std::map<std::string, fs::path> out;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file() || !is_image(entry.path())) continue;
+    const std::string stem = entry.path().stem().string();
+    auto [it, inserted] = out.emplace(stem, entry.path());
+    if (!inserted)
+      throw InputError(std::string(what) + " folder has two images with stem '" + stem +
+                       "': " + it->second.string() + " and " + entry.path().string());
+  }
+  if (ec) throw InputError("cannot list " + dir.string() + ": " + ec.message());
+  return out;
+}
+
+}  // namespace
+
+FolderPairs match_folders(const fs::path& pred_dir, const fs::path& gt_dir) {
+  const auto preds = list_images(pred_dir, "prediction");
+  const auto gts = list_images(gt_dir, "mask");
+  FolderPairs out;
+  for (const auto& [stem, path] : gts) {
+    auto it = preds.find(stem);
+    if (it == preds.end()) {
+      out.unmatched_gts.push_back(path);
+      continue;
+    }
+    out.stems.push_back(stem);
+    out.preds.push_back(it->second);
+    out.gts.push_back(path);
+  }
+  for (const auto& [stem, path] : preds)
+    if (!gts.count(stem)) out.unmatched_preds.push_back(path);
+  if (out.stems.empty())
+    throw InputError("no prediction in " + pred_dir.string() + " matches a mask in " + gt_dir.string() +
+                     " by file stem (.png/.jpg/.bmp)");
+  return out;
+}
+
+cv::Mat read_gray(const fs::path& file) {
+  cv::Mat m;
+  try {
+    m = cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
+  } catch (const cv::Exception& e) {
+    throw InputError("cannot decode image " + file.string() + ": " + e.what());
+  }
+  if (m.empty()) throw InputError("cannot read image " + file.string() + " (missing, unreadable or corrupt)");
+  return m;
+}
+
+EvaluationResult evaluate_folders(const FolderPairs& pairs, const FolderEvalOptions& options) {
+  Evaluator evaluator(options.convention, options.selection);
+  const int n = static_cast<int>(pairs.stems.size());
+  parallel_for(n, resolve_threads(options.threads), [&](int i) {
+    const cv::Mat gt = read_gray(pairs.gts[i]);
+    cv::Mat pred = read_gray(pairs.preds[i]);
+    if (pred.size() != gt.size()) {
+      if (!options.resize)
+        throw InputError("size mismatch: " + pairs.preds[i].string() + " is " + std::to_string(pred.cols) +
+                         "x" + std::to_string(pred.rows) + " but " + pairs.gts[i].string() + " is " +
+                         std::to_string(gt.cols) + "x" + std::to_string(gt.rows) +
+                         " (use --resize to resize predictions bilinearly to the mask size)");
+      cv::Mat resized;
+      cv::resize(pred, resized, gt.size(), 0, 0, cv::INTER_LINEAR);
+      pred = resized;
+    }
+    evaluator.add(pairs.stems[i], pred, gt);
+  });
+  return evaluator.result();
+}
+
+void decode_only(const FolderPairs& pairs, int threads) {
+  const int n = static_cast<int>(pairs.stems.size());
+  parallel_for(n, resolve_threads(threads), [&](int i) {
+    read_gray(pairs.gts[i]);
+    read_gray(pairs.preds[i]);
+  });
+}
+
+EvaluationResult evaluate_synthetic(int n, const FolderEvalOptions& options) {
+  if (n < 1) throw InputError("--synthetic: need at least 1 pair, got " + std::to_string(n));
+  Evaluator evaluator(options.convention, options.selection);
+  parallel_for(n, resolve_threads(options.threads), [&](int i) {
+    const SyntheticPair pair = synthetic_pair(i);
+    evaluator.add(pair.stem, pair.pred, pair.gt);
+  });
+  return evaluator.result();
+}
+
+}  // namespace sodlab::metrics

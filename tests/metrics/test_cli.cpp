@@ -1,0 +1,120 @@
+// `sodlab eval` end to end: output files, exit codes on bad input.
+#include <catch2/catch.hpp>
+
+#include "support/shared_data.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace fs = std::filesystem;
+using sodlab::testing::TempDir;
+
+namespace {
+
+int run(const std::string& args, const fs::path& log) {
+  const std::string cmd = sodlab::testing::sodlab_binary().string() + " eval " + args + " > " +
+                          log.string() + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_png(const fs::path& p, const cv::Mat& m) { REQUIRE(cv::imwrite(p.string(), m)); }
+
+}  // namespace
+
+TEST_CASE("sodlab eval writes JSON, per-image and curve files for a small folder pair") {
+  if (!fs::exists(sodlab::testing::sodlab_binary())) {
+    WARN("skipped: sodlab binary not built");
+    return;
+  }
+  TempDir tmp;
+  fs::create_directories(tmp.path() / "pred");
+  fs::create_directories(tmp.path() / "gt");
+  cv::Mat gt = cv::Mat::zeros(20, 30, CV_8UC1), pred = cv::Mat::zeros(20, 30, CV_8UC1);
+  gt(cv::Rect(5, 5, 10, 8)) = 255;
+  pred(cv::Rect(5, 5, 10, 8)) = 255;  // perfect map
+  write_png(tmp.path() / "gt" / "a.png", gt);
+  write_png(tmp.path() / "pred" / "a.png", pred);
+  write_png(tmp.path() / "pred" / "extra.png", pred);  // unmatched: listed, not an error
+  const fs::path log = tmp.path() / "log.txt";
+  const int rc = run("--pred " + (tmp.path() / "pred").string() + " --gt " + (tmp.path() / "gt").string() +
+                         " --json " + (tmp.path() / "r.json").string() + " --per-image " +
+                         (tmp.path() / "p.csv").string() + " --curves " + (tmp.path() / "c.csv").string(),
+                     log);
+  INFO(slurp(log));
+  REQUIRE(rc == 0);
+  CHECK(slurp(log).find("unmatched prediction") != std::string::npos);
+  CHECK(slurp(log).find("pysodmetrics") != std::string::npos);
+  std::ifstream in(tmp.path() / "r.json");
+  const auto j = nlohmann::json::parse(in);
+  CHECK(j["convention"] == "pysodmetrics");
+  CHECK(j["n_images"] == 1);
+  CHECK(j["dataset"]["MAE"].get<double>() == 0.0);
+  CHECK(j["dataset"]["maxF"].get<double>() == Approx(1.0).epsilon(1e-12));
+  CHECK(j["dataset"]["wFm"].get<double>() == Approx(1.0).epsilon(1e-12));
+  CHECK(j["per_image"]["a"]["AUROC"].get<double>() == 1.0);
+  CHECK(j["curves"]["curve_F"].size() == 256);
+  CHECK(slurp(tmp.path() / "p.csv").rfind("stem,", 0) == 0);
+  CHECK(slurp(tmp.path() / "c.csv").rfind("threshold,", 0) == 0);
+}
+
+TEST_CASE("sodlab eval: bad input exits with code 2 and names the file") {
+  if (!fs::exists(sodlab::testing::sodlab_binary())) {
+    WARN("skipped: sodlab binary not built");
+    return;
+  }
+  TempDir tmp;
+  const fs::path pred = tmp.path() / "pred", gt = tmp.path() / "gt", log = tmp.path() / "log.txt";
+  fs::create_directories(pred);
+  fs::create_directories(gt);
+  write_png(gt / "a.png", cv::Mat::zeros(10, 10, CV_8UC1));
+  write_png(pred / "a.png", cv::Mat::zeros(10, 12, CV_8UC1));
+  const std::string dirs = "--pred " + pred.string() + " --gt " + gt.string();
+
+  SECTION("size mismatch names both files; --resize accepts it") {
+    CHECK(run(dirs, log) == 2);
+    CHECK(slurp(log).find("a.png") != std::string::npos);
+    CHECK(slurp(log).find("--resize") != std::string::npos);
+    CHECK(run(dirs + " --resize", log) == 0);
+  }
+  SECTION("corrupt file") {
+    std::ofstream(pred / "a.png") << "not a png";
+    CHECK(run(dirs, log) == 2);
+    CHECK(slurp(log).find((pred / "a.png").string()) != std::string::npos);
+  }
+  SECTION("unknown convention and metric, missing folder, no pairs") {
+    CHECK(run(dirs + " --convention matlab", log) == 2);
+    CHECK(slurp(log).find("sal_eval_toolbox") != std::string::npos);
+    CHECK(run(dirs + " --metrics mae,fbeta", log) == 2);
+    CHECK(run("--pred " + (tmp.path() / "nope").string() + " --gt " + gt.string(), log) == 2);
+    fs::rename(pred / "a.png", pred / "b.png");
+    CHECK(run(dirs + " --resize", log) == 2);
+  }
+}
+
+TEST_CASE("sodlab eval --synthetic runs without external data and is thread-count independent") {
+  if (!fs::exists(sodlab::testing::sodlab_binary())) {
+    WARN("skipped: sodlab binary not built");
+    return;
+  }
+  TempDir tmp;
+  const fs::path log = tmp.path() / "log.txt";
+  REQUIRE(run("--synthetic 12 --threads 1 --json " + (tmp.path() / "a.json").string(), log) == 0);
+  REQUIRE(run("--synthetic 12 --threads 3 --json " + (tmp.path() / "b.json").string(), log) == 0);
+  std::ifstream a(tmp.path() / "a.json"), b(tmp.path() / "b.json");
+  const auto ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
+  CHECK(ja["dataset"] == jb["dataset"]);
+  CHECK(ja["curves"] == jb["curves"]);
+  CHECK(ja["n_images"] == 12);
+}
