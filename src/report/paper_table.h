@@ -46,8 +46,8 @@ PaperTable build_table(const config::TableSpec& spec, const std::string& experim
 // Cell text: "0.912 ± 0.004 (n=5)", "0.912 (n=1)", "–" when not run; published beside.
 std::string render_markdown(const PaperTable& t);
 std::string render_latex(const PaperTable& t);
-// Long format, one line per row × column: row,variant,dataset,metric,convention,distortion,
-// n,mean,std,published (empty fields when absent).
+// Long format, one line per row × column: profile,row,variant,dataset,store_dataset,metric,
+// convention,distortion,n,mean,std,published (empty fields when absent; full precision).
 std::string render_csv(const PaperTable& t);
 
 }  // namespace sodlab::report
