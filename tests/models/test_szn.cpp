@@ -1,0 +1,143 @@
+#include <catch2/catch.hpp>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "core/error.h"
+#include "helpers.h"
+#include "models/szn.h"
+
+using namespace sodlab;
+using namespace sodlab::models;
+using test::build;
+using test::count;
+
+namespace {
+std::shared_ptr<Szn> small_szn(std::vector<std::pair<std::string, OptionValue>> extra = {}) {
+  std::vector<std::pair<std::string, OptionValue>> o{{"backbone_weights", std::string("none")},
+                                                     {"fc_layers", false},
+                                                     {"width_divisor", std::int64_t{8}},
+                                                     {"squeeze", std::int64_t{8}},
+                                                     {"hidden", std::int64_t{16}}};
+  for (auto& e : extra) o.push_back(e);
+  return std::dynamic_pointer_cast<Szn>(build("szn", o));
+}
+}  // namespace
+
+TEST_CASE("szn: VGG-16 has 14,714,688 convolution parameters", "[szn]") {
+  Vgg16 vgg(Vgg16Config{1, false});
+  CHECK(count(*vgg) == kVgg16ConvParameters);
+  CHECK(kVgg16ConvParameters == 14714688);
+  Vgg16 fc(Vgg16Config{1, true});
+  CHECK(count(*fc) == 14714688 + (7 * 7 * 512 * 4096 + 4096) + (4096 * 4096 + 4096));
+}
+
+TEST_CASE("szn: parameter count and output shape at paper size", "[szn]") {
+  auto m = build("szn", {{"backbone_weights", std::string("none")}});
+  // VGG-16 convs + fc6 + fc7 = 134,260,544; squeeze: Σ_conv (64C+64)+(576C+64) + 2·(4096·128+128)
+  // = 3,753,856; classifier 1920→128→1 = 246,017. Total 138,260,417 (17,632,961 without fc).
+  const std::int64_t ch[13] = {64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512};
+  std::int64_t squeeze = 2 * (4096 * 128 + 128);
+  for (auto c : ch) squeeze += (64 * c + 64) + (9 * 64 * c + 64);
+  const std::int64_t classifier = 15 * 128 * 128 + 128 + 128 + 1;
+  CHECK(count(*m) == 134260544 + squeeze + classifier);
+  CHECK(count(*m) == 138260417);
+  auto nofc = build("szn", {{"backbone_weights", std::string("none")}, {"fc_layers", false}});
+  CHECK(count(*nofc) == 17632961);
+  CHECK(m->output_channels() == 1);
+  CHECK(m->groups() == std::vector<std::string>{"backbone", "fc", "head"});
+  torch::NoGradGuard guard;
+  m->eval();
+  auto out = m->forward(test::images(1, 224, 224));
+  CHECK(out.logits.sizes() == torch::IntArrayRef{1, 1, 224, 224});
+  CHECK_FALSE(out.features.defined());
+  auto s = m->saliency(out);
+  CHECK(s.min().item<float>() >= 0);
+  CHECK(s.max().item<float>() <= 1);
+}
+
+TEST_CASE("szn: output shapes at small sizes", "[szn]") {
+  torch::NoGradGuard guard;
+  auto m = small_szn();
+  CHECK(m->forward(test::images(2, 64, 96)).logits.sizes() == torch::IntArrayRef{2, 1, 64, 96});
+  auto m2 = small_szn({{"output_size", std::int64_t{40}}});
+  CHECK(m2->forward(test::images(1, 64, 64)).logits.sizes() == torch::IntArrayRef{1, 1, 40, 40});
+  auto fc = build("szn", {{"backbone_weights", std::string("none")}, {"width_divisor", std::int64_t{16}}});
+  CHECK_THROWS_AS(fc->forward(test::images(1, 64, 64)), InputError);  // fc6 needs ≥ 224
+}
+
+TEST_CASE("szn: per-scale classifier equals the direct zoomout concatenation", "[szn]") {
+  torch::NoGradGuard guard;
+  for (std::int64_t out_size : {0, 100, 256}) {
+    auto m = std::dynamic_pointer_cast<Szn>(build(
+        "szn", {{"backbone_weights", std::string("none")}, {"width_divisor", std::int64_t{8}},
+                {"squeeze", std::int64_t{8}}, {"hidden", std::int64_t{16}}, {"classifier_layers", std::int64_t{3}},
+                {"output_size", out_size}, {"init_seed", std::int64_t{5}}}));
+    auto x = test::images(2, 224, 224);
+    auto a = m->forward(x).logits, b = m->forward_direct(x).logits;
+    REQUIRE(a.sizes() == b.sizes());
+    INFO("output_size " << out_size << " max |diff| " << (a - b).abs().max().item<double>());
+    CHECK(torch::allclose(a, b, 1e-5, 1e-5));
+    CHECK(a.std().item<double>() > 0);
+  }
+}
+
+TEST_CASE("szn: frozen backbone gets no gradient; head parameters all do", "[szn]") {
+  auto m = small_szn({{"width_divisor", std::int64_t{16}}});
+  m->train();
+  m->set_frozen("backbone", true);
+  CHECK(m->is_frozen("backbone"));
+  CHECK_FALSE(m->backbone()->layers()[0]->is_training());
+  CHECK(count(*m, true) == count(*m) - count(*m->backbone()));
+  test::random_loss(m->forward(test::images(2, 32, 32))).backward();
+  for (const auto& p : m->backbone()->parameters()) CHECK_FALSE(p.grad().defined());
+  for (const auto& item : m->named_parameters()) {
+    if (!item.value().requires_grad()) continue;
+    INFO(item.key());
+    REQUIRE(item.value().grad().defined());
+    CHECK(item.value().grad().abs().sum().item<double>() > 0);
+  }
+  m->set_frozen("backbone", false);
+  CHECK(m->backbone()->layers()[0]->is_training());
+  CHECK_THROWS_AS(m->set_frozen("encoder", true), InputError);
+}
+
+TEST_CASE("szn: gradients reach every parameter when nothing is frozen", "[szn]") {
+  auto m = small_szn({{"width_divisor", std::int64_t{16}}});
+  test::random_loss(m->forward(test::images(1, 32, 32))).backward();
+  for (const auto& item : m->named_parameters()) {
+    INFO(item.key());
+    REQUIRE(item.value().grad().defined());
+    CHECK(item.value().grad().abs().sum().item<double>() > 0);
+  }
+}
+
+TEST_CASE("szn: same init_seed gives identical outputs, another seed differs", "[szn]") {
+  torch::NoGradGuard guard;
+  auto x = test::images(1, 32, 32);
+  auto a = small_szn({{"init_seed", std::int64_t{3}}})->forward(x).logits;
+  auto b = small_szn({{"init_seed", std::int64_t{3}}})->forward(x).logits;
+  auto c = small_szn({{"init_seed", std::int64_t{4}}})->forward(x).logits;
+  CHECK(torch::equal(a, b));
+  CHECK_FALSE(torch::equal(a, c));
+}
+
+TEST_CASE("szn: options are validated and recorded", "[szn]") {
+  Options o;
+  o.set("backbone_weights", std::string("none"));
+  o.set("sqeeze", std::int64_t{8});
+  try {
+    make_model("szn", o);
+    FAIL("expected InputError");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("squeeze") != std::string::npos);
+  }
+  Options ok;
+  ok.set("backbone_weights", std::string("none"));
+  ok.set("fc_layers", false);
+  make_model("szn", ok);
+  CHECK(ok.resolved().count("hidden") == 1);
+  CHECK(ok.resolved().count("squeeze") == 1);
+  Options any;
+  CHECK_THROWS_AS(make_model("zsn", any), InputError);
+  CHECK(model_names() == std::vector<std::string>{"szn", "menet", "menet_ce_only", "menet_ce_plain", "menet_metric_only"});
+}
