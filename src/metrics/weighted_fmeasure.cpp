@@ -75,9 +75,8 @@ double weighted_fmeasure_from_error(const double* err, const std::uint8_t* gt01,
       if (gt01[i]) {
         sum_fg += (ea[i] < err[i]) ? ea[i] : err[i];
       } else {
-        const std::int32_t j = field.nearest[i];
-        const std::int64_t dr = j / cols - r, dc = j % cols - c;
-        sum_bg += err[i] * (2.0 - decay(dr * dr + dc * dc, field.distance[i]));
+        const double dist = field.distance[i];  // sqrt of an integer squared distance
+        sum_bg += err[i] * (2.0 - decay(std::llround(dist * dist), dist));
       }
     }
   }
