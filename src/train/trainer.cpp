@@ -1,0 +1,187 @@
+#include "train/trainer.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/threads.h"
+#include "core/timer.h"
+#include "data/random.h"
+#include "train/checkpoint.h"
+#include "train/progress.h"
+
+namespace sodlab::train {
+namespace {
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const StageSpec& s,
+                                                        models::SegmentationModel& model) {
+  std::vector<torch::Tensor> params;
+  for (auto& p : model.parameters())
+    if (p.requires_grad()) params.push_back(p);
+  if (params.empty())
+    throw InputError("stage '" + s.name + "': every parameter is frozen, nothing to train");
+  if (s.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(s.lr).momentum(s.momentum).nesterov(s.nesterov).weight_decay(s.weight_decay));
+  return std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(s.lr).betas(std::make_tuple(s.beta1, s.beta2)).eps(s.eps).weight_decay(s.weight_decay));
+}
+
+void apply_frozen(const StageSpec& s, models::SegmentationModel& model) {
+  const auto groups = model.groups();
+  for (const auto& f : s.frozen)
+    if (std::find(groups.begin(), groups.end(), f) == groups.end()) {
+      std::string list;
+      for (const auto& g : groups) list += (list.empty() ? "" : ", ") + g;
+      throw InputError("stage '" + s.name + "': unknown frozen group '" + f + "' (model groups: " + list + ")");
+    }
+  for (const auto& g : groups)
+    model.set_frozen(g, std::find(s.frozen.begin(), s.frozen.end(), g) != s.frozen.end());
+}
+
+std::string stems_of(const data::Batch& b) {
+  std::string out;
+  for (std::size_t i = 0; i < b.stems.size(); ++i) out += (i ? ", " : "") + b.stems[i];
+  return out;
+}
+
+}  // namespace
+
+Trainer::Trainer(std::shared_ptr<models::SegmentationModel> model, std::shared_ptr<losses::Loss> loss,
+                 TrainSpec spec)
+    : model_(std::move(model)), loss_(std::move(loss)), spec_(std::move(spec)) {
+  if (!model_ || !loss_) throw InputError("trainer: model and loss are required");
+  validate(spec_);
+}
+
+std::string Trainer::checkpoint_path() const {
+  if (spec_.checkpoint_dir.empty()) return "";
+  return (std::filesystem::path(spec_.checkpoint_dir) / "checkpoint.pt").string();
+}
+
+FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_epoch) {
+  const data::LoaderSpec& ls = loader.spec();
+  if (ls.batch_size != spec_.batch_size)
+    throw InputError("trainer: the loader's batch size " + std::to_string(ls.batch_size) +
+                     " differs from train.batch_size " + std::to_string(spec_.batch_size));
+  at::set_num_threads(resolve_threads(spec_.threads));
+
+  // Everything that changes the trained weights, for refusing a foreign checkpoint.
+  std::ostringstream fp;
+  fp << fingerprint(spec_) << " | data=" << loader.dataset()->name() << ":"
+     << loader.dataset()->manifest_sha() << " size=" << ls.width << "x" << ls.height
+     << " shuffle=" << ls.shuffle << " drop_last=" << ls.drop_last << " data_seed=" << ls.seed
+     << " augment=" << ls.augment.kind;
+  const std::string fprint = fp.str();
+
+  // Resume position.
+  CheckpointPosition start;
+  const std::string ckpt = checkpoint_path();
+  const bool resuming = !ckpt.empty() && std::filesystem::exists(ckpt);
+  if (resuming) {
+    std::string saved;
+    start = read_checkpoint_position(ckpt, &saved);
+    if (saved != fprint)
+      throw InputError("checkpoint " + ckpt + " belongs to a different training protocol or data;"
+                       " delete it (or use another checkpoint_dir) to start over.\n  saved:   " +
+                       saved + "\n  current: " + fprint);
+    log::info("resuming from " + ckpt + " after " + std::to_string(start.global_epochs) + " epoch(s)");
+  }
+
+  const std::int64_t steps_per_epoch = static_cast<std::int64_t>(loader.batches_per_epoch());
+  int total_epochs = 0;
+  for (const auto& s : spec_.stages) total_epochs += s.epochs;
+  Progress progress(spec_.progress, steps_per_epoch * (total_epochs - start.global_epochs), spec_.log_every);
+
+  FitResult result;
+  result.epochs_resumed = start.global_epochs;
+  Timer fit_timer;
+  int global = 0;  // epochs completed before the current one, over all stages
+  for (int si = 0; si < static_cast<int>(spec_.stages.size()); ++si) {
+    const StageSpec& stage = spec_.stages[si];
+    int first_epoch = 0;
+    if (resuming) {
+      if (si < start.stage || (si == start.stage && start.stage_epochs >= stage.epochs)) {
+        global += stage.epochs;
+        continue;
+      }
+      if (si == start.stage) first_epoch = start.stage_epochs;
+    }
+    if (first_epoch >= stage.epochs) continue;
+    apply_frozen(stage, *model_);
+    auto optimizer = make_optimizer(stage, *model_);
+    if (resuming && (si == start.stage || global == start.global_epochs)) {
+      // Mid-stage: restore model and optimiser; at a stage boundary: the model only (fresh optimiser).
+      load_checkpoint_state(ckpt, *model_, si == start.stage ? optimizer.get() : nullptr);
+    }
+    global += first_epoch;
+
+    for (int e = first_epoch; e < stage.epochs; ++e, ++global) {
+      torch::manual_seed(data::derive_seed(spec_.seed, "torch", static_cast<std::uint64_t>(global)));
+      model_->train();
+      Timer epoch_timer;
+      double loss_sum = 0, lr = stage.lr;
+      std::int64_t images = 0, step = 0;
+      data::Batch batch;
+      auto reader = loader.epoch(global);
+      while (reader.next(batch)) {
+        const std::int64_t iter = static_cast<std::int64_t>(e) * steps_per_epoch + step;
+        lr = learning_rate(stage, iter, e);
+        for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
+        optimizer->zero_grad();
+        const models::ModelOutput out = model_->forward(batch.images);
+        const losses::Targets targets = loss_->prepare(batch.masks);
+        torch::Tensor loss = loss_->forward(out.logits, targets,
+                                            loss_->needs_features() ? out.features : torch::Tensor());
+        const double value = loss.item<double>();
+        if (!std::isfinite(value))
+          throw RuntimeFailure("training diverged: loss = " + std::to_string(value) + " in stage '" +
+                               stage.name + "' (" + std::to_string(si + 1) + "/" +
+                               std::to_string(spec_.stages.size()) + "), epoch " +
+                               std::to_string(e + 1) + "/" + std::to_string(stage.epochs) + ", step " +
+                               std::to_string(step + 1) + "/" + std::to_string(steps_per_epoch) +
+                               "; batch samples: " + stems_of(batch) +
+                               ". Lower the learning rate or check these images.");
+        loss.backward();
+        optimizer->step();
+        const auto n = static_cast<std::int64_t>(batch.stems.size());
+        loss_sum += value * static_cast<double>(n);
+        images += n;
+        ++step;
+        progress.step(stage.name, e + 1, stage.epochs, step, steps_per_epoch, loss_sum / images, n);
+      }
+      const double seconds = epoch_timer.seconds();
+      if (!ckpt.empty())
+        save_checkpoint(ckpt, fprint, {si, e + 1, global + 1}, *model_, *optimizer);
+
+      EpochReport rep;
+      rep.stage = stage.name;
+      rep.stage_index = si;
+      rep.epoch = e + 1;
+      rep.global_epoch = global + 1;
+      rep.train_loss = images > 0 ? loss_sum / images : 0;
+      rep.lr = lr;
+      rep.seconds = seconds;
+      rep.images = images;
+      progress.end_epoch(stage.name, e + 1, stage.epochs, rep.train_loss, lr, seconds,
+                         seconds > 0 ? images / seconds : 0);
+      result.epochs_trained++;
+      result.images += images;
+      if (on_epoch) on_epoch(rep);
+    }
+  }
+  if (resuming && result.epochs_trained == 0 && start.global_epochs > 0) {
+    // Everything was already done: leave the model in its final state.
+    load_checkpoint_state(ckpt, *model_, nullptr);
+  }
+  model_->eval();
+  result.seconds = fit_timer.seconds();
+  return result;
+}
+
+}  // namespace sodlab::train
