@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make bench-eval`: `sodlab eval` (all metrics) on the 300 published DSS maps of SOD versus only
+# decoding the same 600 PNG files, measured in the same run; and against PySODMetrics' whole-process
+# reference (6.5 s for the same 300 pairs, metric-conventions.md §4 / issue 2).
+# usage: scripts/bench-eval.sh <build-dir> <shared-dir>
+set -euo pipefail
+BUILD=${1:-build}
+SHARED=${2:-../shared}
+SODLAB="$BUILD/sodlab"
+PRED="$SHARED/fixtures/sod300-published-maps/DSS"
+GT="$SHARED/data/sod300/masks"
+PYSOD_SECONDS=6.5
+REPS=${REPS:-5}
+if [[ ! -d "$PRED" || ! -d "$GT" ]]; then
+  echo "bench-eval: skipped, $PRED or $GT not found (pass the shared folder as the 2nd argument)"
+  exit 0
+fi
+[[ -x "$SODLAB" ]] || { echo "bench-eval: $SODLAB not built" >&2; exit 1; }
+THREADS=${SODLAB_THREADS:-$(nproc)}
+
+now() { date +%s.%N; }
+min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+# measure CMD...: best whole-process wall time (PROC) and best in-process time printed by sodlab (IN)
+measure() {
+  PROC=1e9; IN=1e9
+  local t0 t1 out
+  for _ in $(seq "$REPS"); do
+    t0=$(now); out=$("$@" 2>/dev/null); t1=$(now)
+    PROC=$(min "$(echo "$t1 - $t0" | bc -l)" "$PROC")
+    IN=$(min "$(sed -nE 's/.* in ([0-9.]+) s.*/\1/p' <<<"$out" | tail -1)" "$IN")
+  done
+}
+
+"$SODLAB" eval --pred "$PRED" --gt "$GT" --decode-only --threads "$THREADS" >/dev/null  # warm the page cache
+measure "$SODLAB" eval --pred "$PRED" --gt "$GT" --decode-only --threads "$THREADS"
+dec_proc=$PROC; dec_in=$IN
+measure "$SODLAB" eval --pred "$PRED" --gt "$GT" --convention pysodmetrics --metrics all --threads "$THREADS"
+eval_proc=$PROC; eval_in=$IN
+
+printf 'bench-eval: 300 DSS maps vs SOD masks, all metrics, %s threads, best of %s\n' "$THREADS" "$REPS"
+printf '  decode only (600 PNGs)   in-process %8.4f s   whole process %8.4f s\n' "$dec_in" "$dec_proc"
+printf '  sodlab eval (all)        in-process %8.4f s   whole process %8.4f s   %.0f images/s\n' \
+  "$eval_in" "$eval_proc" "$(echo "300 / $eval_in" | bc -l)"
+printf '  eval / decode-only       in-process %8.2fx   whole process %8.2fx   (target <= 3x)\n' \
+  "$(echo "$eval_in / $dec_in" | bc -l)" "$(echo "$eval_proc / $dec_proc" | bc -l)"
+printf '  vs PySODMetrics %.1f s whole process: %.1fx faster (target >= 15x)\n' \
+  "$PYSOD_SECONDS" "$(echo "$PYSOD_SECONDS / $eval_proc" | bc -l)"
