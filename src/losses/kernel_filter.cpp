@@ -75,6 +75,24 @@ torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& k, int64_t ph, i
   return torch::conv2d(x, k, torch::Tensor(), stride, pad);
 }
 
+// 'same' correlation along the last dimension with the symmetric 1D kernel g (radius r), zero
+// padding. Rows up to 4b (b = 128) use one dense L×L banded product (at 224 px this measured ~2×
+// faster than blocking); longer rows are cut into blocks of b outputs, each a (b+2r)×b banded
+// product, so the work is O(L·(b+2r)) instead of O(L²).
+torch::Tensor filter_last(const torch::Tensor& x, const std::vector<double>& g, int r) {
+  const int64_t len = x.size(-1);
+  const int64_t b = std::max<int64_t>(128, 2 * r + 1);
+  if (len <= 4 * b) return torch::matmul(x, banded(g, r, len, x));
+  const int64_t nb = (len + b - 1) / b, padded = nb * b;
+  const std::vector<int64_t> pad{r, r + padded - len};  // last dimension: before, after
+  auto blocks = torch::constant_pad_nd(x, pad, 0).unfold(-1, b + 2 * r, b);  // [..., nb, b+2r]
+  std::vector<double> m(static_cast<size_t>((b + 2 * r) * b), 0.0);
+  for (int64_t j = 0; j < b; ++j)
+    for (int64_t k = 0; k <= 2 * r; ++k) m[static_cast<size_t>((j + k) * b + j)] = g[k];
+  auto y = torch::matmul(blocks, vec(m, x).view({b + 2 * r, b}));  // [..., nb, b]
+  return y.flatten(-2).narrow(-1, 0, len);
+}
+
 }  // namespace
 
 torch::Tensor filter_same(const torch::Tensor& x, const AKernel& k, const std::string& impl) {
@@ -90,12 +108,11 @@ torch::Tensor filter_same(const torch::Tensor& x, const AKernel& k, const std::s
     auto y = conv(x, vec(gs, x).view({1, 1, 1, w}), 0, r);
     return conv(y, vec(k.g, x).view({1, 1, w, 1}), r, 0);
   }
-  // toeplitz: (T_H · X · T_W), T symmetric; the scale folded into T_W.
+  // toeplitz: (T_H · X · T_W), T symmetric banded (blocked when long); the scale folded into T_W.
   std::vector<double> gs(k.g);
   for (double& v : gs) v *= k.scale;
-  auto th = banded(k.g, r, x.size(2), x);
-  auto tw = banded(gs, r, x.size(3), x);
-  return torch::matmul(th, torch::matmul(x, tw));
+  auto y = filter_last(x, gs, r);
+  return filter_last(y.transpose(2, 3), k.g, r).transpose(2, 3);
 }
 
 }  // namespace sodlab::losses

@@ -124,6 +124,21 @@ TEST_CASE("af_fbeta_w: every filter implementation equals a brute-force correlat
       }
 }
 
+TEST_CASE("af_fbeta_w: the blocked banded products equal the direct convolution on large maps",
+          "[losses][af]") {
+  torch::manual_seed(4);
+  auto x = torch::rand({1, 1, 24, 600}, torch::kDouble).set_requires_grad(true);
+  for (int r : {3, 9, 30}) {
+    auto k = make_a_kernel("gaussian", "paper", r, r / 4.0);
+    auto a = filter_same(x, k, "toeplitz"), b = filter_same(x, k, "direct");
+    CHECK((a - b).abs().max().item<double>() < 1e-13);
+    auto w = torch::rand_like(a);
+    auto ga = torch::autograd::grad({(a * w).sum()}, {x})[0];
+    auto gb = torch::autograd::grad({(b * w).sum()}, {x})[0];
+    CHECK((ga - gb).abs().max().item<double>() < 1e-12);
+  }
+}
+
 TEST_CASE("af_fbeta_w: finite-difference gradients for every option combination",
           "[losses][af][grad]") {
   torch::manual_seed(7);

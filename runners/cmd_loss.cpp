@@ -1,0 +1,121 @@
+// `sodlab loss`: one loss on one saliency map and mask, with its intermediate maps.
+//
+// The prediction PNG is read as probabilities p = value / max value of its bit depth (8 or 16 bit,
+// converted to grey); the loss sees the logit log(p/(1−p)) with p clamped to [1e-7, 1 − 1e-7].
+// The mask is binarised at half range (> 127 for 8 bit). Both must have the same size.
+// --maps DIR writes each intermediate map as DIR/<name>.png, linearly scaled so that 0 → 0 and the
+// map's maximum → 255 (the maximum is printed, and recorded in --json under "maps").
+#include "command.h"
+
+#include "core/error.h"
+#include "core/options.h"
+#include "losses/registry.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+namespace sodlab::cli {
+namespace {
+
+// H×W double in [0,1].
+torch::Tensor read_unit(const std::string& path) {
+  cv::Mat m = cv::imread(path, cv::IMREAD_ANYDEPTH | cv::IMREAD_GRAYSCALE);
+  if (m.empty()) throw InputError("cannot read image '" + path + "' (missing or not an image)");
+  double scale = m.depth() == CV_16U ? 65535.0 : 255.0;
+  if (m.depth() != CV_8U && m.depth() != CV_16U)
+    throw InputError("image '" + path + "': expected 8- or 16-bit pixels");
+  cv::Mat d;
+  m.convertTo(d, CV_64F, 1.0 / scale);
+  return torch::from_blob(d.data, {d.rows, d.cols}, torch::kDouble).clone();
+}
+
+nlohmann::json option_json(const OptionValue& v) {
+  if (auto b = std::get_if<bool>(&v)) return *b;
+  if (auto i = std::get_if<std::int64_t>(&v)) return *i;
+  if (auto d = std::get_if<double>(&v)) {
+    if (std::isfinite(*d)) return *d;
+    return option_value_to_string(v);  // inf / nan as text
+  }
+  return std::get<std::string>(v);
+}
+
+CommandRegistration reg{
+    "loss", "Compute a loss (and its intermediate maps) on a saliency map and a mask",
+    [](CLI::App& app) {
+      auto name = std::make_shared<std::string>();
+      auto sets = std::make_shared<std::vector<std::string>>();
+      auto pred = std::make_shared<std::string>(), gt = std::make_shared<std::string>();
+      auto maps = std::make_shared<std::string>();
+      auto json = std::make_shared<bool>(false);
+      std::string names;
+      for (const auto& n : losses::loss_names()) names += (names.empty() ? "" : ", ") + n;
+      app.add_option("--name", *name, "Loss name: " + names)->required();
+      app.add_option("--set", *sets, "Loss option as key=value (repeatable)");
+      app.add_option("--pred", *pred, "Prediction image (PNG), read as probabilities in [0,1]")
+          ->required();
+      app.add_option("--gt", *gt, "Ground-truth mask image (binarised at half range)")->required();
+      app.add_flag("--json", *json, "Print {\"name\", \"options\", \"loss\"} as JSON");
+      app.add_option("--maps", *maps,
+                     "Write the intermediate maps as PNGs into this folder (0 → 0, max → 255)");
+      return [=]() {
+        Options opts("loss '" + *name + "'");
+        for (const auto& s : *sets) opts.set_from_assignment(s);
+        auto loss = losses::make_loss(*name, opts);
+        if (loss->needs_features())
+          throw InputError("loss '" + *name +
+                           "' needs the model's metric features, which a saliency map does not "
+                           "carry; use it through `sodlab run`");
+        auto p = read_unit(*pred), g = read_unit(*gt);
+        if (p.sizes() != g.sizes())
+          throw InputError("size mismatch: '" + *pred + "' is " + std::to_string(p.size(1)) + "×" +
+                           std::to_string(p.size(0)) + ", '" + *gt + "' is " +
+                           std::to_string(g.size(1)) + "×" + std::to_string(g.size(0)));
+        const auto shape = std::vector<int64_t>{1, 1, p.size(0), p.size(1)};
+        auto pc = p.clamp(1e-7, 1 - 1e-7);
+        auto logits = torch::log(pc / (1 - pc)).view(shape);
+        auto targets = loss->prepare((g > 0.5).to(torch::kDouble).view(shape));
+        const double value = loss->forward(logits, targets).item<double>();
+
+        nlohmann::json out;
+        out["name"] = *name;
+        out["options"] = nlohmann::json::object();
+        for (const auto& [k, v] : opts.resolved()) out["options"][k] = option_json(v);
+        out["loss"] = value;
+        if (!maps->empty()) {
+          std::filesystem::create_directories(*maps);
+          out["maps"] = nlohmann::json::object();
+          for (const auto& [mname, m] : loss->explain(logits, targets)) {
+            auto img = m[0][0].to(torch::kDouble).contiguous();
+            const double mx = img.max().item<double>();
+            auto scaled = mx > 0 ? (img * (255.0 / mx)).round() : torch::zeros_like(img);
+            scaled = scaled.clamp(0, 255).to(torch::kUInt8).contiguous();
+            cv::Mat u8(static_cast<int>(img.size(0)), static_cast<int>(img.size(1)), CV_8UC1,
+                        scaled.data_ptr<std::uint8_t>());
+            const auto file = (std::filesystem::path(*maps) / (mname + ".png")).string();
+            if (!cv::imwrite(file, u8)) throw RuntimeFailure("cannot write '" + file + "'");
+            out["maps"][mname] = {{"file", file}, {"max", mx}};
+            if (!*json) std::cerr << "wrote " << file << " (255 = " << mx << ")\n";
+          }
+        }
+        if (*json) {
+          std::cout << out.dump(2) << "\n";
+        } else {
+          std::cout << *name << " = " << std::setprecision(10) << value << "\n";
+          std::cout << "options:";
+          for (const auto& [k, v] : opts.resolved()) std::cout << " " << k << "=" << option_value_to_string(v);
+          std::cout << "\n";
+        }
+        return 0;
+      };
+    }};
+
+}  // namespace
+}  // namespace sodlab::cli
