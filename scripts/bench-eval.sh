@@ -19,14 +19,15 @@ fi
 THREADS=${SODLAB_THREADS:-$(nproc)}
 
 now() { date +%s.%N; }
-min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 < b + 0) ? a : b }'; }
+calc() { awk "BEGIN { print $1 }"; }
 # measure CMD...: best whole-process wall time (PROC) and best in-process time printed by sodlab (IN)
 measure() {
-  PROC=1e9; IN=1e9
+  PROC=1000000; IN=1000000
   local t0 t1 out
   for _ in $(seq "$REPS"); do
     t0=$(now); out=$("$@" 2>/dev/null); t1=$(now)
-    PROC=$(min "$(echo "$t1 - $t0" | bc -l)" "$PROC")
+    PROC=$(min "$(calc "$t1 - $t0")" "$PROC")
     IN=$(min "$(sed -nE 's/.* in ([0-9.]+) s.*/\1/p' <<<"$out" | tail -1)" "$IN")
   done
 }
@@ -40,8 +41,8 @@ eval_proc=$PROC; eval_in=$IN
 printf 'bench-eval: 300 DSS maps vs SOD masks, all metrics, %s threads, best of %s\n' "$THREADS" "$REPS"
 printf '  decode only (600 PNGs)   in-process %8.4f s   whole process %8.4f s\n' "$dec_in" "$dec_proc"
 printf '  sodlab eval (all)        in-process %8.4f s   whole process %8.4f s   %.0f images/s\n' \
-  "$eval_in" "$eval_proc" "$(echo "300 / $eval_in" | bc -l)"
+  "$eval_in" "$eval_proc" "$(calc "300 / $eval_in")"
 printf '  eval / decode-only       in-process %8.2fx   whole process %8.2fx   (target <= 3x)\n' \
-  "$(echo "$eval_in / $dec_in" | bc -l)" "$(echo "$eval_proc / $dec_proc" | bc -l)"
+  "$(calc "$eval_in / $dec_in")" "$(calc "$eval_proc / $dec_proc")"
 printf '  vs PySODMetrics %.1f s whole process: %.1fx faster (target >= 15x)\n' \
-  "$PYSOD_SECONDS" "$(echo "$PYSOD_SECONDS / $eval_proc" | bc -l)"
+  "$PYSOD_SECONDS" "$(calc "$PYSOD_SECONDS / $eval_proc")"

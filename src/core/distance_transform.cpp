@@ -10,17 +10,23 @@
 namespace sodlab {
 
 DistanceField distance_to_mask(const std::uint8_t* mask, int rows, int cols) {
-  if (rows < 0 || cols < 0) throw std::invalid_argument("distance_to_mask: negative size");
   DistanceField out;
+  distance_to_mask(mask, rows, cols, out);
+  return out;
+}
+
+void distance_to_mask(const std::uint8_t* mask, int rows, int cols, DistanceField& out) {
+  if (rows < 0 || cols < 0) throw std::invalid_argument("distance_to_mask: negative size");
   out.rows = rows;
   out.cols = cols;
   const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
   out.distance.assign(n, std::numeric_limits<double>::infinity());
   out.nearest.assign(n, -1);
-  if (n == 0) return out;
+  if (n == 0) return;
 
   // Pass 1, along each column: nearest target row (ties: the smaller row). -1 = none in column.
-  std::vector<std::int32_t> col_row(n, -1);
+  thread_local std::vector<std::int32_t> col_row;  // scratch, reused across calls
+  col_row.assign(n, -1);
   {
     std::vector<std::int32_t> last(cols, -1);  // last target row seen above (inclusive)
     for (int r = 0; r < rows; ++r) {
@@ -84,7 +90,6 @@ DistanceField distance_to_mask(const std::uint8_t* mask, int rows, int cols) {
       out.distance[base + c] = std::sqrt(static_cast<double>(d1));
     }
   }
-  return out;
 }
 
 }  // namespace sodlab

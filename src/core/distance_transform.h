@@ -23,5 +23,7 @@ struct DistanceField {
 };
 
 DistanceField distance_to_mask(const std::uint8_t* mask, int rows, int cols);
+// Same, writing into `out` and reusing its storage (no allocation when called repeatedly).
+void distance_to_mask(const std::uint8_t* mask, int rows, int cols, DistanceField& out);
 
 }  // namespace sodlab

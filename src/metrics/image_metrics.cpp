@@ -123,7 +123,8 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   const int gt_cut = pysod ? 129 : 26;  // gt > 128 ; im2double(gt) >= 0.1 ⇔ gt >= 26
 
   // Pass 1 (mask only): binary GT, foreground count and coordinate sums (S-measure centroid).
-  std::vector<std::uint8_t> g(static_cast<std::size_t>(n));
+  thread_local std::vector<std::uint8_t> g;
+  g.resize(static_cast<std::size_t>(n));
   std::int64_t n_fg = 0, sum_r = 0, sum_c = 0;
   for (int r = 0; r < rows; ++r) {
     const std::uint8_t* t = gt.ptr<std::uint8_t>(r);
@@ -334,7 +335,8 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   }
 
   if (sel.wfm) {
-    std::vector<double> err(static_cast<std::size_t>(n));
+    thread_local std::vector<double> err;
+    err.resize(static_cast<std::size_t>(n));
     std::array<double, 256> e_fg{}, e_bg{};
     for (int v = 0; v < 256; ++v) e_fg[v] = std::fabs(p[v] - 1.0), e_bg[v] = std::fabs(p[v]);
     for (int r = 0; r < rows; ++r) {

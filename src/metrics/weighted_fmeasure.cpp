@@ -42,9 +42,14 @@ double weighted_fmeasure_from_error(const double* err, const std::uint8_t* gt01,
   for (std::size_t i = 0; i < n; ++i) n_fg += gt01[i] != 0;
   if (n_fg == 0) return 0.0;
 
-  const DistanceField field = distance_to_mask(gt01, rows, cols);
+  // Scratch buffers reused per thread (no page-faulting allocations per image).
+  thread_local DistanceField field;
+  thread_local std::vector<double> et, tmp, ea;
+  distance_to_mask(gt01, rows, cols, field);
   // Et: background errors taken from the nearest foreground pixel; then the separable 7x7 filter.
-  std::vector<double> et(n), tmp(n), ea(n);
+  et.resize(n);
+  tmp.resize(n);
+  ea.resize(n);
   for (std::size_t i = 0; i < n; ++i) et[i] = gt01[i] ? err[i] : err[field.nearest[i]];
   static const std::array<double, 7> g = gaussian7();
   for (int r = 0; r < rows; ++r) {
