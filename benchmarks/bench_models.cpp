@@ -1,0 +1,162 @@
+// Model speed and memory: SZN and MEnet forward and forward+backward per image at 224, in ms and
+// as a fraction of this machine's SGEMM throughput (a 2048² matmul timed in the same run);
+// SZN peak memory for forward+backward, per-scale classifier vs the direct concatenation.
+// Paper anchor: SZN inference 94 ms/image on a Titan X; target here ≤ 150 ms/image at 224.
+// Convolution FLOPs are counted from the ops actually run (RecordFunction on aten::convolution).
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <string>
+
+#include "core/options.h"
+#include "core/threads.h"
+#include "models/registry.h"
+#include "models/szn.h"
+
+namespace {
+
+using namespace sodlab;
+double g_sgemm_gflops = 0;  // measured in main()
+std::atomic<double> g_flops{0};
+
+// 2·MACs of aten::convolution from its inputs (input, weight, bias, stride, padding, dilation,
+// transposed, output_padding, groups); backward convolutions are not counted.
+std::unique_ptr<at::ObserverContext> count_conv(const at::RecordFunction& fn) {
+  if (std::string(fn.name()) != "aten::convolution") return nullptr;
+  const auto in = fn.inputs();
+  if (in.size() < 9 || !in[0].isTensor() || !in[1].isTensor()) return nullptr;
+  const auto x = in[0].toTensor().sizes(), w = in[1].toTensor().sizes();
+  const auto stride = in[3].toIntVector(), pad = in[4].toIntVector(), dil = in[5].toIntVector();
+  const bool transposed = in[6].toBool();
+  double pixels = static_cast<double>(x[0]);
+  for (int d = 0; d < 2; ++d) {
+    const std::int64_t k = w[2 + d], i = x[2 + d];
+    pixels *= transposed ? i : (i + 2 * pad[d] - dil[d] * (k - 1) - 1) / stride[d] + 1;
+  }
+  double wn = 1;
+  for (auto s : w) wn *= static_cast<double>(s);
+  g_flops = g_flops + 2.0 * pixels * wn;
+  return nullptr;
+}
+
+double measure_sgemm_gflops() {
+  torch::NoGradGuard guard;
+  auto a = torch::rand({2048, 2048}), b = torch::rand({2048, 2048});
+  torch::mm(a, b);
+  const int reps = 5;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < reps; ++r) benchmark::DoNotOptimize(torch::mm(a, b));
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return 2.0 * 2048 * 2048 * 2048 * reps / s / 1e9;
+}
+
+std::shared_ptr<models::SegmentationModel> make(const std::string& name) {
+  Options o;
+  if (name == "szn") o.set("backbone_weights", std::string("none"));
+  return models::make_model(name, o);
+}
+
+long status_kib(const char* key) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(key, 0) == 0) return std::stol(line.substr(std::string(key).size()));
+  return -1;
+}
+bool reset_peak() {
+  std::ofstream f("/proc/self/clear_refs");
+  f << "5";
+  return static_cast<bool>(f);
+}
+
+void report(benchmark::State& state, double seconds, std::int64_t images, double flops) {
+  const double ms = 1e3 * seconds / static_cast<double>(images);
+  const double gflop = flops / static_cast<double>(images) / 1e9;
+  state.counters["ms_per_image"] = ms;
+  state.counters["conv_GFLOP_per_image"] = gflop;
+  state.counters["fraction_of_sgemm"] = (gflop / (ms / 1e3)) / g_sgemm_gflops;
+  state.counters["sgemm_GFLOPs"] = g_sgemm_gflops;
+}
+
+// state.range(0): 0 = forward (eval, no grad), 1 = forward+backward (train mode),
+// 2 = forward+backward with the backbone/encoder frozen (szn stages 1–2).
+void run_model(benchmark::State& state, const std::string& name, std::int64_t batch) {
+  auto model = make(name);
+  const int mode = static_cast<int>(state.range(0));
+  if (mode == 2) model->set_frozen(name == "szn" ? "backbone" : "encoder", true);
+  model->train(mode != 0);
+  auto x = torch::rand({batch, 3, 224, 224}) * 255;
+  auto handle = at::addGlobalCallback(at::RecordFunctionCallback(count_conv).needsInputs(true));
+  double seconds = 0, flops = 0;
+  std::int64_t images = 0;
+  for (auto _ : state) {
+    model->zero_grad();
+    g_flops = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (mode == 0) {
+      torch::NoGradGuard guard;
+      benchmark::DoNotOptimize(model->forward(x).logits);
+    } else {
+      auto out = model->forward(x);
+      torch::Tensor loss = out.logits.defined() ? out.logits.mean() : out.features.mean();
+      if (out.features.defined()) loss = loss + out.features.mean();
+      loss.backward();
+    }
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    flops += g_flops;
+    images += batch;
+  }
+  at::removeCallback(handle);
+  report(state, seconds, images, flops);
+}
+
+void BM_SznForward224(benchmark::State& s) { run_model(s, "szn", 1); }
+void BM_MenetForward224(benchmark::State& s) { run_model(s, "menet", s.range(0) == 0 ? 1 : 2); }
+BENCHMARK(BM_SznForward224)->Arg(0)->Arg(1)->Arg(2)->Iterations(4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MenetForward224)->Arg(0)->Arg(1)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+// Peak resident memory per image of SZN forward+backward at 224 (range 0: per-scale classifier,
+// 1: direct concatenation), above the resident set before the step.
+void BM_SznPeakMemory224(benchmark::State& state) {
+  auto model = std::dynamic_pointer_cast<models::Szn>(make("szn"));
+  model->train();
+  auto x = torch::rand({1, 3, 224, 224}) * 255;
+  double peak_mib = 0;
+  bool ok = true;
+  for (auto _ : state) {
+    model->zero_grad();
+    auto step = [&] {
+      auto out = state.range(0) == 0 ? model->forward(x) : model->forward_direct(x);
+      out.logits.mean().backward();
+    };
+    step();  // first step allocates the gradients
+    model->zero_grad(false);
+    const long before = status_kib("VmRSS:");
+    ok = reset_peak();
+    step();
+    peak_mib = std::max(peak_mib, (status_kib("VmHWM:") - before) / 1024.0);
+  }
+  state.counters["peak_MiB_per_image"] = ok ? peak_mib : -1;
+}
+BENCHMARK(BM_SznPeakMemory224)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  at::set_num_threads(resolve_threads(0));
+  g_sgemm_gflops = measure_sgemm_gflops();
+  std::printf("threads %d; SGEMM 2048²: %.1f GFLOP/s (reference for fraction_of_sgemm)\n", at::get_num_threads(),
+              g_sgemm_gflops);
+  std::printf("modes: /0 forward (eval, no grad), /1 forward+backward (train), /2 forward+backward with the "
+              "backbone (szn) frozen; menet /1 uses batch 2 (train-mode BN at the 1×1 bottleneck)\n");
+  std::printf("szn peak memory: /0 per-scale classifier, /1 direct concatenation\n");
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
