@@ -181,7 +181,7 @@ TEST_CASE("profiles overlay the base; the run records the profile") {
         std::string::npos);
 }
 
-TEST_CASE("--set overrides: TOML values, bare strings, after profiles") {
+TEST_CASE("overrides with --set: TOML values, bare strings, applied after profiles") {
   LoadOptions o;
   o.profile = "smoke";
   o.sets = {"data.input_size=96", "model.name=menet", "train.seeds=[3,4,5]",
