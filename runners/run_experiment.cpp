@@ -216,10 +216,13 @@ void evaluate_set(models::SegmentationModel& model, const config::RunSpec& run, 
       per_image.push_back({run_id, set.label, distortion_label, stem, metric, conv, value});
   db.add_per_image(per_image);
   std::vector<store::CurvePoint> points;
-  for (const auto& [curve, ys] : r.curves)
+  for (const auto& [key, ys] : r.curves) {
+    // Evaluator keys are "curve_<name>"; the store's curve column holds <name> (P, R, F, TPR, ...).
+    const std::string curve = key.rfind("curve_", 0) == 0 ? key.substr(6) : key;
     for (std::size_t t = 0; t < ys.size(); ++t)
       points.push_back({run_id, set.label, distortion_label, curve, static_cast<int>(t),
                         static_cast<double>(t) / 255.0, ys[t]});
+  }
   db.add_curves(points);
   db.add_timing({run_id, "inference." + set.label + "." + distortion_label, inference_seconds,
                  static_cast<std::int64_t>(n), "cpu"});

@@ -93,12 +93,12 @@ struct TrainSection {
   std::vector<std::int64_t> seeds;   // default [0]; each seed is a separate run
   int batch_size = 0;                // training mini-batch, default 8
   int threads = 0;                   // intra-op threads, 0 = core::resolve_threads default
-  int checkpoint_every = 0;          // epochs between checkpoints, default 1
 };
 
 struct EvalSection {
   std::string convention;             // metric convention name, default "pysodmetrics"
-  std::vector<std::string> metrics;   // default ["mae", "auroc", "fbeta_w"]
+  std::vector<std::string> metrics;   // evaluator metric families; default all of
+                                      // mae, fm, wfm, sm, em, auroc, iou
   bool save_predictions = false;      // keep 8-bit maps in the prediction cache
 };
 

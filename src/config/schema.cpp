@@ -1,3 +1,4 @@
+#include <algorithm>
 // The experiment schema: every key, default, type and range (see experiment.h for the layout).
 #include "config/schema.h"
 
@@ -173,16 +174,21 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
     if (tr.seeds.empty()) fail(r.node("seeds"), file, "train.seeds", "needs at least one seed");
     tr.batch_size = static_cast<int>(r.integer("batch_size", 8, 1, 65536));
     tr.threads = static_cast<int>(r.integer("threads", 0, 0, 4096));
-    tr.checkpoint_every = static_cast<int>(r.integer("checkpoint_every", 1, 1, 100000));
     r.finish();
   }
 
   {  // [eval]
     TableReader r(section(top, "eval"), "eval", file);
     EvalSection& e = run.eval;
-    e.convention = r.string("convention", "pysodmetrics");
-    e.metrics = r.string_list("metrics", {"mae", "auroc", "fbeta_w"});
+    e.convention = r.string("convention", "pysodmetrics", {"pysodmetrics", "sal_eval_toolbox"});
+    // The evaluator's metric families (src/metrics/convention.h).
+    static const std::vector<std::string> kFamilies{"mae", "fm", "wfm", "sm", "em", "auroc", "iou"};
+    e.metrics = r.string_list("metrics", kFamilies);
     if (e.metrics.empty()) fail(r.node("metrics"), file, "eval.metrics", "needs at least one metric");
+    for (const auto& m : e.metrics)
+      if (std::find(kFamilies.begin(), kFamilies.end(), m) == kFamilies.end())
+        fail(r.node("metrics"), file, "eval.metrics",
+             "unknown metric family '" + m + "' (known: mae, fm, wfm, sm, em, auroc, iou)");
     e.save_predictions = r.boolean("save_predictions", false);
     r.finish();
   }
@@ -322,8 +328,7 @@ toml::table canonical_tree(const RunSpec& run) {
   root.insert_or_assign("model", component_tree(run.model));
   root.insert_or_assign("loss", component_tree(run.loss));
   toml::table train{{"batch_size", run.train.batch_size},
-                    {"threads", run.train.threads},
-                    {"checkpoint_every", run.train.checkpoint_every}};
+                    {"threads", run.train.threads}};
   toml::array stages;
   for (const auto& s : run.train.stages) {
     toml::table st{{"name", s.name},         {"epochs", s.epochs},

@@ -147,9 +147,9 @@ TEST_CASE("experiment loads into typed structs with defaults") {
   CHECK(p.train.stages[1].momentum == Approx(0.9));
   CHECK(p.train.stages[1].milestones == std::vector<int>{2, 3});
   CHECK(p.train.seeds == std::vector<std::int64_t>{1, 2});
-  CHECK(p.train.checkpoint_every == 1);
   CHECK(p.eval.convention == "pysodmetrics");
-  CHECK(p.eval.metrics == std::vector<std::string>{"mae", "auroc", "fbeta_w"});
+  CHECK(p.eval.metrics ==
+        std::vector<std::string>{"mae", "fm", "wfm", "sm", "em", "auroc", "iou"});
   // Table.
   REQUIRE(ex.table.columns.size() == 2);
   CHECK(ex.table.columns[0].convention == "pysodmetrics");
@@ -265,6 +265,10 @@ TEST_CASE("wrong types and out-of-range values are errors with line:column") {
   CHECK(error_of(with_line(kExperiment, 57, "variant = \"proposd\""))
             .find("did you mean 'proposed'") != std::string::npos);
   CHECK(error_of("[experiment\nname=1").rfind("exp.toml:1:12: TOML syntax error", 0) == 0);
+  CHECK(error_of(kExperiment + "\n[eval]\nmetrics = [\"mae\", \"fbeta_w\"]\n")
+            .find("eval.metrics: unknown metric family 'fbeta_w'") != std::string::npos);
+  CHECK(error_of(kExperiment + "\n[eval]\nconvention = \"pysod\"\n")
+            .find("not one of 'pysodmetrics', 'sal_eval_toolbox'") != std::string::npos);
 }
 
 TEST_CASE("variants x seeds x folds expansion") {
@@ -316,7 +320,7 @@ TEST_CASE("canonical config is deterministic and complete") {
   const std::string& c = a[0].config_toml;
   CHECK(c.find("[run]") != std::string::npos);
   CHECK(c.find("variant = \"proposed\"") != std::string::npos);
-  CHECK(c.find("checkpoint_every = 1") != std::string::npos);  // defaults filled
+  CHECK(c.find("convention = \"pysodmetrics\"") != std::string::npos);  // defaults filled
   CHECK(c.find("theta = 9") != std::string::npos);
   CHECK(c.find("[variants") == std::string::npos);
   // The canonical text is itself a valid experiment-shaped TOML document.

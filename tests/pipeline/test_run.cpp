@@ -1,0 +1,204 @@
+// End to end: `sodlab run` on the smoke profile of Kolkin Table 4 writes the expected rows; a run
+// killed with SIGKILL mid-training resumes and ends with the metrics of an uninterrupted run; two
+// processes writing one database lose nothing; bad data stops with exit 2 and a consistent store.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/query.h"
+#include "support/shared_data.h"
+
+namespace fs = std::filesystem;
+using sodlab::testing::sodlab_binary;
+using sodlab::testing::TempDir;
+
+namespace {
+
+const fs::path kTable4 = fs::path(SODLAB_SOURCE_DIR) / "experiments/kolkin2017/table4.toml";
+
+// Runs `sodlab args…` with stdout/stderr to `log`; returns the exit code.
+int run_sodlab(const std::vector<std::string>& args, const fs::path& log) {
+  std::string cmd = sodlab_binary().string();
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " > '" + log.string() + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::int64_t count(const fs::path& db, const std::string& sql) {
+  auto r = sodlab::store::query_readonly(db.string(), sql);
+  return std::get<std::int64_t>(r.rows.at(0).at(0));
+}
+
+// metric → value of every completed run's dataset results, keyed "variant/metric".
+std::map<std::string, double> results_by_variant(const fs::path& db) {
+  auto r = sodlab::store::query_readonly(
+      db.string(),
+      "SELECT runs.variant || '/' || results.metric, results.value FROM results JOIN runs USING "
+      "(run_id) WHERE runs.status = 'completed'");
+  std::map<std::string, double> out;
+  for (const auto& row : r.rows)
+    if (std::holds_alternative<double>(row[1]))
+      out[std::get<std::string>(row[0])] = std::get<double>(row[1]);
+  return out;
+}
+
+std::vector<std::string> smoke_args(const fs::path& dir, const std::string& variant) {
+  return {"run", kTable4.string(), "--profile", "smoke", "--variant", variant,
+          "--db", (dir / "results.db").string(), "--runs-dir", (dir / "runs").string(),
+          "--threads", "1"};
+}
+
+}  // namespace
+
+TEST_CASE("smoke run records runs, epochs, results, curves and timings", "[pipeline]") {
+  TempDir dir;
+  const fs::path db = dir.path() / "results.db";
+  REQUIRE(run_sodlab(smoke_args(dir.path(), "proposed"), dir.path() / "log") == 0);
+  INFO(read_file(dir.path() / "log"));
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'completed'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM epochs") == 7);  // 2 + 1 + 4 epochs over three stages
+  CHECK(count(db, "SELECT count(*) FROM results WHERE metric IN ('AUROC','wFm','MAE','maxF')") == 4);
+  CHECK(count(db, "SELECT count(*) FROM per_image WHERE metric = 'wFm'") == 8);
+  CHECK(count(db, "SELECT count(*) FROM curves WHERE curve = 'F'") >= 256);
+  CHECK(count(db, "SELECT count(*) FROM timings WHERE phase LIKE 'inference.%'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE config_toml LIKE '%[resolved.loss]%use_A = true%'") == 1);
+
+  // Running it again reuses the completed run; the table prints our value beside the paper's.
+  REQUIRE(run_sodlab(smoke_args(dir.path(), "proposed"), dir.path() / "log2") == 0);
+  CHECK(read_file(dir.path() / "log2").find("already completed") != std::string::npos);
+  CHECK(count(db, "SELECT count(*) FROM runs") == 1);
+  REQUIRE(run_sodlab({"table", kTable4.string(), "--profile", "smoke", "--db", db.string()},
+                     dir.path() / "table") == 0);
+  const std::string table = read_file(dir.path() / "table");
+  CHECK(table.find("0.988") != std::string::npos);  // published AUROC of the proposed loss
+  CHECK(table.find("n=1") != std::string::npos);
+}
+
+TEST_CASE("a run killed during training resumes and matches an uninterrupted run", "[pipeline]") {
+  TempDir a, b;
+  const std::vector<std::string> longer = {"--set", "train.stages=[{name=\"s\",epochs=6,lr=1e-3}]"};
+  auto args_for = [&](const fs::path& dir) {
+    auto args = smoke_args(dir, "no_B");
+    args.insert(args.end(), longer.begin(), longer.end());
+    return args;
+  };
+  REQUIRE(run_sodlab(args_for(a.path()), a.path() / "log") == 0);
+
+  // Same run in another store, killed with SIGKILL as soon as one epoch is recorded.
+  const fs::path db_b = b.path() / "results.db";
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::vector<std::string> args = args_for(b.path());
+    std::vector<char*> argv;
+    std::string bin = sodlab_binary().string();
+    argv.push_back(bin.data());
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stderr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  bool killed = false;
+  for (int i = 0; i < 3000 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::error_code ec;
+    if (!fs::exists(db_b, ec)) continue;
+    try {
+      if (count(db_b, "SELECT count(*) FROM epochs") >= 1) {
+        kill(pid, SIGKILL);
+        killed = true;
+      }
+    } catch (...) {  // the database may still be being created
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(killed);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(count(db_b, "SELECT count(*) FROM runs WHERE status = 'completed'") == 0);
+  CHECK(count(db_b, "SELECT count(*) FROM epochs") < 6);
+
+  REQUIRE(run_sodlab(args_for(b.path()), b.path() / "log") == 0);
+  INFO(read_file(b.path() / "log"));
+  CHECK(read_file(b.path() / "log").find("resumed after") != std::string::npos);
+  const auto ra = results_by_variant(a.path() / "results.db");
+  const auto rb = results_by_variant(db_b);
+  REQUIRE(!ra.empty());
+  CHECK(ra == rb);  // bitwise equal metrics
+}
+
+TEST_CASE("two processes writing one database at once lose nothing", "[pipeline]") {
+  TempDir dir;
+  const fs::path db = dir.path() / "results.db";
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int rc = run_sodlab(smoke_args(dir.path(), "ce_fg2"), dir.path() / "log_child");
+    _exit(rc);
+  }
+  const int rc = run_sodlab(smoke_args(dir.path(), "ce_bg2"), dir.path() / "log_parent");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  INFO(read_file(dir.path() / "log_child") + read_file(dir.path() / "log_parent"));
+  REQUIRE(rc == 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'completed'") == 2);
+  CHECK(count(db, "SELECT count(DISTINCT run_id) FROM epochs") == 2);
+  CHECK(count(db, "SELECT count(DISTINCT run_id) FROM results") == 2);
+}
+
+TEST_CASE("bad data stops with exit 2 and leaves the store consistent", "[pipeline]") {
+  TempDir dir;
+  const fs::path db = dir.path() / "results.db";
+  // A completed run first: it must survive the failures below.
+  REQUIRE(run_sodlab(smoke_args(dir.path(), "proposed"), dir.path() / "log0") == 0);
+
+  // A folder dataset with a corrupt image and one with a missing mask.
+  const fs::path data = dir.path() / "data";
+  REQUIRE(run_sodlab({"data", "synth", "--out", (dir.path() / "synth").string(), "--n", "4",
+                      "--size", "32"},
+                     dir.path() / "synth.log") == 0);
+  fs::create_directories(data);
+  for (const char* set : {"corrupt", "missing"})
+    fs::copy(dir.path() / "synth", data / set, fs::copy_options::recursive);
+  const fs::path first_image = *fs::directory_iterator(data / "corrupt" / "images");
+  std::ofstream(first_image, std::ios::trunc) << "not an image";
+  const fs::path first_mask = *fs::directory_iterator(data / "missing" / "masks");
+  fs::remove(first_mask);
+
+  for (const char* set : {"corrupt", "missing"}) {
+    auto args = smoke_args(dir.path(), "no_A");
+    const std::string path = (data / set).string();
+    args.insert(args.end(), {"--set", "data.train={dataset=\"" + path + "\"}", "--set",
+                             "data.test=[{dataset=\"" + path + "\"}]"});
+    const fs::path log = dir.path() / (std::string("log_") + set);
+    CHECK(run_sodlab(args, log) == 2);
+    const std::string text = read_file(log);
+    INFO(text);
+    CHECK(text.find(set) != std::string::npos);  // names the offending file's folder
+  }
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'completed'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM results WHERE run_id IN (SELECT run_id FROM runs WHERE "
+                  "status = 'completed')") > 0);
+  const auto check = sodlab::store::query_readonly(db.string(), "PRAGMA integrity_check");
+  CHECK(std::get<std::string>(check.rows.at(0).at(0)) == "ok");
+}
