@@ -1,11 +1,16 @@
-# sodlab front door. `make run` (main job on built-in defaults) and `make test` do all set-up.
-BUILD ?= build
-JOBS  ?= $(shell nproc)
+# sodlab front door. `make run` (main job on built-in defaults) and `make test` do all set-up:
+# each installs missing Debian packages (scripts/install-deps.sh), configures and builds.
+BUILD      ?= build
+JOBS       ?= $(shell nproc)
 BUILD_TYPE ?= Release
-SODLAB := $(BUILD)/sodlab
-SHARED ?= ../shared
+SODLAB     := $(BUILD)/sodlab
+SHARED     ?= ../shared
+# Profile of the paper-table targets: paper (GPU + the papers' datasets), small (2-core CPU,
+# ../shared/data), smoke (seconds, synthetic data).
+PROFILE    ?= small
 
-.PHONY: all deps configure build test run bench bench-eval bench-losses bench-models clean
+.PHONY: all deps configure build test run bench bench-eval bench-metrics bench-losses bench-models bench-data \
+        tables kolkin2017-table4 menet-table4 ablations clean
 
 all: build
 
@@ -21,11 +26,32 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# Main job on built-in defaults (no external data needed).
+# Main job on built-in defaults: Kolkin Table 4 on the smoke profile (synthetic data, about a
+# minute), recorded in results/results.db, then the table beside the paper's values.
 run: build
-	$(SODLAB) eval --synthetic 100
+	$(SODLAB) run kolkin2017/table4 --profile smoke
+	$(SODLAB) table kolkin2017/table4 --profile smoke
 
-bench: bench-eval bench-losses bench-models
+# One target per paper table: runs what the store does not hold yet, then prints the table.
+kolkin2017-table4: build
+	$(SODLAB) run kolkin2017/table4 --profile $(PROFILE)
+	$(SODLAB) table kolkin2017/table4 --profile $(PROFILE)
+
+menet-table4: build
+	$(SODLAB) run menet/table4 --profile $(PROFILE)
+	$(SODLAB) table menet/table4 --profile $(PROFILE)
+
+tables: kolkin2017-table4 menet-table4
+
+# Ablation sweeps (ablations/*.toml): every variant of every file.
+ablations: build
+	@for f in ablations/*.toml; do $(SODLAB) run $$f --profile $(PROFILE) || exit $$?; \
+	  $(SODLAB) table $$f --profile $(PROFILE) || exit $$?; done
+
+bench: bench-eval bench-metrics bench-losses bench-models bench-data
+
+bench-metrics: build
+	$(BUILD)/benchmarks/bench_metrics
 
 bench-eval: build
 	scripts/bench-eval.sh $(BUILD) $(SHARED)
@@ -35,6 +61,9 @@ bench-losses: build
 
 bench-models: build
 	$(BUILD)/benchmarks/bench_models
+
+bench-data: build
+	$(BUILD)/benchmarks/bench_data
 
 clean:
 	rm -rf $(BUILD)

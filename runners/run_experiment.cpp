@@ -319,6 +319,13 @@ RunSummary run_experiment(const RunRequest& request) {
       config::load_experiment(config::resolve_experiment_path(request.experiment), load);
   const std::vector<config::RunSpec> runs = config::expand(experiment);
 
+  // Fail fast on a bad loss option in any variant, before the first run trains (models are
+  // validated when built: constructing a paper-size network just to check options is too costly).
+  for (const auto& run : runs) {
+    Options options = run.loss.options;
+    losses::make_loss(run.loss.name, options);
+  }
+
   RunSummary summary;
   summary.planned = static_cast<int>(runs.size());
   log::info(experiment.info.name + (experiment.profile.empty() ? "" : " [profile " + experiment.profile + "]") +
