@@ -21,6 +21,7 @@ CommandRegistration registration{
       app.add_option("--variant", request->variants, "Run only these variants (repeatable)");
       app.add_option("--db", request->db_path, "Results database (default $SODLAB_DB or results/results.db)");
       app.add_option("--runs-dir", request->runs_dir, "Checkpoint directory (default results/runs)");
+      app.add_option("--cache-dir", request->cache_dir, "Cache directory (default results/cache)");
       app.add_option("--threads", request->threads, "LibTorch intra-op threads (default: all cores)");
       app.add_flag("--force", request->force, "Redo runs that are already completed");
       app.add_flag("--dry-run", request->dry_run, "Print the plan (runs and their ids) only");

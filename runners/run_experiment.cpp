@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cache/map_cache.h"
 #include "code_version.h"
 #include "config/experiment.h"
 #include "core/error.h"
@@ -171,9 +172,10 @@ class HeartbeatThread {
 };
 
 // Predicts every image of `set` under `distortion`, evaluates and stores the results.
+// With a prediction cache, every map is also stored there (and the set recorded as an artifact).
 void evaluate_set(models::SegmentationModel& model, const config::RunSpec& run, const TestSet& set,
                   const config::Distortion& distortion, const std::string& run_id,
-                  store::ResultsStore& db) {
+                  store::ResultsStore& db, cache::MapCache* predictions) {
   const metrics::Convention convention = metrics::parse_convention(run.eval.convention);
   std::string families;
   for (const auto& m : run.eval.metrics) families += (families.empty() ? "" : ",") + m;
@@ -185,6 +187,8 @@ void evaluate_set(models::SegmentationModel& model, const config::RunSpec& run, 
   const std::size_t batch = static_cast<std::size_t>(std::max(1, run.data.batch_size));
 
   double inference_seconds = 0;
+  std::vector<std::string> prediction_keys;  // in dataset order: their hash names the artifact
+  std::int64_t prediction_bytes = 0;
   for (std::size_t first = 0; first < n; first += batch) {
     const std::size_t count = std::min(batch, n - first);
     std::vector<data::Sample> samples(count);
@@ -199,8 +203,21 @@ void evaluate_set(models::SegmentationModel& model, const config::RunSpec& run, 
     Timer timer;
     const std::vector<cv::Mat> maps = train::predict_batch(model, images, size, size);
     inference_seconds += timer.seconds();
-    for (std::size_t i = 0; i < count; ++i) evaluator.add(samples[i].stem, maps[i], samples[i].mask);
+    for (std::size_t i = 0; i < count; ++i) {
+      evaluator.add(samples[i].stem, maps[i], samples[i].mask);
+      if (predictions) {
+        const std::string key = cache::prediction_key(run_id, set.dataset->manifest_sha(),
+                                                      samples[i].stem, distortion_label);
+        predictions->put(key, maps[i]);
+        prediction_keys.push_back(key);
+        prediction_bytes += static_cast<std::int64_t>(maps[i].total());
+      }
+    }
   }
+  if (predictions)
+    db.add_artifact({run_id, "predictions:" + set.label + ":" + distortion_label,
+                     predictions->root().string(), cache::make_key(prediction_keys),
+                     prediction_bytes});
 
   const metrics::EvaluationResult r = evaluator.result();
   const std::string conv = metrics::convention_name(convention);
@@ -298,9 +315,12 @@ void execute_run(const config::RunSpec& run, const RunData& data, const std::str
       db.add_artifact({run_id, "checkpoint", path, sha256_file_hex(path),
                        static_cast<std::int64_t>(fs::file_size(path))});
     }
+    std::unique_ptr<cache::MapCache> predictions;
+    if (run.eval.save_predictions)
+      predictions = std::make_unique<cache::MapCache>(fs::path(request.cache_dir) / "predictions");
     for (const auto& set : data.tests)
       for (const auto& distortion : run.data.distortions)
-        evaluate_set(*model, run, set, distortion, run_id, db);
+        evaluate_set(*model, run, set, distortion, run_id, db, predictions.get());
     db.set_status(run_id, store::kStatusCompleted);
   } catch (const std::exception& e) {
     db.set_status(run_id, store::kStatusFailed, e.what());

@@ -5,7 +5,8 @@
 // (unless force); else record it 'running' with its provenance, train (checkpointing every epoch
 // under <runs_dir>/<run_id>/, resuming from there if a previous attempt was killed), predict every
 // test set × distortion, evaluate, store results/per-image values/curves/timings, and mark it
-// 'completed'. A failure marks the run 'failed' with its message and stops (InputError → exit 2,
+// 'completed'. With eval.save_predictions the 8-bit maps go to the prediction cache
+// (<cache_dir>/predictions, keyed by run × dataset manifest × image × distortion). A failure marks the run 'failed' with its message and stops (InputError → exit 2,
 // other errors → exit 1); runs already recorded are never touched.
 #pragma once
 
@@ -21,6 +22,7 @@ struct RunRequest {
   std::vector<std::string> variants;   // --variant (empty = all)
   std::string db_path;                 // results database
   std::string runs_dir = "results/runs";  // checkpoints
+  std::string cache_dir = "results/cache";  // HDF5 caches (predictions when eval.save_predictions)
   bool force = false;                  // redo completed runs
   bool dry_run = false;                // print the plan only
   int threads = 0;                     // intra-op threads (0 = config / machine default)

@@ -70,8 +70,16 @@ std::vector<std::string> smoke_args(const fs::path& dir, const std::string& vari
 TEST_CASE("smoke run records runs, epochs, results, curves and timings", "[pipeline]") {
   TempDir dir;
   const fs::path db = dir.path() / "results.db";
-  REQUIRE(run_sodlab(smoke_args(dir.path(), "proposed"), dir.path() / "log") == 0);
+  auto args = smoke_args(dir.path(), "proposed");
+  args.insert(args.end(), {"--set", "eval.save_predictions=true", "--cache-dir",
+                           (dir.path() / "cache").string()});
+  REQUIRE(run_sodlab(args, dir.path() / "log") == 0);
   INFO(read_file(dir.path() / "log"));
+  CHECK(count(db, "SELECT count(*) FROM artifacts WHERE kind = 'predictions:synthetic:none'") == 1);
+  std::size_t cached = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir.path() / "cache" / "predictions"))
+    cached += e.path().extension() == ".h5";
+  CHECK(cached == 8);  // one 8-bit map per test image
   CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'completed'") == 1);
   CHECK(count(db, "SELECT count(*) FROM epochs") == 7);  // 2 + 1 + 4 epochs over three stages
   CHECK(count(db, "SELECT count(*) FROM results WHERE metric IN ('AUROC','wFm','MAE','maxF')") == 4);
@@ -81,7 +89,7 @@ TEST_CASE("smoke run records runs, epochs, results, curves and timings", "[pipel
   CHECK(count(db, "SELECT count(*) FROM runs WHERE config_toml LIKE '%[resolved.loss]%use_A = true%'") == 1);
 
   // Running it again reuses the completed run; the table prints our value beside the paper's.
-  REQUIRE(run_sodlab(smoke_args(dir.path(), "proposed"), dir.path() / "log2") == 0);
+  REQUIRE(run_sodlab(args, dir.path() / "log2") == 0);
   CHECK(read_file(dir.path() / "log2").find("already completed") != std::string::npos);
   CHECK(count(db, "SELECT count(*) FROM runs") == 1);
   REQUIRE(run_sodlab({"table", kTable4.string(), "--profile", "smoke", "--db", db.string()},
