@@ -1,7 +1,18 @@
 // `sodlab`: git-style entry point. `sodlab <command> --help` documents each command.
+//
+// The commands live in two executables built from this file. `sodlab` holds the ones that do not
+// need LibTorch (eval, query, runs, table), so they start in milliseconds: LibTorch's static
+// initialisation alone costs about 0.6 s of CPU. Any other command is handed, with the same
+// arguments and process id (execv), to `sodlab-torch` beside it (run, loss, models, data).
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "code_version.h"
 #include "command.h"
@@ -10,15 +21,36 @@
 
 namespace {
 
+void print_commands() {
+  for (const auto& c : sodlab::cli::commands())
+    std::cout << "  " << c.name << std::string(c.name.size() < 10 ? 10 - c.name.size() : 1, ' ')
+              << c.summary << "\n";
+}
+
+#ifdef SODLAB_DELEGATE_TO
+// The executable that holds the other commands: SODLAB_DELEGATE_TO beside this one.
+std::filesystem::path delegate_path() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (ec ? std::filesystem::path(".") : self.parent_path()) / SODLAB_DELEGATE_TO;
+}
+#endif
+
 void print_usage() {
   std::cout << "sodlab " << sodlab::build::kCodeVersion << "\n"
             << "Reproducible experiments for salient-object segmentation.\n\n"
             << "usage: sodlab <command> [options]    (sodlab <command> --help for details)\n\n"
             << "commands:\n";
-  for (const auto& c : sodlab::cli::commands()) {
-    std::cout << "  " << c.name << std::string(c.name.size() < 10 ? 10 - c.name.size() : 1, ' ')
-              << c.summary << "\n";
+  print_commands();
+#ifdef SODLAB_DELEGATE_TO
+  std::cout.flush();
+  const std::string list = "'" + delegate_path().string() + "' --list-commands";
+  if (std::FILE* p = popen(list.c_str(), "r")) {
+    char line[512];
+    while (std::fgets(line, sizeof line, p)) std::cout << line;
+    pclose(p);
   }
+#endif
   std::cout << "\nexit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input\n";
 }
 
@@ -34,15 +66,30 @@ int main(int argc, char** argv) {
     std::cout << "sodlab " << sodlab::build::kCodeVersion << "\n";
     return 0;
   }
+  if (!std::strcmp(argv[1], "--list-commands")) {
+    print_commands();
+    return 0;
+  }
   const std::string name = argv[1];
   std::vector<std::string> names;
   for (const auto& c : sodlab::cli::commands()) {
     if (c.name == name) return sodlab::cli::run_command(c, argc - 1, argv + 1);
     names.push_back(c.name);
   }
+#ifdef SODLAB_DELEGATE_TO
+  const std::string target = delegate_path().string();
+  std::vector<char*> args(argv, argv + argc);
+  args[0] = const_cast<char*>(target.c_str());
+  args.push_back(nullptr);
+  execv(target.c_str(), args.data());
+  std::cerr << "error: cannot start '" << target << "' for command '" << name
+            << "': " << std::strerror(errno) << " (rebuild sodlab)\n";
+  return 1;
+#else
   const std::string near = sodlab::closest_match(name, names);
   std::cerr << "error: unknown command '" << name << "'"
             << (near.empty() ? "" : " (did you mean '" + near + "'?)")
             << "; run 'sodlab --help' for the list\n";
   return 2;
+#endif
 }
