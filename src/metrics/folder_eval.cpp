@@ -2,9 +2,9 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "metrics/gray_image_reader.h"
 #include "metrics/synthetic_pairs.h"
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -59,17 +59,6 @@ FolderPairs match_folders(const fs::path& pred_dir, const fs::path& gt_dir) {
     throw InputError("no prediction in " + pred_dir.string() + " matches a mask in " + gt_dir.string() +
                      " by file stem (.png/.jpg/.bmp)");
   return out;
-}
-
-cv::Mat read_gray(const fs::path& file) {
-  cv::Mat m;
-  try {
-    m = cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
-  } catch (const cv::Exception& e) {
-    throw InputError("cannot decode image " + file.string() + ": " + e.what());
-  }
-  if (m.empty()) throw InputError("cannot read image " + file.string() + " (missing, unreadable or corrupt)");
-  return m;
 }
 
 EvaluationResult evaluate_folders(const FolderPairs& pairs, const FolderEvalOptions& options) {

@@ -1,9 +1,10 @@
 // Evaluating a folder of saliency maps against a folder of masks (the `sodlab eval` library part).
 //
 // Files are matched by stem (.png/.jpg/.jpeg/.bmp, case-insensitive extension); each folder must
-// not hold two images with the same stem. Images are decoded with cv::imread(IMREAD_GRAYSCALE), as
-// PySODMetrics does. Errors (missing folder, no pair, unreadable or corrupt file, size mismatch
-// without resize) are InputError naming the file(s).
+// not hold two images with the same stem. Images are decoded by read_gray (gray_image_reader.h),
+// pixel for pixel as cv::imread(IMREAD_GRAYSCALE), which PySODMetrics uses. Errors (missing
+// folder, no pair, unreadable or corrupt file, size mismatch without resize) are InputError naming
+// the file(s).
 #pragma once
 
 #include "metrics/convention.h"
@@ -24,9 +25,6 @@ struct FolderPairs {
 };
 
 FolderPairs match_folders(const std::filesystem::path& pred_dir, const std::filesystem::path& gt_dir);
-
-// Decodes one image as 8-bit grey; InputError naming the file if unreadable.
-cv::Mat read_gray(const std::filesystem::path& file);
 
 struct FolderEvalOptions {
   Convention convention = Convention::pysodmetrics;

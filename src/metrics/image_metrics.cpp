@@ -154,17 +154,39 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     cx = std::min(cx, cols);
   }
 
-  // Pass 2: per-quadrant, per-class histograms of the raw prediction value.
+  // Pass 2: per-quadrant, per-class histograms of the raw prediction value. Each quadrant counts
+  // into 4 interleaved copies (pixel c into copy c % 4), so that runs of equal pixels do not
+  // serialise on one counter; the copies are summed afterwards.
   std::array<Hist, 8> qh{};  // index quadrant*2 + class (quadrant: 0 LT, 1 RT, 2 LB, 3 RB)
-  for (auto& h : qh) h.fill(0);
-  for (int r = 0; r < rows; ++r) {
-    const std::uint8_t* p = pred.ptr<std::uint8_t>(r);
-    const std::uint8_t* t = g.data() + static_cast<std::size_t>(r) * cols;
-    const int q = r < cy ? 0 : 2;
-    Hist* hl = &qh[q * 2];
-    Hist* hr = &qh[(q + 1) * 2];
-    for (int c = 0; c < cx; ++c) ++hl[t[c]][p[c]];
-    for (int c = cx; c < cols; ++c) ++hr[t[c]][p[c]];
+  {
+    using Lanes = std::array<std::array<std::uint32_t, 512>, 4>;  // [copy][class*256 + value]
+    thread_local std::array<Lanes, 4> counts;
+    for (auto& lanes : counts)
+      for (auto& lane : lanes) lane.fill(0);
+    auto count_span = [](Lanes& lanes, const std::uint8_t* t, const std::uint8_t* p, int from, int to) {
+      int c = from;
+      for (; c + 4 <= to; c += 4) {
+        ++lanes[0][t[c] * 256 + p[c]];
+        ++lanes[1][t[c + 1] * 256 + p[c + 1]];
+        ++lanes[2][t[c + 2] * 256 + p[c + 2]];
+        ++lanes[3][t[c + 3] * 256 + p[c + 3]];
+      }
+      for (; c < to; ++c) ++lanes[0][t[c] * 256 + p[c]];
+    };
+    for (int r = 0; r < rows; ++r) {
+      const std::uint8_t* p = pred.ptr<std::uint8_t>(r);
+      const std::uint8_t* t = g.data() + static_cast<std::size_t>(r) * cols;
+      const int q = r < cy ? 0 : 2;
+      count_span(counts[q], t, p, 0, cx);
+      count_span(counts[q + 1], t, p, cx, cols);
+    }
+    for (int q = 0; q < 4; ++q)
+      for (int cls = 0; cls < 2; ++cls)
+        for (int v = 0; v < 256; ++v) {
+          std::int64_t total = 0;
+          for (const auto& lane : counts[q]) total += lane[cls * 256 + v];
+          qh[q * 2 + cls][v] = total;
+        }
   }
   Hist fg{}, bg{};
   for (int v = 0; v < 256; ++v) {
@@ -335,16 +357,11 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   }
 
   if (sel.wfm) {
-    thread_local std::vector<double> err;
-    err.resize(static_cast<std::size_t>(n));
     std::array<double, 256> e_fg{}, e_bg{};
     for (int v = 0; v < 256; ++v) e_fg[v] = std::fabs(p[v] - 1.0), e_bg[v] = std::fabs(p[v]);
-    for (int r = 0; r < rows; ++r) {
-      const std::uint8_t* pr = pred.ptr<std::uint8_t>(r);
-      const std::size_t base = static_cast<std::size_t>(r) * cols;
-      for (int c = 0; c < cols; ++c) err[base + c] = g[base + c] ? e_fg[pr[c]] : e_bg[pr[c]];
-    }
-    val["wFm"] = weighted_fmeasure_from_error(err.data(), g.data(), rows, cols, 1.0);
+    const cv::Mat dense = pred.isContinuous() ? pred : pred.clone();
+    val["wFm"] = weighted_fmeasure_from_lut(dense.ptr<std::uint8_t>(), g.data(), rows, cols, e_fg.data(),
+                                            e_bg.data(), 1.0);
   }
   return out;
 }

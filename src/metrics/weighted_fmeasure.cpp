@@ -3,6 +3,7 @@
 #include "core/distance_transform.h"
 #include "core/error.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>
@@ -23,74 +24,310 @@ std::array<double, 7> gaussian7() {
   return g;
 }
 
-// exp(ln(0.5)/5 · sqrt(d2)) memoised per integer squared distance (per thread).
-double decay(std::int64_t d2, double dist) {
-  thread_local std::vector<double> cache;
-  if (d2 >= (std::int64_t(1) << 22)) return std::exp(std::log(0.5) / 5 * dist);
-  if (static_cast<std::size_t>(d2) >= cache.size()) cache.resize(static_cast<std::size_t>(d2) * 2 + 64, -1.0);
-  double& v = cache[static_cast<std::size_t>(d2)];
-  if (v < 0) v = std::exp(std::log(0.5) / 5 * dist);
-  return v;
+// exp(ln(0.5)/5 · sqrt(d2)) for every integer squared distance d2 < `size`, filled on first use
+// and kept per thread (a table of 2²² entries at most; larger d2 are computed directly).
+class DecayTable {
+ public:
+  void reserve(std::int64_t max_d2) {
+    const std::int64_t want = std::min<std::int64_t>(max_d2 + 1, kMaxEntries);
+    if (static_cast<std::int64_t>(table_.size()) < want) table_.resize(static_cast<std::size_t>(want), -1.0);
+  }
+  double operator()(std::int32_t d2) {
+    if (d2 >= static_cast<std::int64_t>(table_.size())) return direct(d2);
+    double& v = table_[static_cast<std::size_t>(d2)];
+    if (v < 0) v = direct(d2);
+    return v;
+  }
+
+ private:
+  static constexpr std::int64_t kMaxEntries = std::int64_t(1) << 22;
+  static double direct(std::int32_t d2) { return std::exp(std::log(0.5) / 5 * std::sqrt(static_cast<double>(d2))); }
+  std::vector<double> table_;
+};
+
+// The two passes of the separable 7x7 filter, summing the taps in the same order as the direct
+// form. Cloned for AVX2 (picked at run time); without FMA contraction every clone gives the same
+// bits.
+__attribute__((target_clones("avx2", "default"))) void filter_horizontal(const double* __restrict b,
+                                                                           double* __restrict dst,
+                                                                           std::size_t n,
+                                                                           const double* __restrict k) {
+  for (std::size_t c = 0; c < n; ++c) {
+    double s = k[0] * b[c];
+    s += k[1] * b[c + 1];
+    s += k[2] * b[c + 2];
+    s += k[3] * b[c + 3];
+    s += k[4] * b[c + 4];
+    s += k[5] * b[c + 5];
+    s += k[6] * b[c + 6];
+    dst[c] = s;
+  }
+}
+__attribute__((target_clones("avx2", "default"))) void filter_vertical(const double* __restrict h,
+                                                                         std::size_t stride,
+                                                                         double* __restrict dst,
+                                                                         std::size_t from, std::size_t to,
+                                                                         const double* __restrict k) {
+  for (std::size_t c = from; c < to; ++c) {
+    double s = k[0] * h[c];
+    s += k[1] * h[c + stride];
+    s += k[2] * h[c + 2 * stride];
+    s += k[3] * h[c + 3 * stride];
+    s += k[4] * h[c + 4 * stride];
+    s += k[5] * h[c + 5 * stride];
+    s += k[6] * h[c + 6 * stride];
+    dst[c] = s;
+  }
 }
 
-}  // namespace
+// Number of nonzero bytes, in 16-bit partial sums so that it vectorises.
+std::size_t count_nonzero(const std::uint8_t* __restrict x, int n) {
+  std::size_t total = 0;
+  for (int start = 0; start < n; start += 32768) {
+    const int end = std::min(n, start + 32768);
+    std::uint16_t partial = 0;
+    for (int i = start; i < end; ++i) partial = static_cast<std::uint16_t>(partial + (x[i] != 0));
+    total += partial;
+  }
+  return total;
+}
 
-double weighted_fmeasure_from_error(const double* err, const std::uint8_t* gt01, int rows, int cols,
-                                    double beta2) {
+// Per-pixel access to the error map E, for the two entry points.
+//   fg(i), bg(i): E of pixel i, called only for foreground / background pixels;
+//   mark_active(offset of a row, out): out[c] = 1 where pixel c of that row is foreground with
+//   E != 0, else 0; returns whether any is;
+//   bg_row_may_contribute(offset of a row): false only if no background pixel of that row has
+//   E != 0 (a fast pre-check; `true` is always correct).
+//
+// The computation skips every term that is exactly zero: background pixels with E = 0 add E·B = 0
+// to FPw, foreground pixels with E = 0 add min(EA, 0) = 0 to the foreground sum (EA >= 0). Skipping
+// an exact +0 leaves a floating-point sum unchanged, so the result is bit for bit the direct
+// computation (sums in row-major order, the filter in the order of the separable form).
+template <class Access>
+double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, const Access& err, double beta2) {
+  thread_local FeatureTransform transform;
+  thread_local std::vector<std::int32_t> d2_row, nearest_row;
+  thread_local std::vector<double> et, horizontal, padded, ea_row;
+  thread_local std::vector<std::uint8_t> active, near_h, near_row, padded_mask;
+  thread_local DecayTable decay;
   const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+
+  // Foreground count; "active" foreground pixels (E != 0) and their bounding box.
   std::size_t n_fg = 0;
-  for (std::size_t i = 0; i < n; ++i) n_fg += gt01[i] != 0;
+  active.resize(n);
+  int rmin = rows, rmax = -1, cmin = cols, cmax = -1;
+  for (int r = 0; r < rows; ++r) {
+    const std::size_t base = static_cast<std::size_t>(r) * cols;
+    const std::uint8_t* g = gt01 + base;
+    std::uint8_t* a = active.data() + base;
+    const std::size_t row_fg = count_nonzero(g, cols);
+    if (row_fg == 0) {
+      std::fill_n(a, cols, std::uint8_t{0});
+      continue;
+    }
+    n_fg += row_fg;
+    if (!err.mark_active(base, a)) continue;
+    rmin = std::min(rmin, r), rmax = r;
+    int first = 0, last = cols - 1;
+    while (!a[first]) ++first;
+    while (!a[last]) --last;
+    cmin = std::min(cmin, first), cmax = std::max(cmax, last);
+  }
   if (n_fg == 0) return 0.0;
 
-  // Scratch buffers reused per thread (no page-faulting allocations per image).
-  thread_local DistanceField field;
-  thread_local std::vector<double> et, tmp, ea;
-  distance_to_mask(gt01, rows, cols, field);
-  // Et: background errors taken from the nearest foreground pixel; then the separable 7x7 filter.
-  et.resize(n);
-  tmp.resize(n);
-  ea.resize(n);
-  for (std::size_t i = 0; i < n; ++i) et[i] = gt01[i] ? err[i] : err[field.nearest[i]];
-  static const std::array<double, 7> g = gaussian7();
+  transform.reset(gt01, rows, cols);
+  d2_row.resize(static_cast<std::size_t>(cols));
+  nearest_row.resize(static_cast<std::size_t>(cols));
+  decay.reserve(static_cast<std::int64_t>(rows - 1) * (rows - 1) + static_cast<std::int64_t>(cols - 1) * (cols - 1));
+
+  // Background term FPw = Σ E·B, B = 2 - exp(ln(0.5)/5 · dist), over pixels with E != 0. Their
+  // distances are looked up one by one, scanning outwards; a row whose lookups would cost more than
+  // its full row pass gets the pass.
+  double sum_bg = 0;
   for (int r = 0; r < rows; ++r) {
-    const double* src = et.data() + static_cast<std::size_t>(r) * cols;
-    double* dst = tmp.data() + static_cast<std::size_t>(r) * cols;
+    const std::size_t base = static_cast<std::size_t>(r) * cols;
+    if (!err.bg_row_may_contribute(base)) continue;
+    const std::uint8_t* g = gt01 + base;
+    int budget = 2 * cols + 64;  // columns the lookups of this row may still scan
+    bool full_row = false;
     for (int c = 0; c < cols; ++c) {
-      double s = 0;
-      const int k0 = c - 3 < 0 ? 3 - c : 0, k1 = c + 3 >= cols ? 3 + cols - 1 - c : 6;
-      for (int k = k0; k <= k1; ++k) s += g[k] * src[c + k - 3];
-      dst[c] = s;
-    }
-  }
-  for (int r = 0; r < rows; ++r) {
-    double* dst = ea.data() + static_cast<std::size_t>(r) * cols;
-    for (int c = 0; c < cols; ++c) dst[c] = 0;
-    for (int k = 0; k < 7; ++k) {
-      const int rr = r + k - 3;
-      if (rr < 0 || rr >= rows) continue;
-      const double* src = tmp.data() + static_cast<std::size_t>(rr) * cols;
-      for (int c = 0; c < cols; ++c) dst[c] += g[k] * src[c];
+      if (g[c]) continue;
+      const double e = err.bg(base + c);
+      if (e == 0) continue;
+      std::int32_t d2, nearest;
+      if (!full_row) {
+        const int max_k = std::min(budget / 2, 64);
+        if (max_k > 0 && transform.nearest_within(r, c, max_k, d2, nearest)) {
+          budget -= 2 * static_cast<int>(std::sqrt(static_cast<double>(d2))) + 2;
+        } else {
+          transform.row(r, d2_row.data(), nearest_row.data());
+          full_row = true;
+        }
+      }
+      if (full_row) d2 = d2_row[c];
+      sum_bg += e * (2.0 - decay(d2));
     }
   }
 
-  double sum_fg = 0, sum_bg = 0;
-  for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < cols; ++c) {
-      const std::size_t i = static_cast<std::size_t>(r) * cols + c;
-      if (gt01[i]) {
-        sum_fg += (ea[i] < err[i]) ? ea[i] : err[i];
-      } else {
-        const double dist = field.distance[i];  // sqrt of an integer squared distance
-        sum_bg += err[i] * (2.0 - decay(std::llround(dist * dist), dist));
+  // Foreground term Σ min(EA, E) over active pixels, EA = Et filtered by the 7x7 Gaussian (zero
+  // padding), Et = E on the foreground and the E of the nearest foreground pixel elsewhere. EA is
+  // needed on the active bounding box, so Et on that box grown by 3 and clipped to the image (the
+  // region); outside the image the filter pads with zeros, and the region's borders are image
+  // borders wherever an active pixel's window reaches them.
+  double sum_fg = 0;
+  if (rmax >= 0) {
+    const int r0 = std::max(0, rmin - 3), r1 = std::min(rows, rmax + 4);
+    const int c0 = std::max(0, cmin - 3), c1 = std::min(cols, cmax + 4);
+    const std::size_t hw = static_cast<std::size_t>(c1 - c0);
+    const std::size_t region_rows = static_cast<std::size_t>(r1 - r0);
+
+    // Et in the region. Only background pixels within 3 pixels (Chebyshev) of an active pixel are
+    // read by the filter: they are marked by a 7x7 dilation of the active mask (a horizontal then
+    // a vertical OR, over buffers with 3 zero rows / columns of padding), and their nearest
+    // foreground pixel, at most √18 away, lies within 4 columns either side. The other background
+    // pixels are never read and are left at 0.
+    near_h.resize((region_rows + 6) * hw);
+    std::fill_n(near_h.begin(), 3 * hw, std::uint8_t{0});
+    std::fill_n(near_h.end() - static_cast<std::ptrdiff_t>(3 * hw), 3 * hw, std::uint8_t{0});
+    padded_mask.assign(hw + 6, 0);
+    for (int r = r0; r < r1; ++r) {
+      const std::uint8_t* a = active.data() + static_cast<std::size_t>(r) * cols;
+      std::copy(a + c0, a + c1, padded_mask.begin() + 3);
+      const std::uint8_t* __restrict b = padded_mask.data();
+      std::uint8_t* __restrict h = near_h.data() + static_cast<std::size_t>(r - r0 + 3) * hw;
+      for (std::size_t c = 0; c < hw; ++c) h[c] = b[c] | b[c + 1] | b[c + 2] | b[c + 3] | b[c + 4] | b[c + 5] | b[c + 6];
+    }
+    et.resize(region_rows * hw);
+    near_row.resize(hw);
+    for (int r = r0; r < r1; ++r) {
+      const std::uint8_t* __restrict h = near_h.data() + static_cast<std::size_t>(r - r0) * hw;
+      std::uint8_t* __restrict nr = near_row.data();
+      for (std::size_t c = 0; c < hw; ++c)
+        nr[c] = h[c] | h[c + hw] | h[c + 2 * hw] | h[c + 3 * hw] | h[c + 4 * hw] | h[c + 5 * hw] | h[c + 6 * hw];
+      const std::size_t base = static_cast<std::size_t>(r) * cols;
+      const std::uint8_t* g = gt01 + base;
+      double* e = et.data() + static_cast<std::size_t>(r - r0) * hw;
+      for (int c = c0; c < c1; ++c) {
+        if (g[c])
+          e[c - c0] = err.fg(base + c);
+        else if (nr[c - c0])
+          e[c - c0] = err.fg(static_cast<std::size_t>(transform.nearest_in_window(r, c, 4)));
+        else
+          e[c - c0] = 0.0;
+      }
+    }
+
+    // Horizontal pass into rows 3.. of `horizontal`, which keeps 3 zero rows above and below so
+    // that the vertical pass reads 7 rows unconditionally (adding k·0 leaves a sum unchanged).
+    static const std::array<double, 7> k = gaussian7();
+    horizontal.resize((region_rows + 6) * hw);
+    std::fill_n(horizontal.begin(), 3 * hw, 0.0);
+    std::fill_n(horizontal.end() - static_cast<std::ptrdiff_t>(3 * hw), 3 * hw, 0.0);
+    padded.assign(hw + 6, 0.0);
+    for (int r = r0; r < r1; ++r) {
+      const double* src = et.data() + static_cast<std::size_t>(r - r0) * hw;
+      std::copy(src, src + hw, padded.begin() + 3);
+      filter_horizontal(padded.data(), horizontal.data() + static_cast<std::size_t>(r - r0 + 3) * hw, hw, k.data());
+    }
+    // Vertical pass on the active rows and columns, then Σ min(EA, E) over the active pixels.
+    const std::size_t fc0 = static_cast<std::size_t>(cmin - c0), fc1 = static_cast<std::size_t>(cmax - c0) + 1;
+    ea_row.resize(hw);
+    for (int r = rmin; r <= rmax; ++r) {
+      filter_vertical(horizontal.data() + static_cast<std::size_t>(r - r0) * hw, hw, ea_row.data(), fc0, fc1, k.data());
+      const double* ea = ea_row.data();
+      const std::size_t base = static_cast<std::size_t>(r) * cols;
+      const std::uint8_t* a = active.data() + base;
+      for (int c = cmin; c <= cmax; ++c) {
+        if (!a[c]) continue;
+        const double x = ea[c - c0], e = err.fg(base + c);
+        sum_fg += x < e ? x : e;
       }
     }
   }
+
   const double g_count = static_cast<double>(n_fg);
   const double tpw = g_count - sum_fg;
   const double fpw = sum_bg;
   const double recall = 1.0 - sum_fg / g_count;
   const double precision = tpw / (tpw + fpw + kEps);
   return (1.0 + beta2) * recall * precision / (recall + beta2 * precision + kEps);
+}
+
+// E from a full double map.
+struct ArrayError {
+  const double* err;
+  double fg(std::size_t i) const { return err[i]; }
+  double bg(std::size_t i) const { return err[i]; }
+  bool bg_row_may_contribute(std::size_t) const { return true; }
+  bool mark_active(std::size_t base, std::uint8_t* out) const {
+    unsigned any = 0;
+    for (int c = 0; c < cols; ++c) any |= out[c] = gt01[base + c] && err[base + c] != 0;
+    return any != 0;
+  }
+  const std::uint8_t* gt01;
+  int cols;
+};
+
+// E as a function of an 8-bit map's value. When a single value has no error on the background
+// (the map's minimum) or on the foreground (its maximum), the row scans compare bytes against it,
+// which vectorises; maps are mostly exact zeros on the background.
+struct LutError {
+  LutError(const std::uint8_t* pred8, const std::uint8_t* gt01, int cols, const double* err_fg, const double* err_bg)
+      : pred8(pred8), gt01(gt01), cols(cols), err_fg(err_fg), err_bg(err_bg) {
+    int n_bg_zero = 0, n_fg_zero = 0;
+    for (int v = 0; v < 256; ++v) {
+      if (err_bg[v] == 0) bg_zero_value = v, ++n_bg_zero;
+      if (err_fg[v] == 0) fg_zero_value = v, ++n_fg_zero;
+    }
+    if (n_bg_zero != 1) bg_zero_value = -1;
+    if (n_fg_zero == 0) fg_zero_value = 256;  // matches no byte: every foreground pixel is active
+    if (n_fg_zero > 1) fg_zero_value = -1;
+  }
+  double fg(std::size_t i) const { return err_fg[pred8[i]]; }
+  double bg(std::size_t i) const { return err_bg[pred8[i]]; }
+  bool mark_active(std::size_t base, std::uint8_t* __restrict out) const {
+    const std::uint8_t* __restrict p = pred8 + base;
+    const std::uint8_t* __restrict g = gt01 + base;
+    std::uint8_t any = 0;
+    if (fg_zero_value == 256) {
+      for (int c = 0; c < cols; ++c) any |= out[c] = static_cast<std::uint8_t>(g[c] != 0);
+    } else if (fg_zero_value >= 0) {
+      const std::uint8_t z = static_cast<std::uint8_t>(fg_zero_value);
+      for (int c = 0; c < cols; ++c) any |= out[c] = static_cast<std::uint8_t>((g[c] != 0) & (p[c] != z));
+    } else {
+      for (int c = 0; c < cols; ++c) any |= out[c] = g[c] && err_fg[p[c]] != 0;
+    }
+    return any != 0;
+  }
+  bool bg_row_may_contribute(std::size_t base) const {
+    if (bg_zero_value < 0) return true;
+    const std::uint8_t* __restrict p = pred8 + base;
+    const std::uint8_t* __restrict g = gt01 + base;
+    const std::uint8_t z = static_cast<std::uint8_t>(bg_zero_value);
+    std::uint8_t any = 0;
+    for (int c = 0; c < cols; ++c) any |= static_cast<std::uint8_t>((p[c] != z) & (g[c] == 0));
+    return any != 0;
+  }
+
+  const std::uint8_t* pred8;
+  const std::uint8_t* gt01;
+  int cols;
+  const double* err_fg;
+  const double* err_bg;
+  int bg_zero_value = -1;  // the one value with no background error, or -1
+  int fg_zero_value = -1;  // the one value with no foreground error, 256 for none, -1 for several
+};
+
+}  // namespace
+
+double weighted_fmeasure_from_error(const double* err, const std::uint8_t* gt01, int rows, int cols,
+                                    double beta2) {
+  return weighted_fmeasure_core(gt01, rows, cols, ArrayError{err, gt01, cols}, beta2);
+}
+
+double weighted_fmeasure_from_lut(const std::uint8_t* pred8, const std::uint8_t* gt01, int rows, int cols,
+                                  const double* err_fg, const double* err_bg, double beta2) {
+  return weighted_fmeasure_core(gt01, rows, cols, LutError(pred8, gt01, cols, err_fg, err_bg), beta2);
 }
 
 double weighted_fmeasure(const cv::Mat& pred, const cv::Mat& gt, double beta2) {

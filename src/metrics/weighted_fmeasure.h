@@ -19,4 +19,12 @@ double weighted_fmeasure(const cv::Mat& pred, const cv::Mat& gt, double beta2 = 
 double weighted_fmeasure_from_error(const double* err, const std::uint8_t* gt01, int rows, int cols,
                                     double beta2 = 1.0);
 
+// Same for an 8-bit map whose error is a function of the pixel value (the evaluator's case):
+// err = err_fg[pred8[i]] on foreground pixels, err_bg[pred8[i]] on background pixels. pred8 and
+// gt01 are row-major and contiguous. Streams the distance transform row by row and filters only
+// the foreground's bounding box (plus the 3-pixel filter margin), so it costs O(rows*cols) with
+// small constants and no full-image float buffers.
+double weighted_fmeasure_from_lut(const std::uint8_t* pred8, const std::uint8_t* gt01, int rows, int cols,
+                                  const double* err_fg, const double* err_bg, double beta2 = 1.0);
+
 }  // namespace sodlab::metrics

@@ -94,3 +94,43 @@ TEST_CASE("distance_to_mask breaks ties like scipy (column pass first, earlier i
   std::vector<std::uint8_t> m4{0, 1, 0, 0, 0, 0, 0, 1, 0};
   CHECK(distance_to_mask(m4.data(), 3, 3).nearest[3] == 1);
 }
+
+TEST_CASE("FeatureTransform lookups agree with the row pass on every pixel") {
+  // nearest_within (outward scan) and nearest_in_window must return exactly row()'s answer,
+  // including scipy's tie order; random masks of all densities, targets in few or many rows.
+  std::mt19937 rng(777);
+  sodlab::FeatureTransform ft;
+  for (int trial = 0; trial < 400; ++trial) {
+    const int rows = 1 + int(rng() % 31), cols = 1 + int(rng() % 31);
+    const double density = (trial % 4 == 0) ? 0.003 : std::uniform_real_distribution<>(0.005, 0.7)(rng);
+    std::bernoulli_distribution bit(density);
+    std::vector<std::uint8_t> mask(rows * cols);
+    for (auto& m : mask) m = bit(rng) ? 1 : 0;
+    ft.reset(mask.data(), rows, cols);
+    std::vector<std::int32_t> d2(cols), nearest(cols);
+    for (int r = 0; r < rows; ++r) {
+      ft.row(r, d2.data(), nearest.data());
+      for (int c = 0; c < cols; ++c) {
+        std::int32_t qd2 = -2, qn = -2;
+        const bool found = ft.nearest_within(r, c, cols, qd2, qn);
+        if (!ft.has_targets()) {
+          REQUIRE(!found);
+          REQUIRE(d2[c] == -1);
+          continue;
+        }
+        REQUIRE(found);
+        REQUIRE(qd2 == d2[c]);
+        REQUIRE(qn == nearest[c]);
+        // A window of floor(sqrt(d2)) columns holds every nearest candidate.
+        const int radius = static_cast<int>(std::sqrt(static_cast<double>(d2[c])));
+        REQUIRE(ft.nearest_in_window(r, c, radius) == nearest[c]);
+        // A too small max_k gives up rather than answering wrongly.
+        std::int32_t sd2, sn;
+        if (ft.nearest_within(r, c, 1, sd2, sn)) {
+          REQUIRE(sd2 == d2[c]);
+          REQUIRE(sn == nearest[c]);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,23 @@
+// Decoding one image file as 8-bit grey, pixel for pixel as cv::imread(file, IMREAD_GRAYSCALE) does
+// (PySODMetrics reads maps and masks that way), without linking OpenCV's imgcodecs.
+//
+// PNG files (recognised by their 8-byte signature, whatever the extension) are decoded with libpng
+// directly, with exactly the transforms OpenCV 4.6's PngDecoder applies for an 8-bit 1-channel
+// destination. Everything else (JPEG, BMP, ..., and PNGs carrying an eXIf chunk, whose orientation
+// OpenCV may apply) goes to cv::imread itself, from libopencv_imgcodecs loaded with dlopen on first
+// use: imgcodecs pulls in GDAL and ~120 shared libraries, 0.14 s of start-up for every process,
+// which a PNG-only evaluation never pays.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+
+namespace sodlab::metrics {
+
+// Returns a CV_8UC1 Mat equal to cv::imread(file, cv::IMREAD_GRAYSCALE). Thread-safe.
+// Throws InputError naming the file when it is missing, unreadable or corrupt, or when a non-PNG
+// image needs OpenCV's imgcodecs and that library cannot be loaded.
+cv::Mat read_gray(const std::filesystem::path& file);
+
+}  // namespace sodlab::metrics
