@@ -4,6 +4,7 @@
 // need LibTorch (eval, query, runs, table), so they start in milliseconds: LibTorch's static
 // initialisation alone costs about 0.6 s of CPU. Any other command is handed, with the same
 // arguments and process id (execv), to `sodlab-torch` beside it (run, loss, models, data).
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,6 +29,15 @@ void print_commands() {
 }
 
 #ifdef SODLAB_DELEGATE_TO
+// OpenCV's core pulls in OpenBLAS, which starts a worker thread per extra core when it is loaded;
+// the worker keeps spinning in sched_yield (thousands of calls during one `sodlab eval`), taking
+// CPU from the evaluator's threads. This binary never calls BLAS, so stop its threads if that
+// library is present (OpenBLAS would start them again on a first BLAS call).
+void stop_idle_blas_threads() {
+  using Shutdown = int (*)();
+  if (auto shutdown = reinterpret_cast<Shutdown>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"))) shutdown();
+}
+
 // The executable that holds the other commands: SODLAB_DELEGATE_TO beside this one.
 std::filesystem::path delegate_path() {
   std::error_code ec;
@@ -57,6 +67,9 @@ void print_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef SODLAB_DELEGATE_TO
+  stop_idle_blas_threads();
+#endif
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     print_usage();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,13 @@ __attribute__((target_clones("avx2", "default"))) void filter_vertical(const dou
   }
 }
 
+// Per-thread scratch buffers only grow, so that images of varying size do not zero-fill them again.
+template <class T>
+T* scratch(std::vector<T>& buffer, std::size_t size) {
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer.data();
+}
+
 // Number of nonzero bytes, in 16-bit partial sums so that it vectorises.
 std::size_t count_nonzero(const std::uint8_t* __restrict x, int n) {
   std::size_t total = 0;
@@ -114,7 +122,7 @@ double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, cons
 
   // Foreground count; "active" foreground pixels (E != 0) and their bounding box.
   std::size_t n_fg = 0;
-  active.resize(n);
+  scratch(active, n);
   int rmin = rows, rmax = -1, cmin = cols, cmax = -1;
   for (int r = 0; r < rows; ++r) {
     const std::size_t base = static_cast<std::size_t>(r) * cols;
@@ -128,16 +136,16 @@ double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, cons
     n_fg += row_fg;
     if (!err.mark_active(base, a)) continue;
     rmin = std::min(rmin, r), rmax = r;
-    int first = 0, last = cols - 1;
-    while (!a[first]) ++first;
-    while (!a[last]) --last;
+    // active bytes are 0/1: the first and last 1 via glibc's vectorised memchr/memrchr.
+    const int first = static_cast<int>(static_cast<const std::uint8_t*>(std::memchr(a, 1, cols)) - a);
+    const int last = static_cast<int>(static_cast<const std::uint8_t*>(memrchr(a, 1, cols)) - a);
     cmin = std::min(cmin, first), cmax = std::max(cmax, last);
   }
   if (n_fg == 0) return 0.0;
 
   transform.reset(gt01, rows, cols);
-  d2_row.resize(static_cast<std::size_t>(cols));
-  nearest_row.resize(static_cast<std::size_t>(cols));
+  scratch(d2_row, static_cast<std::size_t>(cols));
+  scratch(nearest_row, static_cast<std::size_t>(cols));
   decay.reserve(static_cast<std::int64_t>(rows - 1) * (rows - 1) + static_cast<std::int64_t>(cols - 1) * (cols - 1));
 
   // Background term FPw = Σ E·B, B = 2 - exp(ln(0.5)/5 · dist), over pixels with E != 0. Their
@@ -186,9 +194,9 @@ double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, cons
     // a vertical OR, over buffers with 3 zero rows / columns of padding), and their nearest
     // foreground pixel, at most √18 away, lies within 4 columns either side. The other background
     // pixels are never read and are left at 0.
-    near_h.resize((region_rows + 6) * hw);
-    std::fill_n(near_h.begin(), 3 * hw, std::uint8_t{0});
-    std::fill_n(near_h.end() - static_cast<std::ptrdiff_t>(3 * hw), 3 * hw, std::uint8_t{0});
+    std::uint8_t* near = scratch(near_h, (region_rows + 6) * hw);
+    std::fill_n(near, 3 * hw, std::uint8_t{0});
+    std::fill_n(near + (region_rows + 3) * hw, 3 * hw, std::uint8_t{0});
     padded_mask.assign(hw + 6, 0);
     for (int r = r0; r < r1; ++r) {
       const std::uint8_t* a = active.data() + static_cast<std::size_t>(r) * cols;
@@ -197,8 +205,8 @@ double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, cons
       std::uint8_t* __restrict h = near_h.data() + static_cast<std::size_t>(r - r0 + 3) * hw;
       for (std::size_t c = 0; c < hw; ++c) h[c] = b[c] | b[c + 1] | b[c + 2] | b[c + 3] | b[c + 4] | b[c + 5] | b[c + 6];
     }
-    et.resize(region_rows * hw);
-    near_row.resize(hw);
+    scratch(et, region_rows * hw);
+    scratch(near_row, hw);
     for (int r = r0; r < r1; ++r) {
       const std::uint8_t* __restrict h = near_h.data() + static_cast<std::size_t>(r - r0) * hw;
       std::uint8_t* __restrict nr = near_row.data();
@@ -220,9 +228,9 @@ double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, cons
     // Horizontal pass into rows 3.. of `horizontal`, which keeps 3 zero rows above and below so
     // that the vertical pass reads 7 rows unconditionally (adding k·0 leaves a sum unchanged).
     static const std::array<double, 7> k = gaussian7();
-    horizontal.resize((region_rows + 6) * hw);
-    std::fill_n(horizontal.begin(), 3 * hw, 0.0);
-    std::fill_n(horizontal.end() - static_cast<std::ptrdiff_t>(3 * hw), 3 * hw, 0.0);
+    double* hor = scratch(horizontal, (region_rows + 6) * hw);
+    std::fill_n(hor, 3 * hw, 0.0);
+    std::fill_n(hor + (region_rows + 3) * hw, 3 * hw, 0.0);
     padded.assign(hw + 6, 0.0);
     for (int r = r0; r < r1; ++r) {
       const double* src = et.data() + static_cast<std::size_t>(r - r0) * hw;
@@ -231,16 +239,17 @@ double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, cons
     }
     // Vertical pass on the active rows and columns, then Σ min(EA, E) over the active pixels.
     const std::size_t fc0 = static_cast<std::size_t>(cmin - c0), fc1 = static_cast<std::size_t>(cmax - c0) + 1;
-    ea_row.resize(hw);
+    scratch(ea_row, hw);
     for (int r = rmin; r <= rmax; ++r) {
       filter_vertical(horizontal.data() + static_cast<std::size_t>(r - r0) * hw, hw, ea_row.data(), fc0, fc1, k.data());
       const double* ea = ea_row.data();
+      // Branch-free over the box: a background pixel adds min(...)·0 = +0, an inactive foreground
+      // pixel min(EA, 0) = +0 (EA >= 0); adding +0 changes no bit of the sum.
       const std::size_t base = static_cast<std::size_t>(r) * cols;
-      const std::uint8_t* a = active.data() + base;
+      const std::uint8_t* g = gt01 + base;
       for (int c = cmin; c <= cmax; ++c) {
-        if (!a[c]) continue;
         const double x = ea[c - c0], e = err.fg(base + c);
-        sum_fg += x < e ? x : e;
+        sum_fg += (x < e ? x : e) * static_cast<double>(g[c] != 0);
       }
     }
   }
