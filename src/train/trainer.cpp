@@ -156,8 +156,6 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
         progress.step(stage.name, e + 1, stage.epochs, step, steps_per_epoch, loss_sum / images, n);
       }
       const double seconds = epoch_timer.seconds();
-      if (!ckpt.empty())
-        save_checkpoint(ckpt, fprint, {si, e + 1, global + 1}, *model_, *optimizer);
 
       EpochReport rep;
       rep.stage = stage.name;
@@ -172,7 +170,12 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
                          seconds > 0 ? images / seconds : 0);
       result.epochs_trained++;
       result.images += images;
+      // Report (the epochs row) before the checkpoint: a process killed in between retrains this
+      // epoch on resume and reports it again (the store replaces the row), so no epoch goes
+      // unrecorded.
       if (on_epoch) on_epoch(rep);
+      if (!ckpt.empty())
+        save_checkpoint(ckpt, fprint, {si, e + 1, global + 1}, *model_, *optimizer);
     }
   }
   if (resuming && result.epochs_trained == 0 && start.global_epochs > 0) {

@@ -9,7 +9,8 @@
 // rename. If that file exists when fit() starts, training resumes after the saved epoch and ends
 // with bitwise the same weights as an uninterrupted run (same threads, same machine). A checkpoint
 // of a different protocol is an InputError. A NaN or infinite loss throws RuntimeFailure naming
-// stage, epoch, step and the batch's stems. on_epoch is called after each epoch's checkpoint.
+// stage, epoch, step and the batch's stems. on_epoch is called after each epoch, before its
+// checkpoint: a crash in between retrains and reports that epoch again, so no report is lost.
 #pragma once
 
 #include <functional>

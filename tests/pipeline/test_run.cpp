@@ -109,7 +109,8 @@ TEST_CASE("a run killed during training resumes and matches an uninterrupted run
   };
   REQUIRE(run_sodlab(args_for(a.path()), a.path() / "log") == 0);
 
-  // Same run in another store, killed with SIGKILL as soon as one epoch is recorded.
+  // Same run in another store, killed with SIGKILL as soon as two epochs are recorded (an epoch is
+  // recorded before its checkpoint is written, so epoch 1's checkpoint exists by then).
   const fs::path db_b = b.path() / "results.db";
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
@@ -130,7 +131,7 @@ TEST_CASE("a run killed during training resumes and matches an uninterrupted run
     std::error_code ec;
     if (!fs::exists(db_b, ec)) continue;
     try {
-      if (count(db_b, "SELECT count(*) FROM epochs") >= 1) {
+      if (count(db_b, "SELECT count(*) FROM epochs") >= 2) {
         kill(pid, SIGKILL);
         killed = true;
       }
@@ -145,6 +146,7 @@ TEST_CASE("a run killed during training resumes and matches an uninterrupted run
   CHECK(count(db_b, "SELECT count(*) FROM epochs") < 6);
 
   REQUIRE(run_sodlab(args_for(b.path()), b.path() / "log") == 0);
+  CHECK(count(db_b, "SELECT count(*) FROM epochs") == 6);  // every epoch recorded once
   INFO(read_file(b.path() / "log"));
   CHECK(read_file(b.path() / "log").find("resumed after") != std::string::npos);
   const auto ra = results_by_variant(a.path() / "results.db");
