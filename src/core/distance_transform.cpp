@@ -73,10 +73,14 @@ void FeatureTransform::reset(const std::uint8_t* mask, int rows, int cols) {
   for (int c = 0; c < cols; ++c) top_[c] = below[c] == kFar ? -1 : below[c];
 }
 
-void FeatureTransform::row(int r, std::int32_t* squared_distance, std::int32_t* nearest) {
+void FeatureTransform::row(int r, std::int32_t* squared_distance, std::int32_t* nearest, int from, int to) {
   const int cols = cols_;
+  if (to < 0) to = cols;
   if (!has_targets_) {
-    for (int c = 0; c < cols; ++c) squared_distance[c] = nearest[c] = -1;
+    for (int c = from; c < to; ++c) {
+      squared_distance[c] = -1;
+      if (nearest) nearest[c] = -1;
+    }
     return;
   }
   const std::int32_t* fr = candidate_rows(r);
@@ -100,7 +104,7 @@ void FeatureTransform::row(int r, std::int32_t* squared_distance, std::int32_t* 
   // Left-to-right sweep; on equal distance the earlier candidate stays.
   const int maxl = l;
   l = 0;
-  for (int c = 0; c < cols; ++c) {
+  for (int c = from; c < to; ++c) {
     std::int64_t dc = g[l] - c;
     std::int64_t d1 = h[l] + dc * dc;
     while (l < maxl) {
@@ -111,7 +115,7 @@ void FeatureTransform::row(int r, std::int32_t* squared_distance, std::int32_t* 
       ++l;
     }
     squared_distance[c] = static_cast<std::int32_t>(d1);
-    nearest[c] = fr[g[l]] * cols + g[l];
+    if (nearest) nearest[c] = fr[g[l]] * cols + g[l];
   }
 }
 

@@ -25,9 +25,10 @@ class FeatureTransform {
   // Runs the column pass. The mask must stay alive and unchanged until the last row() call.
   void reset(const std::uint8_t* mask, int rows, int cols);
   bool has_targets() const { return has_targets_; }
-  // For each column c of row r: the squared distance to the nearest target and its row-major
-  // linear index (r*cols + c itself on targets); -1 in both when the mask has no target.
-  void row(int r, std::int32_t* squared_distance, std::int32_t* nearest);
+  // For each column c of row r in [from, to) (to = -1: all columns): the squared distance to the
+  // nearest target and its row-major linear index (r*cols + c itself on targets); -1 in both when
+  // the mask has no target. nearest may be null when only distances are wanted.
+  void row(int r, std::int32_t* squared_distance, std::int32_t* nearest, int from = 0, int to = -1);
   // The same answer for the single pixel (r, c), found by scanning columns outwards from c: the
   // row pass picks, among the columns' candidates, the smallest squared distance and on ties the
   // leftmost column (tested against row() on random masks). Costs O(distance) instead of

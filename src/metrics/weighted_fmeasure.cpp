@@ -114,7 +114,7 @@ std::size_t count_nonzero(const std::uint8_t* __restrict x, int n) {
 template <class Access>
 double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, const Access& err, double beta2) {
   thread_local FeatureTransform transform;
-  thread_local std::vector<std::int32_t> d2_row, nearest_row;
+  thread_local std::vector<std::int32_t> d2_row;
   thread_local std::vector<double> et, horizontal, padded, ea_row;
   thread_local std::vector<std::uint8_t> active, near_h, near_row, padded_mask;
   thread_local DecayTable decay;
@@ -145,7 +145,6 @@ double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, cons
 
   transform.reset(gt01, rows, cols);
   scratch(d2_row, static_cast<std::size_t>(cols));
-  scratch(nearest_row, static_cast<std::size_t>(cols));
   decay.reserve(static_cast<std::int64_t>(rows - 1) * (rows - 1) + static_cast<std::int64_t>(cols - 1) * (cols - 1));
 
   // Background term FPw = Σ E·B, B = 2 - exp(ln(0.5)/5 · dist), over pixels with E != 0. Their
@@ -168,7 +167,7 @@ double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, cons
         if (max_k > 0 && transform.nearest_within(r, c, max_k, d2, nearest)) {
           budget -= 2 * static_cast<int>(std::sqrt(static_cast<double>(d2))) + 2;
         } else {
-          transform.row(r, d2_row.data(), nearest_row.data());
+          transform.row(r, d2_row.data(), nullptr, c);
           full_row = true;
         }
       }
