@@ -4,6 +4,7 @@
 
 #include "core/distance_transform.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -107,9 +108,14 @@ TEST_CASE("FeatureTransform lookups agree with the row pass on every pixel") {
     std::vector<std::uint8_t> mask(rows * cols);
     for (auto& m : mask) m = bit(rng) ? 1 : 0;
     ft.reset(mask.data(), rows, cols);
-    std::vector<std::int32_t> d2(cols), nearest(cols);
+    std::vector<std::int32_t> d2(cols), nearest(cols), part(cols, -7);
     for (int r = 0; r < rows; ++r) {
       ft.row(r, d2.data(), nearest.data());
+      // A column range without indices writes the same distances there and nothing elsewhere.
+      const int from = int(rng() % cols), to = from + int(rng() % (cols - from + 1));
+      std::fill(part.begin(), part.end(), -7);
+      ft.row(r, part.data(), nullptr, from, to);
+      for (int c = 0; c < cols; ++c) REQUIRE(part[c] == (c >= from && c < to ? d2[c] : -7));
       for (int c = 0; c < cols; ++c) {
         std::int32_t qd2 = -2, qn = -2;
         const bool found = ft.nearest_within(r, c, cols, qd2, qn);
