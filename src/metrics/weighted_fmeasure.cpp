@@ -64,19 +64,25 @@ __attribute__((target_clones("avx2", "default"))) void filter_horizontal(const d
     dst[c] = s;
   }
 }
-__attribute__((target_clones("avx2", "default"))) void filter_vertical(const double* __restrict h,
-                                                                         std::size_t stride,
+__attribute__((target_clones("avx2", "default"))) void filter_vertical(const double* const* rows,
                                                                          double* __restrict dst,
                                                                          std::size_t from, std::size_t to,
                                                                          const double* __restrict k) {
+  const double* __restrict h0 = rows[0];
+  const double* __restrict h1 = rows[1];
+  const double* __restrict h2 = rows[2];
+  const double* __restrict h3 = rows[3];
+  const double* __restrict h4 = rows[4];
+  const double* __restrict h5 = rows[5];
+  const double* __restrict h6 = rows[6];
   for (std::size_t c = from; c < to; ++c) {
-    double s = k[0] * h[c];
-    s += k[1] * h[c + stride];
-    s += k[2] * h[c + 2 * stride];
-    s += k[3] * h[c + 3 * stride];
-    s += k[4] * h[c + 4 * stride];
-    s += k[5] * h[c + 5 * stride];
-    s += k[6] * h[c + 6 * stride];
+    double s = k[0] * h0[c];
+    s += k[1] * h1[c];
+    s += k[2] * h2[c];
+    s += k[3] * h3[c];
+    s += k[4] * h4[c];
+    s += k[5] * h5[c];
+    s += k[6] * h6[c];
     dst[c] = s;
   }
 }
@@ -204,51 +210,53 @@ double weighted_fmeasure_core(const std::uint8_t* gt01, int rows, int cols, cons
       std::uint8_t* __restrict h = near_h.data() + static_cast<std::size_t>(r - r0 + 3) * hw;
       for (std::size_t c = 0; c < hw; ++c) h[c] = b[c] | b[c + 1] | b[c + 2] | b[c + 3] | b[c + 4] | b[c + 5] | b[c + 6];
     }
-    scratch(et, region_rows * hw);
-    scratch(near_row, hw);
-    for (int r = r0; r < r1; ++r) {
-      const std::uint8_t* __restrict h = near_h.data() + static_cast<std::size_t>(r - r0) * hw;
-      std::uint8_t* __restrict nr = near_row.data();
-      for (std::size_t c = 0; c < hw; ++c)
-        nr[c] = h[c] | h[c + hw] | h[c + 2 * hw] | h[c + 3 * hw] | h[c + 4 * hw] | h[c + 5 * hw] | h[c + 6 * hw];
-      const std::size_t base = static_cast<std::size_t>(r) * cols;
-      const std::uint8_t* g = gt01 + base;
-      double* e = et.data() + static_cast<std::size_t>(r - r0) * hw;
-      for (int c = c0; c < c1; ++c) {
-        if (g[c])
-          e[c - c0] = err.fg(base + c);
-        else if (nr[c - c0])
-          e[c - c0] = err.fg(static_cast<std::size_t>(transform.nearest_in_window(r, c, 4)));
-        else
-          e[c - c0] = 0.0;
-      }
-    }
-
-    // Horizontal pass into rows 3.. of `horizontal`, which keeps 3 zero rows above and below so
-    // that the vertical pass reads 7 rows unconditionally (adding k·0 leaves a sum unchanged).
+    // One pass down the region, row by row: Et of row r, its horizontal filter into a ring of the
+    // last 7 filtered rows, then (3 rows behind) the vertical filter of row r - 3 and its part of
+    // the foreground sum. The working set stays a few rows wide instead of whole-region buffers.
+    // Rows outside the region (outside the image, where an active pixel's window reaches) read as
+    // zeros: adding k·0 leaves a sum unchanged, so the filter equals the direct separable form.
     static const std::array<double, 7> k = gaussian7();
-    double* hor = scratch(horizontal, (region_rows + 6) * hw);
-    std::fill_n(hor, 3 * hw, 0.0);
-    std::fill_n(hor + (region_rows + 3) * hw, 3 * hw, 0.0);
+    double* e = scratch(et, hw);
+    double* ring = scratch(horizontal, 8 * hw);  // 7 ring rows + 1 row of zeros
+    double* zeros = ring + 7 * hw;
+    std::fill_n(zeros, hw, 0.0);
+    auto filtered_row = [&](int q) { return q < r0 || q >= r1 ? zeros : ring + static_cast<std::size_t>((q - r0) % 7) * hw; };
     padded.assign(hw + 6, 0.0);
-    for (int r = r0; r < r1; ++r) {
-      const double* src = et.data() + static_cast<std::size_t>(r - r0) * hw;
-      std::copy(src, src + hw, padded.begin() + 3);
-      filter_horizontal(padded.data(), horizontal.data() + static_cast<std::size_t>(r - r0 + 3) * hw, hw, k.data());
-    }
-    // Vertical pass on the active rows and columns, then Σ min(EA, E) over the active pixels.
-    const std::size_t fc0 = static_cast<std::size_t>(cmin - c0), fc1 = static_cast<std::size_t>(cmax - c0) + 1;
+    scratch(near_row, hw);
     scratch(ea_row, hw);
-    for (int r = rmin; r <= rmax; ++r) {
-      filter_vertical(horizontal.data() + static_cast<std::size_t>(r - r0) * hw, hw, ea_row.data(), fc0, fc1, k.data());
+    const std::size_t fc0 = static_cast<std::size_t>(cmin - c0), fc1 = static_cast<std::size_t>(cmax - c0) + 1;
+    for (int r = r0; r < r1 + 3; ++r) {
+      if (r < r1) {
+        const std::uint8_t* __restrict h = near_h.data() + static_cast<std::size_t>(r - r0) * hw;
+        std::uint8_t* __restrict nr = near_row.data();
+        for (std::size_t c = 0; c < hw; ++c)
+          nr[c] = h[c] | h[c + hw] | h[c + 2 * hw] | h[c + 3 * hw] | h[c + 4 * hw] | h[c + 5 * hw] | h[c + 6 * hw];
+        const std::size_t base = static_cast<std::size_t>(r) * cols;
+        const std::uint8_t* g = gt01 + base;
+        for (int c = c0; c < c1; ++c) {
+          if (g[c])
+            e[c - c0] = err.fg(base + c);
+          else if (nr[c - c0])
+            e[c - c0] = err.fg(static_cast<std::size_t>(transform.nearest_in_window(r, c, 4)));
+          else
+            e[c - c0] = 0.0;
+        }
+        std::copy(e, e + hw, padded.begin() + 3);
+        filter_horizontal(padded.data(), filtered_row(r), hw, k.data());
+      }
+      const int y = r - 3;  // all of rows y-3..y+3 are filtered now
+      if (y < rmin || y > rmax) continue;
+      const double* window[7];
+      for (int t = 0; t < 7; ++t) window[t] = filtered_row(y - 3 + t);
+      filter_vertical(window, ea_row.data(), fc0, fc1, k.data());
       const double* ea = ea_row.data();
       // Branch-free over the box: a background pixel adds min(...)·0 = +0, an inactive foreground
       // pixel min(EA, 0) = +0 (EA >= 0); adding +0 changes no bit of the sum.
-      const std::size_t base = static_cast<std::size_t>(r) * cols;
+      const std::size_t base = static_cast<std::size_t>(y) * cols;
       const std::uint8_t* g = gt01 + base;
       for (int c = cmin; c <= cmax; ++c) {
-        const double x = ea[c - c0], e = err.fg(base + c);
-        sum_fg += (x < e ? x : e) * static_cast<double>(g[c] != 0);
+        const double x = ea[c - c0], v = err.fg(base + c);
+        sum_fg += (x < v ? x : v) * static_cast<double>(g[c] != 0);
       }
     }
   }
