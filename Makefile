@@ -51,7 +51,7 @@ ablations: build
 bench: bench-eval bench-metrics bench-losses bench-models bench-data
 
 bench-metrics: build
-	SODLAB_SHARED=$(SHARED) $(BUILD)/benchmarks/bench_metrics
+	SODLAB_SHARED_DIR=$(SHARED) $(BUILD)/benchmarks/bench_metrics
 
 bench-eval: build
 	scripts/bench-eval.sh $(BUILD) $(SHARED)

@@ -1,7 +1,7 @@
 // Per-metric cost on one 300x400 synthetic (map, mask) pair with noise everywhere (the worst case
 // for wFm: no pixel has zero error), next to the reference measured in the same run: decoding the
 // same two images from PNG (cv::imdecode). Counter x_decode = time / decode time.
-// With the shared data folder (SODLAB_SHARED, default ../shared beside the source tree), the
+// With the shared data folder (SODLAB_SHARED_DIR, default ../shared beside the source tree), the
 // *_DSS benchmarks do the same on the 300 published DSS maps of SOD and their masks (real maps:
 // mostly exact zeros on the background), with x_decode against decoding those 600 files.
 #include <benchmark/benchmark.h>
@@ -107,7 +107,7 @@ struct RealPairs {
 const RealPairs& real_pairs() {
   static const RealPairs pairs = [] {
     RealPairs out;
-    const char* env = std::getenv("SODLAB_SHARED");
+    const char* env = std::getenv("SODLAB_SHARED_DIR");
     const fs::path shared = env ? fs::path(env) : fs::path(SODLAB_SOURCE_DIR) / ".." / "shared";
     const fs::path preds = shared / "fixtures" / "sod300-published-maps" / "DSS", gts = shared / "data" / "sod300" / "masks";
     std::error_code ec;
@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("BM_MetricDSS/wfm", BM_MetricDSS, only(&MetricSelection::wfm))->Unit(benchmark::kMillisecond)->MinTime(2.0);
     benchmark::RegisterBenchmark("BM_MetricDSS/all_pysod", BM_MetricDSS, MetricSelection{})->Unit(benchmark::kMillisecond)->MinTime(2.0);
   } else {
-    std::fprintf(stderr, "bench_metrics: DSS fixture not found (set SODLAB_SHARED); real-map benchmarks skipped\n");
+    std::fprintf(stderr, "bench_metrics: DSS fixture not found (set SODLAB_SHARED_DIR); real-map benchmarks skipped\n");
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
