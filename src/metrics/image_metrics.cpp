@@ -129,24 +129,20 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   for (int r = 0; r < rows; ++r) {
     const std::uint8_t* __restrict t = gt.ptr<std::uint8_t>(r);
     std::uint8_t* __restrict o = g.data() + static_cast<std::size_t>(r) * cols;
+    // 32-bit sums over chunks of at most 65535 columns (Σ of column offsets < 2³²), so the loop
+    // vectorises for any width.
     std::int64_t row_fg = 0;
-    if (cols <= 65535) {  // 32-bit row sums cannot overflow (Σc < 2³¹), so the loop vectorises
-      std::uint32_t count = 0, cols_sum = 0;
-      for (int c = 0; c < cols; ++c) {
+    for (int start = 0; start < cols; start += 65535) {
+      const int end = std::min(cols, start + 65535);
+      std::uint32_t count = 0, offsets = 0;
+      for (int c = start; c < end; ++c) {
         const std::uint32_t f = t[c] >= gt_cut;
         o[c] = static_cast<std::uint8_t>(f);
         count += f;
-        cols_sum += f * static_cast<std::uint32_t>(c);
+        offsets += f * static_cast<std::uint32_t>(c - start);
       }
-      row_fg = count;
-      sum_c += cols_sum;
-    } else {
-      for (int c = 0; c < cols; ++c) {
-        const std::uint8_t f = t[c] >= gt_cut;
-        o[c] = f;
-        row_fg += f;
-        sum_c += f ? c : 0;
-      }
+      row_fg += count;
+      sum_c += offsets + static_cast<std::int64_t>(start) * count;
     }
     n_fg += row_fg;
     sum_r += row_fg * r;
