@@ -9,7 +9,10 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
+#include <vector>
 #include <sys/wait.h>
 
 namespace fs = std::filesystem;
@@ -117,4 +120,35 @@ TEST_CASE("sodlab eval --synthetic runs without external data and is thread-coun
   CHECK(ja["dataset"] == jb["dataset"]);
   CHECK(ja["curves"] == jb["curves"]);
   CHECK(ja["n_images"] == 12);
+}
+
+TEST_CASE("sodlab eval stops OpenBLAS's idle thread instead of letting it spin") {
+  // OpenCV core loads OpenBLAS, whose worker thread would spin in sched_yield for the whole run
+  // (thousands of calls), taking CPU from the evaluator; runners/main.cpp shuts it down. Counted
+  // with strace when it is installed and allowed to trace.
+  if (!fs::exists(sodlab::testing::sodlab_binary()) || std::system("strace -V > /dev/null 2>&1") != 0) {
+    WARN("skipped: sodlab binary or strace not available");
+    return;
+  }
+  TempDir tmp;
+  const fs::path counts = tmp.path() / "strace.txt";
+  const std::string cmd = "strace -f -c -e trace=sched_yield -o " + counts.string() + " " +
+                          sodlab::testing::sodlab_binary().string() + " eval --synthetic 60 --threads 1 > " +
+                          (tmp.path() / "log.txt").string() + " 2>&1";
+  if (std::system(cmd.c_str()) != 0 || !fs::exists(counts)) {
+    WARN("skipped: strace could not trace sodlab here");
+    return;
+  }
+  // strace -c: "% time  seconds  usecs/call  calls  errors  syscall"; no row when never called.
+  long yields = 0;
+  std::istringstream table(slurp(counts));
+  for (std::string line; std::getline(table, line);) {
+    std::istringstream fields(line);
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    if (f.size() >= 5 && f.back() == "sched_yield") yields = std::stol(f[3]);
+  }
+  // Left spinning it yields about 6,000 times in this run; stopped in main(), up to ~100 times
+  // (while the other libraries load, before main runs).
+  INFO(slurp(counts));
+  CHECK(yields < 1000);
 }
