@@ -12,6 +12,7 @@
 #include "core/threads.h"
 #include "core/timer.h"
 #include "data/folder.h"
+#include "data/registry.h"
 #include "data/synthetic.h"
 
 namespace fs = std::filesystem;
@@ -28,9 +29,12 @@ int cmd_list(const std::string& root) {
   std::cout << "data root: " << root << "\n";
   std::cout << std::left << std::setw(17) << "name" << std::setw(17) << "folder" << std::setw(9)
             << "pairs" << "description\n";
-  std::cout << std::setw(17) << "synthetic" << std::setw(17) << "(built-in)" << std::setw(9) << "any"
-            << "generated from a seed (options n, size, seed)\n";
-  for (const auto& e : data::catalogue()) {
+  for (const auto& e : data::dataset_registry().entries()) {
+    if (e.folder.empty()) {  // generated
+      std::cout << std::setw(17) << e.name << std::setw(17) << "(built-in)" << std::setw(9) << "any"
+                << e.summary << "\n";
+      continue;
+    }
     std::string pairs = "-";
     const fs::path dir = fs::path(root) / e.folder;
     if (fs::is_directory(dir)) {
@@ -41,7 +45,7 @@ int cmd_list(const std::string& root) {
       }
     }
     std::cout << std::setw(17) << e.name << std::setw(17) << e.folder << std::setw(9) << pairs
-              << e.description << "\n";
+              << e.summary << "\n";
   }
   std::cout << "('-': not present under the data root; 'broken': run sodlab data check NAME)\n";
   return 0;

@@ -5,9 +5,12 @@
 // The mask is binarised at half range (> 127 for 8 bit). Both must have the same size.
 // --maps DIR writes each intermediate map as DIR/<name>.png, linearly scaled so that 0 → 0 and the
 // map's maximum → 255 (the maximum is printed, and recorded in --json under "maps").
+#include <cstdio>
+
 #include "command.h"
 
 #include "core/error.h"
+#include "core/names.h"
 #include "core/options.h"
 #include "losses/registry.h"
 
@@ -55,17 +58,24 @@ CommandRegistration reg{
       auto pred = std::make_shared<std::string>(), gt = std::make_shared<std::string>();
       auto maps = std::make_shared<std::string>();
       auto json = std::make_shared<bool>(false);
-      std::string names;
-      for (const auto& n : losses::loss_names()) names += (names.empty() ? "" : ", ") + n;
-      app.add_option("--name", *name, "Loss name: " + names)->required();
+      auto list = std::make_shared<bool>(false);
+      app.add_flag("--list", *list, "List the registered losses and exit");
+      app.add_option("--name", *name, "Loss name: " + join_names(losses::loss_registry().names()));
       app.add_option("--set", *sets, "Loss option as key=value (repeatable)");
       app.add_option("--pred", *pred, "Prediction image (PNG), read as probabilities in [0,1]")
-          ->required();
-      app.add_option("--gt", *gt, "Ground-truth mask image (binarised at half range)")->required();
+          ;
+      app.add_option("--gt", *gt, "Ground-truth mask image (binarised at half range)");
       app.add_flag("--json", *json, "Print {\"name\", \"options\", \"loss\"} as JSON");
       app.add_option("--maps", *maps,
                      "Write the intermediate maps as PNGs into this folder (0 → 0, max → 255)");
       return [=]() {
+        if (*list) {
+          for (const auto& e : losses::loss_registry().entries())
+            std::printf("%-14s %s\n", e.name.c_str(), e.summary.c_str());
+          return 0;
+        }
+        if (name->empty() || pred->empty() || gt->empty())
+          throw InputError("sodlab loss needs --name, --pred and --gt (or --list)");
         Options opts("loss '" + *name + "'");
         for (const auto& s : *sets) opts.set_from_assignment(s);
         auto loss = losses::make_loss(*name, opts);

@@ -40,13 +40,15 @@ nlohmann::json option_json(const OptionValue& v) {
 int run_models(const ModelsArgs& a) {
   at::set_num_threads(resolve_threads(a.threads));
   if (a.name.empty()) {
-    for (const auto& n : models::model_names()) std::printf("%-18s %s\n", n.c_str(), models::model_summary(n).c_str());
+    for (const auto& e : models::model_registry().entries())
+      std::printf("%-18s %s\n", e.name.c_str(), e.summary.c_str());
     return 0;
   }
   if (a.input < 1 || a.batch < 1 || a.repeats < 1) throw InputError("--input, --batch and --repeats must be ≥ 1");
   Options options;
   for (const auto& s : a.sets) options.set_from_assignment(s);
-  auto model = models::make_model(a.name, options);
+  // A summary needs no pretrained weights: the layers, shapes and speed are the same without.
+  auto model = models::make_model(a.name, options, models::Weights::skip);
   model->eval();
   torch::NoGradGuard guard;
   torch::Tensor x = torch::rand({a.batch, 3, a.input, a.input}) * 255;
@@ -73,7 +75,7 @@ int run_models(const ModelsArgs& a) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::printf("model %s (%s)\n", a.name.c_str(), models::model_summary(a.name).c_str());
+  std::printf("model %s (%s)\n", a.name.c_str(), models::model_registry().at(a.name).summary.c_str());
   std::printf("options:");
   for (const auto& [k, v] : options.resolved()) std::printf(" %s=%s", k.c_str(), option_value_to_string(v).c_str());
   std::printf("\n\n%-28s %-22s %14s\n", "layer", "type", "parameters");

@@ -23,7 +23,8 @@ CommandRegistration registration{
       app.add_option("--format,-f", a->format, "table | csv | json")->capture_default_str();
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
       app.footer(
-          "Tables: runs, epochs, results, per_image, curves, timings, artifacts; view run_results.\n"
+          "Tables: runs, run_refs, epochs, results, per_image, curves, timings, artifacts; views "
+          "run_results, run_overview.\nOpened read-only (immutable when its directory is not writable).\n"
           "Example: sodlab query \"SELECT variant, avg(value) FROM run_results WHERE metric='mae' "
           "GROUP BY variant\"");
       return [a] {

@@ -1,32 +1,46 @@
-// `sodlab run EXPERIMENT.toml`: train, evaluate and record every run of an experiment.
+// `sodlab run EXPERIMENT`: plan the experiment's runs, execute those the store does not hold.
 #include <iostream>
+#include <memory>
 
 #include "command.h"
-#include "run_experiment.h"
+#include "pipeline/execute.h"
+#include "pipeline/plan.h"
 #include "store/results_store.h"
 
 namespace sodlab::cli {
 namespace {
 
+struct RunArgs {
+  pipeline::PlanRequest plan;
+  pipeline::ExecuteOptions execute;
+  std::string db = store::default_db_path();
+  bool dry_run = false;
+};
+
 CommandRegistration registration{
     "run", "Train and evaluate the runs of an experiment file; record them in the store",
     [](CLI::App& app) {
-      auto request = std::make_shared<RunRequest>();
-      request->db_path = store::default_db_path();
-      app.add_option("experiment", request->experiment,
+      auto a = std::make_shared<RunArgs>();
+      app.add_option("experiment", a->plan.experiment,
                      "Experiment file, or a name such as kolkin2017/table4")
           ->required();
-      app.add_option("--profile,-p", request->profile, "Profile overlay: paper, small, smoke, ...");
-      app.add_option("--set,-s", request->sets, "Override a config key: key.path=value (repeatable)");
-      app.add_option("--variant", request->variants, "Run only these variants (repeatable)");
-      app.add_option("--db", request->db_path, "Results database (default $SODLAB_DB or results/results.db)");
-      app.add_option("--runs-dir", request->runs_dir, "Checkpoint directory (default results/runs)");
-      app.add_option("--cache-dir", request->cache_dir, "Cache directory (default results/cache)");
-      app.add_option("--threads", request->threads, "LibTorch intra-op threads (default: all cores)");
-      app.add_flag("--force", request->force, "Redo runs that are already completed");
-      app.add_flag("--dry-run", request->dry_run, "Print the plan (runs and their ids) only");
-      return [request] {
-        const RunSummary s = run_experiment(*request);
+      app.add_option("--profile,-p", a->plan.profile, "Profile overlay: paper, small, smoke, ...");
+      app.add_option("--set,-s", a->plan.sets, "Override a config key: key.path=value (repeatable)");
+      app.add_option("--variant", a->plan.variants, "Run only these variants (repeatable)");
+      app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
+      app.add_option("--runs-dir", a->execute.runs_dir, "Checkpoint directory (default results/runs)");
+      app.add_option("--cache-dir", a->execute.cache_dir, "Cache directory (default results/cache)");
+      app.add_option("--threads", a->plan.threads,
+                     "LibTorch intra-op threads (default: train.threads, $SODLAB_THREADS or all "
+                     "cores); part of the run identity");
+      app.add_flag("--force", a->execute.force, "Redo runs that are already completed");
+      app.add_flag("--dry-run", a->dry_run,
+                   "Plan and validate every run (names, options, data), print the runs and their ids");
+      return [a] {
+        const pipeline::Plan plan = pipeline::plan(a->plan);
+        std::unique_ptr<store::ResultsStore> db;
+        if (!a->dry_run) db = std::make_unique<store::ResultsStore>(a->db);
+        const pipeline::RunSummary s = pipeline::run_plan(plan, db.get(), a->execute, a->dry_run);
         std::cerr << s.planned << " run(s) planned, " << s.completed << " completed now, "
                   << s.skipped << " already in the store\n";
         return 0;

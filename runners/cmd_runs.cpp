@@ -1,8 +1,10 @@
-// `sodlab runs [--where COND]`: list runs (a stale 'running' run shows as 'interrupted').
+// `sodlab runs [--experiment E] [--variant V] [--profile P] [--status S] [--where COND]`: list
+// runs with their overrides and refs (a stale 'running' run shows as 'interrupted'). Read-only.
 #include <iostream>
 #include <memory>
 
 #include "command.h"
+#include "core/error.h"
 #include "store/query.h"
 #include "store/results_store.h"
 
@@ -10,6 +12,7 @@ namespace sodlab::cli {
 namespace {
 
 struct RunsArgs {
+  std::string experiment, variant, profile, status;
   std::string where;
   std::string format = "table";
   std::string db = store::default_db_path();
@@ -20,17 +23,37 @@ CommandRegistration registration{
     "runs", "List the runs in the results store (read-only)",
     [](CLI::App& app) {
       auto a = std::make_shared<RunsArgs>();
+      app.add_option("--experiment,-e", a->experiment, "Only runs of this experiment, e.g. kolkin2017/table4");
+      app.add_option("--variant", a->variant, "Only runs of this variant");
+      app.add_option("--profile,-p", a->profile, "Only runs of this profile");
+      app.add_option("--status,-s", a->status,
+                     "Only runs with this status (queued, running, completed, failed, interrupted)");
       app.add_option("--where,-w", a->where,
-                     "SQL condition on runs columns, e.g. \"experiment='kolkin2017/table4' AND "
-                     "status='completed'\"");
+                     "SQL condition on the columns shown, e.g. \"seed = 1 AND overrides <> ''\"");
       app.add_option("--format,-f", a->format, "table | csv | json")->capture_default_str();
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
       app.add_option("--stale", a->stale,
                      "Seconds without heartbeat after which a running run is shown as interrupted")
           ->capture_default_str();
+      app.footer(
+          "Columns: run_id, experiment, variant, profile, overrides (--set text, empty = none), fold, "
+          "seed, status, provenance, timestamps, error, refs (experiment files/profiles referring to "
+          "the run; see `sodlab query \"SELECT * FROM run_refs\"`).");
       return [a] {
         const store::Format f = store::parse_format(a->format);
-        std::cout << store::render(store::runs_readonly(a->db, a->where, a->stale), f);
+        store::RunFilter filter;
+        if (!a->experiment.empty()) filter.experiment = a->experiment;
+        if (!a->variant.empty()) filter.variant = a->variant;
+        if (!a->profile.empty()) filter.profile = a->profile;
+        if (!a->status.empty()) {
+          if (a->status != store::kStatusQueued && a->status != store::kStatusRunning &&
+              a->status != store::kStatusCompleted && a->status != store::kStatusFailed &&
+              a->status != store::kStatusInterrupted)
+            throw InputError("--status '" + a->status +
+                             "': expected queued, running, completed, failed or interrupted");
+          filter.status = a->status;
+        }
+        std::cout << store::render(store::runs_readonly(a->db, filter, a->where, a->stale), f);
         return 0;
       };
     }};

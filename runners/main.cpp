@@ -18,6 +18,7 @@
 #include "code_version.h"
 #include "command.h"
 #include "core/error.h"
+#include "core/names.h"
 #include "core/options.h"
 
 namespace {
@@ -99,9 +100,7 @@ int main(int argc, char** argv) {
             << "': " << std::strerror(errno) << " (rebuild sodlab)\n";
   return 1;
 #else
-  const std::string near = sodlab::closest_match(name, names);
-  std::cerr << "error: unknown command '" << name << "'"
-            << (near.empty() ? "" : " (did you mean '" + near + "'?)")
+  std::cerr << "error: unknown command '" << name << "'" << sodlab::did_you_mean(name, names)
             << "; run 'sodlab --help' for the list\n";
   return 2;
 #endif

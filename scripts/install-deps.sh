@@ -14,6 +14,7 @@ PACKAGES=(
   catch2
   libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libssl-dev
+  strace   # tests: sodlab eval leaves no spinning thread (sched_yield count)
 )
 
 missing=()

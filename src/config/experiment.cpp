@@ -11,6 +11,7 @@
 #include "config/toml_reader.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/names.h"
 
 namespace sodlab::config {
 namespace {
@@ -114,14 +115,6 @@ std::string serialize(const toml::table& t) {
 
 }  // namespace
 
-std::string Distortion::label() const {
-  if (kind == "none") return "none";
-  std::ostringstream os;
-  if (kind == "jpeg") os << kind << ":" << static_cast<long long>(level);
-  else os << kind << ":" << level;
-  return os.str();
-}
-
 Experiment load_experiment_text(const std::string& text, const std::string& path,
                                 const LoadOptions& options) {
   Experiment ex;
@@ -136,21 +129,13 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
     if (!options.profile.empty() &&
         std::find(ex.profile_names.begin(), ex.profile_names.end(), options.profile) ==
             ex.profile_names.end()) {
-      const std::string near = closest_match(options.profile, ex.profile_names);
-      std::string list;
-      for (const auto& p : ex.profile_names) list += (list.empty() ? "" : ", ") + p;
-      throw InputError(path + ": unknown profile '" + options.profile + "'" +
-                       (near.empty() ? "" : " (did you mean '" + near + "'?)") +
-                       "; profiles in this file: " + (list.empty() ? "none" : list));
+      throw InputError(path + ": " + unknown_name_message("profile", options.profile,
+                                                          ex.profile_names, "profiles in this file"));
     }
     for (const auto& v : options.variants) {
       if (std::find(all_variants.begin(), all_variants.end(), v) == all_variants.end()) {
-        const std::string near = closest_match(v, all_variants);
-        std::string list;
-        for (const auto& n : all_variants) list += (list.empty() ? "" : ", ") + n;
-        throw InputError(path + ": unknown variant '" + v + "'" +
-                         (near.empty() ? "" : " (did you mean '" + near + "'?)") +
-                         "; variants in this file: " + (list.empty() ? "none" : list));
+        throw InputError(path + ": " + unknown_name_message("variant", v, all_variants,
+                                                            "variants in this file"));
       }
     }
     for (const auto& v : all_variants) {
@@ -213,14 +198,24 @@ std::vector<RunSpec> expand(const Experiment& experiment) {
   return runs;
 }
 
+void refresh_canonical(RunSpec& run) { run.config_toml = serialize(detail::canonical_tree(run)); }
+
 std::string run_id(const RunSpec& run, const std::string& code_version,
-                   const std::string& data_manifest_sha) {
+                   const std::string& data_manifest_sha, int threads) {
   toml::table t = detail::canonical_tree(run);
+  t.erase("experiment");  // name, reproduces, description: which file asked, not what it is
+  if (auto* r = t.get("run"); r && r->is_table()) {
+    r->as_table()->erase("experiment");
+    r->as_table()->erase("variant");
+    r->as_table()->erase("profile");
+  }
   if (auto* data = t.get("data"); data && data->is_table()) data->as_table()->erase("data_root");
+  if (auto* train = t.get("train"); train && train->is_table()) train->as_table()->erase("threads");
   const std::string canonical = serialize(t);
   const std::string payload = canonical + "\n#code_version=" + code_version +
                               "\n#data_manifest=" + data_manifest_sha +
-                              "\n#seed=" + std::to_string(run.seed) + "\n";
+                              "\n#seed=" + std::to_string(run.seed) +
+                              "\n#threads=" + std::to_string(threads) + "\n";
   return sha256_hex(payload).substr(0, 16);
 }
 

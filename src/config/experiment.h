@@ -41,17 +41,26 @@ struct DatasetSpec {
   std::string split;    // split name or split file; "" = the whole set
   Options options;      // every other key (e.g. n, size, seed of the synthetic generator),
                         // context "dataset '<name>'": the data registry reads + reject_unknown()s
+  std::string where;    // "file:line:column" of the dataset table, for errors found later
   // Name recorded in results.dataset: the catalogue name.
   const std::string& label() const { return dataset; }
 };
 
-// Evaluation-time distortion. kind "none" (level 0), "awgn" (level = σ ≥ 0 on the [0,1]
-// intensity scale), "jpeg" (level = quality, integer 1..100).
+// Evaluation-time distortion. kind "none" (level 0), "awgn" (level = σ in [0, 255] on the 0-255
+// intensity scale, the scale of data::Distortion), "jpeg" (level = quality, integer 1..100).
+// The label recorded in results.distortion is data::Distortion::label() ("awgn_s10", "jpeg_q50").
 struct Distortion {
   std::string kind;
   double level = 0;
-  // Name recorded in results.distortion: "none", "awgn:0.05", "jpeg:50".
-  std::string label() const;
+};
+
+// A registry-built component: model, loss or augmentation. `options` holds every key except
+// `name`, with context "model '<name>'" / "loss '<name>'"; the registries validate names and
+// options (pipeline::plan, before anything runs); `where` ("file:line:column") places the errors.
+struct Component {
+  std::string name;
+  Options options;
+  std::string where;
 };
 
 struct DataSection {
@@ -63,15 +72,8 @@ struct DataSection {
   int workers = 0;                  // data loader threads, 0 = core::resolve_threads default
   int folds = 0;                    // k of k-fold cross-validation on the train set; 0 = none
   std::vector<int> fold_list;       // folds to run (0-based); default all 0..k-1
-  std::string augmentation;         // "szn" | "menet" | "none", default "none"
+  Component augmentation;           // name "none" (default) | "szn" | "menet" + its options
   std::vector<Distortion> distortions;  // default [{ kind = "none" }]
-};
-
-// A registry-built component: model or loss. `options` holds every key except `name`, with
-// context "model '<name>'" / "loss '<name>'"; the registry validates them (reject_unknown()).
-struct Component {
-  std::string name;
-  Options options;
 };
 
 struct Stage {
@@ -80,25 +82,29 @@ struct Stage {
   double lr = 0;                     // > 0, default 1e-3
   std::string optimizer;             // "adam" | "sgd", default "adam"
   double momentum = 0;               // sgd only, default 0.9
+  bool nesterov = false;             // sgd only, default false
+  double eps = 0;                    // adam, default 1e-8
   double weight_decay = 0;           // ≥ 0, default 0
   std::array<double, 2> betas{};     // adam, default {0.9, 0.999}
   std::string schedule;              // "constant" | "multistep", default "constant"
-  std::vector<int> milestones;       // epochs (within the stage) at which lr *= gamma
+  std::string milestone_unit;        // "epoch" | "iteration" (from the stage start), default epoch
+  std::vector<std::int64_t> milestones;  // at which lr *= gamma (strictly increasing)
   double gamma = 0;                  // default 0.1
   std::vector<std::string> frozen;   // parameter groups kept frozen, e.g. ["backbone"]
 };
 
 struct TrainSection {
   std::vector<Stage> stages;         // required, ≥ 1
-  std::vector<std::int64_t> seeds;   // default [0]; each seed is a separate run
+  std::vector<std::int64_t> seeds;   // default [0]; each seed is a separate run (no duplicates)
   int batch_size = 0;                // training mini-batch, default 8
   int threads = 0;                   // intra-op threads, 0 = core::resolve_threads default
 };
 
 struct EvalSection {
   std::string convention;             // metric convention name, default "pysodmetrics"
-  std::vector<std::string> metrics;   // evaluator metric families; default all of
-                                      // mae, fm, wfm, sm, em, auroc, iou
+  std::vector<std::string> metrics;   // evaluator metric families (metrics registry), or
+                                      // ["all"] (the default)
+  std::string metrics_where;          // "file:line:column" of eval.metrics ("" = default)
   bool save_predictions = false;      // keep 8-bit maps in the prediction cache
 };
 
@@ -149,11 +155,16 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
 // in order variant (file order) → fold → seed.
 std::vector<RunSpec> expand(const Experiment& experiment);
 
-// Short (16 hex) SHA-256 of the canonical config (data_root excluded: where the data lives is
-// not what it is — the manifest hash covers that), the code version, the data manifest hash
-// and the seed. Same inputs → same id; any change of config, code, data or seed → new id.
+// Recomputes run.config_toml after its sections changed (e.g. options resolved by a registry).
+void refresh_canonical(RunSpec& run);
+
+// Short (16 hex) SHA-256 of what determines a run's result: the canonical config without the
+// names of the experiment, variant and profile and without data_root (where the data lives is
+// not what it is: the manifest hash covers that), the seed, the resolved intra-op thread count,
+// the code version and the data manifest hash. Same inputs → same id; any change of config,
+// code, data, seed or threads → new id; two experiment files asking for the same run → one id.
 std::string run_id(const RunSpec& run, const std::string& code_version,
-                   const std::string& data_manifest_sha);
+                   const std::string& data_manifest_sha, int threads);
 
 // Resolves "kolkin2017/table4" → <dir>/kolkin2017/table4.toml where dir is
 // $SODLAB_EXPERIMENTS_DIR or "experiments"; a path ending in .toml is returned unchanged.

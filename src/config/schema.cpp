@@ -27,11 +27,14 @@ DatasetSpec read_dataset(const toml::node& node, const std::string& path, const 
                                 type_name(node));
   TableReader r(*node.as_table(), path, file);
   DatasetSpec d;
+  d.where = where(&node, file);
   d.dataset = r.required_string("dataset");
   d.split = r.string("split", "");
   d.options = Options("dataset '" + d.dataset + "'");
-  for (const auto& key : r.rest())
+  for (const auto& key : r.rest()) {
     d.options.set(key, to_option_value(*r.table().get(key), file, r.key_path(key)));
+    d.options.set_where(key, where(r.table().get(key), file));
+  }
   return d;
 }
 
@@ -46,7 +49,7 @@ Distortion read_distortion(const toml::node& node, const std::string& path, cons
     d.level = r.number("level", 0.0, 0.0, 0.0);
   } else if (d.kind == "awgn") {
     r.required("level");
-    d.level = r.number("level", 0.0, 0.0, std::nullopt);
+    d.level = r.number("level", 0.0, 0.0, 255.0);  // σ on the 0-255 intensity scale
   } else {
     r.required("level");
     d.level = static_cast<double>(r.integer("level", 75, 1, 100));
@@ -60,9 +63,32 @@ Component read_component(TableReader& top, const std::string& key, const std::st
   if (!t) fail(&top.table(), file, key, "required section [" + key + "] is missing (needs name = \"...\")");
   TableReader r(*t, key, file);
   Component c;
+  c.where = where(r.node("name") ? r.node("name") : t, file);
   c.name = r.required_string("name");
   c.options = Options(key + " '" + c.name + "'");
-  for (const auto& k : r.rest()) c.options.set(k, to_option_value(*t->get(k), file, r.key_path(k)));
+  for (const auto& k : r.rest()) {
+    c.options.set(k, to_option_value(*t->get(k), file, r.key_path(k)));
+    c.options.set_where(k, where(t->get(k), file));
+  }
+  return c;
+}
+
+// data.augmentation: a kind name ("szn") or a table { name = "szn", <option> = ... }.
+Component read_augmentation(TableReader& data, const std::string& file) {
+  const toml::node* n = data.node("augmentation");
+  Component c;
+  if (!n) {
+    c.name = "none";
+  } else if (n->is_string()) {
+    c.where = where(n, file);
+    c.name = n->as_string()->get();
+  } else if (n->is_table()) {
+    return read_component(data, "augmentation", file);
+  } else {
+    fail(n, file, "data.augmentation",
+         std::string("expected a name (\"szn\") or a table { name = \"szn\", ... }, got ") + type_name(*n));
+  }
+  c.options = Options("augmentation '" + c.name + "'");
   return c;
 }
 
@@ -81,8 +107,13 @@ Stage read_stage(const toml::node& node, std::size_t index, const std::string& f
   if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1)
     fail(r.node("betas"), file, r.key_path("betas"), "expected two numbers in [0, 1)");
   s.betas = {betas[0], betas[1]};
+  s.nesterov = r.boolean("nesterov", false);
+  s.eps = r.number("eps", 1e-8, 0.0, std::nullopt, true);
   s.schedule = r.string("schedule", "constant", {"constant", "multistep"});
-  for (auto m : r.integer_list("milestones", {}, 1, s.epochs)) s.milestones.push_back(static_cast<int>(m));
+  s.milestone_unit = r.string("milestone_unit", "epoch", {"epoch", "iteration"});
+  const std::optional<std::int64_t> max_milestone =
+      s.milestone_unit == "epoch" ? std::optional<std::int64_t>(s.epochs) : std::nullopt;
+  for (auto m : r.integer_list("milestones", {}, 1, max_milestone)) s.milestones.push_back(m);
   for (std::size_t i = 1; i < s.milestones.size(); ++i)
     if (s.milestones[i] <= s.milestones[i - 1])
       fail(r.node("milestones"), file, r.key_path("milestones"), "must be strictly increasing");
@@ -146,7 +177,7 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
     for (auto f : fold_list) d.fold_list.push_back(static_cast<int>(f));
     if (d.fold_list.empty())
       for (int f = 0; f < d.folds; ++f) d.fold_list.push_back(f);
-    d.augmentation = r.string("augmentation", "none", {"none", "szn", "menet"});
+    d.augmentation = read_augmentation(r, file);  // names and options: checked by the pipeline plan
     if (const toml::array* dist = r.array("distortions")) {
       for (std::size_t i = 0; i < dist->size(); ++i)
         d.distortions.push_back(
@@ -169,9 +200,20 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
     if (!stages || stages->empty())
       fail(stages ? static_cast<const toml::node*>(stages) : t, file, "train.stages",
            "at least one stage is required ([[train.stages]] with epochs, lr, ...)");
-    for (std::size_t i = 0; i < stages->size(); ++i) tr.stages.push_back(read_stage(*stages->get(i), i, file));
+    for (std::size_t i = 0; i < stages->size(); ++i) {
+      tr.stages.push_back(read_stage(*stages->get(i), i, file));
+      for (std::size_t j = 0; j < i; ++j)
+        if (tr.stages[j].name == tr.stages[i].name)
+          fail(stages->get(i), file, "train.stages[" + std::to_string(i) + "].name",
+               "duplicate stage name '" + tr.stages[i].name + "' (also stage " + std::to_string(j + 1) +
+                   "): epochs are recorded per stage name");
+    }
     tr.seeds = r.integer_list("seeds", {0}, 0, std::nullopt);
     if (tr.seeds.empty()) fail(r.node("seeds"), file, "train.seeds", "needs at least one seed");
+    for (std::size_t i = 1; i < tr.seeds.size(); ++i)
+      if (std::find(tr.seeds.begin(), tr.seeds.begin() + i, tr.seeds[i]) != tr.seeds.begin() + i)
+        fail(r.node("seeds"), file, "train.seeds",
+             "seed " + std::to_string(tr.seeds[i]) + " is listed twice (it would be the same run)");
     tr.batch_size = static_cast<int>(r.integer("batch_size", 8, 1, 65536));
     tr.threads = static_cast<int>(r.integer("threads", 0, 0, 4096));
     r.finish();
@@ -181,14 +223,10 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
     TableReader r(section(top, "eval"), "eval", file);
     EvalSection& e = run.eval;
     e.convention = r.string("convention", "pysodmetrics", {"pysodmetrics", "sal_eval_toolbox"});
-    // The evaluator's metric families (src/metrics/convention.h).
-    static const std::vector<std::string> kFamilies{"mae", "fm", "wfm", "sm", "em", "auroc", "iou"};
-    e.metrics = r.string_list("metrics", kFamilies);
+    // Metric family names are checked against the metrics registry by the pipeline plan.
+    if (r.node("metrics")) e.metrics_where = where(r.node("metrics"), file);
+    e.metrics = r.string_list("metrics", {"all"});
     if (e.metrics.empty()) fail(r.node("metrics"), file, "eval.metrics", "needs at least one metric");
-    for (const auto& m : e.metrics)
-      if (std::find(kFamilies.begin(), kFamilies.end(), m) == kFamilies.end())
-        fail(r.node("metrics"), file, "eval.metrics",
-             "unknown metric family '" + m + "' (known: mae, fm, wfm, sm, em, auroc, iou)");
     e.save_predictions = r.boolean("save_predictions", false);
     r.finish();
   }
@@ -316,7 +354,8 @@ toml::table canonical_tree(const RunSpec& run) {
   const DataSection& d = run.data;
   toml::table data{{"data_root", d.data_root},     {"input_size", d.input_size},
                    {"batch_size", d.batch_size},   {"workers", d.workers},
-                   {"folds", d.folds},             {"augmentation", d.augmentation}};
+                   {"folds", d.folds}};
+  data.insert_or_assign("augmentation", component_tree(d.augmentation));
   data.insert_or_assign("train", dataset_tree(d.train));
   toml::array test;
   for (const auto& t : d.test) test.push_back(dataset_tree(t));
@@ -333,8 +372,10 @@ toml::table canonical_tree(const RunSpec& run) {
   for (const auto& s : run.train.stages) {
     toml::table st{{"name", s.name},         {"epochs", s.epochs},
                    {"lr", s.lr},             {"optimizer", s.optimizer},
-                   {"momentum", s.momentum}, {"weight_decay", s.weight_decay},
-                   {"schedule", s.schedule}, {"gamma", s.gamma}};
+                   {"momentum", s.momentum}, {"nesterov", s.nesterov},
+                   {"weight_decay", s.weight_decay}, {"eps", s.eps},
+                   {"schedule", s.schedule}, {"milestone_unit", s.milestone_unit},
+                   {"gamma", s.gamma}};
     st.insert_or_assign("betas", toml::array{s.betas[0], s.betas[1]});
     st.insert_or_assign("milestones", to_array(s.milestones));
     st.insert_or_assign("frozen", to_array(s.frozen));

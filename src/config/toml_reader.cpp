@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/names.h"
 
 namespace sodlab::config::detail {
 
@@ -132,11 +133,9 @@ std::string TableReader::string(const std::string& key, const std::string& def,
   if (!n->is_string()) type_error(*n, key, "a string");
   std::string v = n->as_string()->get();
   if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) {
-    std::string list;
-    for (const auto& c : choices) list += (list.empty() ? "" : ", ") + ("'" + c + "'");
-    const std::string near = closest_match(v, choices);
-    fail(n, file_, key_path(key),
-         "'" + v + "' is not one of " + list + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+    std::vector<std::string> quoted;
+    for (const auto& c : choices) quoted.push_back("'" + c + "'");
+    fail(n, file_, key_path(key), "'" + v + "' is not one of " + join_names(quoted) + did_you_mean(v, choices));
   }
   return v;
 }

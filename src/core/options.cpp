@@ -1,5 +1,7 @@
 #include "core/options.h"
 
+#include "core/names.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -82,7 +84,7 @@ bool Options::get_bool(const std::string& key, bool def) {
   bool v = def;
   if (auto it = given_.find(key); it != given_.end()) {
     if (!std::holds_alternative<bool>(it->second))
-      throw InputError(context_ + ": option '" + key + "' must be a boolean (true/false), got " +
+      throw InputError(at(key) + context_ + ": option '" + key + "' must be a boolean (true/false), got " +
                        type_name(it->second) + " '" + option_value_to_string(it->second) + "'");
     v = std::get<bool>(it->second);
   }
@@ -102,12 +104,12 @@ std::int64_t Options::get_int(const std::string& key, std::int64_t def,
                std::isfinite(std::get<double>(g))) {
       v = static_cast<std::int64_t>(std::get<double>(g));
     } else {
-      throw InputError(context_ + ": option '" + key + "' must be an integer, got " +
+      throw InputError(at(key) + context_ + ": option '" + key + "' must be an integer, got " +
                        type_name(g) + " '" + option_value_to_string(g) + "'");
     }
   }
   if ((min && v < *min) || (max && v > *max))
-    throw InputError(context_ + ": option '" + key + "' = " + std::to_string(v) +
+    throw InputError(at(key) + context_ + ": option '" + key + "' = " + std::to_string(v) +
                      " is out of range [" + (min ? std::to_string(*min) : "-inf") + ", " +
                      (max ? std::to_string(*max) : "inf") + "]");
   resolved_[key] = v;
@@ -122,11 +124,11 @@ double Options::get_double(const std::string& key, double def, std::optional<dou
     if (std::holds_alternative<double>(g)) v = std::get<double>(g);
     else if (std::holds_alternative<std::int64_t>(g)) v = static_cast<double>(std::get<std::int64_t>(g));
     else
-      throw InputError(context_ + ": option '" + key + "' must be a number, got " + type_name(g) +
+      throw InputError(at(key) + context_ + ": option '" + key + "' must be a number, got " + type_name(g) +
                        " '" + option_value_to_string(g) + "'");
   }
   if (std::isnan(v) || (min && v < *min) || (max && v > *max))
-    throw InputError(context_ + ": option '" + key + "' = " + option_value_to_string(v) +
+    throw InputError(at(key) + context_ + ": option '" + key + "' = " + option_value_to_string(v) +
                      " is out of range [" + (min ? option_value_to_string(*min) : "-inf") + ", " +
                      (max ? option_value_to_string(*max) : "inf") + "]");
   resolved_[key] = v;
@@ -138,19 +140,21 @@ std::string Options::get_string(const std::string& key, const std::string& def,
   std::string v = def;
   if (auto it = given_.find(key); it != given_.end()) {
     if (!std::holds_alternative<std::string>(it->second))
-      throw InputError(context_ + ": option '" + key + "' must be a string, got " +
+      throw InputError(at(key) + context_ + ": option '" + key + "' must be a string, got " +
                        type_name(it->second) + " '" + option_value_to_string(it->second) + "'");
     v = std::get<std::string>(it->second);
   }
   if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) {
-    std::string list;
-    for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
-    const std::string near = closest_match(v, choices);
-    throw InputError(context_ + ": option '" + key + "' = '" + v + "' is not one of {" + list +
-                     "}" + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+    throw InputError(at(key) + context_ + ": option '" + key + "' = '" + v + "' is not one of {" +
+                     join_names(choices) + "}" + did_you_mean(v, choices));
   }
   resolved_[key] = v;
   return v;
+}
+
+std::string Options::at(const std::string& key) const {
+  auto it = where_.find(key);
+  return it == where_.end() || it->second.empty() ? std::string() : it->second + ": ";
 }
 
 void Options::reject_unknown() const {
@@ -158,12 +162,7 @@ void Options::reject_unknown() const {
   for (const auto& [k, _] : resolved_) known.push_back(k);
   for (const auto& [k, _] : given_) {
     if (resolved_.count(k)) continue;
-    const std::string near = closest_match(k, known);
-    std::string list;
-    for (const auto& c : known) list += (list.empty() ? "" : ", ") + c;
-    throw InputError(context_ + ": unknown option '" + k + "'" +
-                     (near.empty() ? "" : " (did you mean '" + near + "'?)") +
-                     "; known options: " + list);
+    throw InputError(at(k) + context_ + ": " + unknown_name_message("option", k, known));
   }
 }
 

@@ -32,6 +32,8 @@ class Options {
   // Parses "key=value" (as given to --set); throws InputError when there is no '='.
   void set_from_assignment(const std::string& assignment);
   bool has(const std::string& key) const { return given_.count(key) > 0; }
+  // Where `key` was given ("file:line:column"); errors about that key start with it.
+  void set_where(const std::string& key, std::string where) { where_[key] = std::move(where); }
   const std::string& context() const { return context_; }
   void set_context(std::string context) { context_ = std::move(context); }
 
@@ -57,6 +59,8 @@ class Options {
   std::string context_;
   std::map<std::string, OptionValue> given_;
   std::map<std::string, OptionValue> resolved_;
+  std::map<std::string, std::string> where_;
+  std::string at(const std::string& key) const;  // "file:line:column: " or ""
 };
 
 // Closest candidate by edit distance (empty if none is reasonably close).

@@ -123,44 +123,6 @@ std::string FolderDataset::manifest_sha() const {
   return manifest_;
 }
 
-const std::vector<CatalogueEntry>& catalogue() {
-  static const std::vector<CatalogueEntry> entries = {
-      {"msra-b", "msra-b", "MSRA-B, 5000 images (Kolkin: 2500 train / 500 val / 2000 test)"},
-      {"msra10k", "msra10k", "MSRA10K, 10000 images (MEnet training set)"},
-      {"msra1000", "msra1000", "MSRA1000 / ASD, 1000 images"},
-      {"ecssd", "ecssd", "ECSSD, 1000 images"},
-      {"hku-is", "hku-is", "HKU-IS, 4447 images"},
-      {"pascal-s", "pascal-s", "PASCAL-S, 850 images"},
-      {"dut-omron", "dut-omron", "DUT-OMRON, 5168 images"},
-      {"sod", "sod300", "SOD (Movahedi & Elder), 300 BSDS images"},
-      {"duts-tr", "duts-tr", "DUTS training set, 10553 images"},
-      {"duts-te", "duts-te", "DUTS test set, 5019 images"},
-      {"weizmann-horses", "weizmann-horses", "Weizmann horses, 328 images"},
-      {"portraits", "portraits", "Shen et al. portrait segmentation, 1800 images (1500/300)"},
-  };
-  return entries;
-}
-
-fs::path resolve_dataset_dir(const fs::path& data_root, const std::string& name) {
-  std::vector<std::string> names;
-  for (const auto& e : catalogue()) {
-    if (e.name == name || e.folder == name) {
-      const fs::path dir = data_root / e.folder;
-      if (!fs::is_directory(dir))
-        throw InputError("dataset '" + name + "' not found: expected folder " + dir.string() +
-                         " (images/ + masks/); set the data root or copy the dataset there");
-      return dir;
-    }
-    names.push_back(e.name);
-  }
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  const std::string near = closest_match(name, names);
-  throw InputError("unknown dataset '" + name + "'" +
-                   (near.empty() ? "" : " (did you mean '" + near + "'?)") + "; known: synthetic, " +
-                   list + ", or a path to a folder with images/ and masks/");
-}
-
 CheckReport check_folder(const fs::path& dir, int threads) {
   require_layout(dir);
   CheckReport r;

@@ -1,4 +1,4 @@
-// Folder datasets in the standard salient-object layout, and the catalogue of known datasets.
+// Folder datasets in the standard salient-object layout (the catalogue of names is registry.h).
 //
 // Layout: DIR/images/<stem>.{jpg,jpeg,png,bmp} and DIR/masks/<stem>.{png,bmp,jpg,jpeg}, matched by
 // stem (samples sorted by stem). Masks are binarised: value > threshold → 255 (threshold 127 for
@@ -44,19 +44,6 @@ class FolderDataset : public Dataset {
 cv::Mat read_mask(const std::filesystem::path& path);
 // Reads an image file as CV_8UC3 RGB; InputError naming the file if unreadable.
 cv::Mat read_image(const std::filesystem::path& path);
-
-// A catalogue entry: a dataset name, its folder under the data root, and what it is.
-struct CatalogueEntry {
-  std::string name;
-  std::string folder;
-  std::string description;
-};
-const std::vector<CatalogueEntry>& catalogue();
-
-// DATA_ROOT/<folder of name>. Unknown name → InputError listing the known names (and the closest);
-// a known name whose folder is absent → InputError saying where it was looked for.
-std::filesystem::path resolve_dataset_dir(const std::filesystem::path& data_root,
-                                          const std::string& name);
 
 // Problems found by check_folder (one line each, naming the file).
 struct CheckReport {

@@ -30,25 +30,41 @@ Sample resize_sample(const Sample& s, int width, int height) {
   return out;
 }
 
-AugmentSpec read_augment_spec(Options& o) {
+const NameRegistry<AugmentationEntry>& augmentation_registry() {
+  static const NameRegistry<AugmentationEntry> registry(
+      "augmentation",
+      {
+          {"none", "resize only", [](Options&, AugmentSpec&) {}},
+          {"menet", "MEnet: random 90-100 % crop, bilinear resize, horizontal flip",
+           [](Options& o, AugmentSpec& a) {
+             a.crop_min_percent = static_cast<int>(o.get_int("crop_min_percent", a.crop_min_percent, 1, 100));
+             a.crop_max_percent = static_cast<int>(
+                 o.get_int("crop_max_percent", a.crop_max_percent, a.crop_min_percent, 100));
+             a.p_hflip = o.get_double("p_hflip", a.p_hflip, 0, 1);
+           }},
+          {"szn", "Kolkin/FlowNet: flips, noise, contrast, colour shifts in a random order",
+           [](Options& o, AugmentSpec& a) {
+             a.p_hflip = o.get_double("p_hflip", a.p_hflip, 0, 1);
+             a.p_vflip = o.get_double("p_vflip", a.p_vflip, 0, 1);
+             a.p_apply = o.get_double("p_apply", a.p_apply, 0, 1);
+             a.permute = o.get_bool("permute", a.permute);
+             a.noise_max = o.get_double("noise_max", a.noise_max, 0, 1);
+             a.contrast_min = o.get_double("contrast_min", a.contrast_min, -1, 10);
+             a.contrast_max = o.get_double("contrast_max", a.contrast_max, a.contrast_min, 10);
+             a.color_min = o.get_double("color_min", a.color_min, 0, 10);
+             a.color_max = o.get_double("color_max", a.color_max, a.color_min, 10);
+           }},
+      });
+  return registry;
+}
+
+AugmentSpec read_augment_spec(const std::string& kind, Options& o) {
   AugmentSpec a;
-  a.kind = o.get_string("augment", a.kind, {"none", "szn", "menet"});
-  if (a.kind == "menet") {
-    a.crop_min_percent = static_cast<int>(o.get_int("crop_min_percent", a.crop_min_percent, 1, 100));
-    a.crop_max_percent =
-        static_cast<int>(o.get_int("crop_max_percent", a.crop_max_percent, a.crop_min_percent, 100));
-    a.p_hflip = o.get_double("p_hflip", a.p_hflip, 0, 1);
-  } else if (a.kind == "szn") {
-    a.p_hflip = o.get_double("p_hflip", a.p_hflip, 0, 1);
-    a.p_vflip = o.get_double("p_vflip", a.p_vflip, 0, 1);
-    a.p_apply = o.get_double("p_apply", a.p_apply, 0, 1);
-    a.permute = o.get_bool("permute", a.permute);
-    a.noise_max = o.get_double("noise_max", a.noise_max, 0, 1);
-    a.contrast_min = o.get_double("contrast_min", a.contrast_min, -1, 10);
-    a.contrast_max = o.get_double("contrast_max", a.contrast_max, a.contrast_min, 10);
-    a.color_min = o.get_double("color_min", a.color_min, 0, 10);
-    a.color_max = o.get_double("color_max", a.color_max, a.color_min, 10);
-  }
+  const AugmentationEntry& entry = augmentation_registry().at(kind);
+  a.kind = entry.name;
+  if (o.context() == "options") o.set_context("augmentation '" + kind + "'");
+  entry.read(o, a);
+  o.reject_unknown();
   return a;
 }
 

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "core/names.h"
 #include "core/options.h"
 #include "data/dataset.h"
 #include "data/random.h"
@@ -42,8 +44,16 @@ struct AugmentSpec {
   double color_min = 0.5, color_max = 2.0;
 };
 
-// Reads "augment" (none|szn|menet) and that kind's keys from `opts` (defaults above); records them.
-AugmentSpec read_augment_spec(Options& opts);
+// The augmentation registry: each kind with a summary and the reader of its options.
+struct AugmentationEntry {
+  std::string name, summary;
+  std::function<void(Options&, AugmentSpec&)> read;  // reads this kind's keys (defaults above)
+};
+const NameRegistry<AugmentationEntry>& augmentation_registry();
+
+// The spec of `kind` with its options read from `opts` (defaults above, recorded in
+// opts.resolved()); unknown kind or option → InputError naming the closest one.
+AugmentSpec read_augment_spec(const std::string& kind, Options& opts);
 
 // The augmented sample at width×height.
 Sample augment_sample(const Sample& s, const AugmentSpec& spec, Rng& rng, int width, int height);

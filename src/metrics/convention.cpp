@@ -9,7 +9,7 @@ namespace sodlab::metrics {
 Convention parse_convention(const std::string& name) {
   if (name == "pysodmetrics") return Convention::pysodmetrics;
   if (name == "sal_eval_toolbox") return Convention::sal_eval_toolbox;
-  throw InputError("unknown metric convention '" + name + "' (valid: pysodmetrics, sal_eval_toolbox)");
+  throw InputError(unknown_name_message("metric convention", name, convention_names()));
 }
 
 const char* convention_name(Convention c) {
@@ -18,37 +18,54 @@ const char* convention_name(Convention c) {
 
 std::vector<std::string> convention_names() { return {"pysodmetrics", "sal_eval_toolbox"}; }
 
-MetricSelection MetricSelection::parse(const std::string& csv) {
-  if (csv.empty() || csv == "all") return MetricSelection{};
+const NameRegistry<MetricFamilyEntry>& metric_family_registry() {
+  static const NameRegistry<MetricFamilyEntry> registry(
+      "metric family",
+      {
+          {"mae", "mean absolute error", &MetricSelection::mae, {"MAE"}},
+          {"fm", "F-measure (β² = 0.3): adaptive, max and mean over 256 thresholds; P/R/F curves",
+           &MetricSelection::fm, {"maxF", "meanF", "adpF", "adpP", "adpR"}},
+          {"wfm", "weighted F-measure (Margolin 2014)", &MetricSelection::wfm, {"wFm"}},
+          {"sm", "S-measure (structure, α = 0.5)", &MetricSelection::sm, {"Sm"}},
+          {"em", "E-measure: adaptive, max and mean; E curve", &MetricSelection::em,
+           {"maxEm", "meanEm", "adpEm"}},
+          {"auroc", "exact AUROC per image (ties 1/2), TPR/FPR curves", &MetricSelection::auroc,
+           {"AUROC"}},
+          {"iou", "IoU over 256 thresholds (mean, max, at the max-F threshold)", &MetricSelection::iou,
+           {"meanIoU", "maxIoU"}},
+      });
+  return registry;
+}
+
+MetricSelection MetricSelection::from_names(const std::vector<std::string>& names) {
   MetricSelection s{false, false, false, false, false, false, false};
-  std::stringstream in(csv);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (item == "mae") s.mae = true;
-    else if (item == "fm") s.fm = true;
-    else if (item == "wfm") s.wfm = true;
-    else if (item == "sm") s.sm = true;
-    else if (item == "em") s.em = true;
-    else if (item == "auroc") s.auroc = true;
-    else if (item == "iou") s.iou = true;
-    else if (item == "all") s = MetricSelection{};
-    else
-      throw InputError("--metrics: unknown metric '" + item +
-                       "' (valid: mae, fm, wfm, sm, em, auroc, iou, all)");
+  for (const auto& name : names) {
+    if (name == "all") return MetricSelection{};
+    if (const MetricFamilyEntry* e = metric_family_registry().find(name)) {
+      s.*(e->flag) = true;
+      continue;
+    }
+    std::vector<std::string> known = metric_family_registry().names();
+    known.push_back("all");
+    throw InputError(unknown_name_message("metric family", name, known, "metric families"));
   }
   return s;
 }
 
+MetricSelection MetricSelection::parse(const std::string& csv) {
+  if (csv.empty() || csv == "all") return MetricSelection{};
+  std::vector<std::string> names;
+  std::stringstream in(csv);
+  std::string item;
+  while (std::getline(in, item, ',')) names.push_back(item);
+  return from_names(names);
+}
+
 std::string MetricSelection::to_string() const {
-  std::string out;
-  auto add = [&](bool on, const char* name) {
-    if (!on) return;
-    if (!out.empty()) out += ",";
-    out += name;
-  };
-  add(mae, "mae"); add(fm, "fm"); add(wfm, "wfm"); add(sm, "sm");
-  add(em, "em"); add(auroc, "auroc"); add(iou, "iou");
-  return out;
+  std::vector<std::string> on;
+  for (const auto& e : metric_family_registry().entries())
+    if (this->*(e.flag)) on.push_back(e.name);
+  return join_names(on, ",");
 }
 
 }  // namespace sodlab::metrics

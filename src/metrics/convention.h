@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/names.h"
+
 namespace sodlab::metrics {
 
 // pysodmetrics: PySODMetrics 1.6.2 (GT > 128, min-max stretched maps, 256 thresholds >=, dataset
@@ -17,13 +19,22 @@ Convention parse_convention(const std::string& name);
 const char* convention_name(Convention c);
 std::vector<std::string> convention_names();
 
-// Metric families: mae, fm (F-measure, precision/recall curves), wfm, sm, em, auroc (exact AUROC,
-// 256-threshold curve AUC, TPR/FPR curves), iou.
+// Which metric families the evaluator computes (every one by default).
 struct MetricSelection {
   bool mae = true, fm = true, wfm = true, sm = true, em = true, auroc = true, iou = true;
-  // "all" or a comma-separated subset of the names above; InputError on an unknown name.
+  // "all" or a comma-separated subset of the registry's names; InputError on an unknown name.
   static MetricSelection parse(const std::string& csv);
+  static MetricSelection from_names(const std::vector<std::string>& names);  // same, as a list
   std::string to_string() const;
 };
+
+// The metric-family registry (convention.cpp): name, what it computes, its MetricSelection flag
+// and the dataset-level keys it produces (results.metric). The one list of family names.
+struct MetricFamilyEntry {
+  std::string name, summary;
+  bool MetricSelection::*flag;
+  std::vector<std::string> produces;
+};
+const NameRegistry<MetricFamilyEntry>& metric_family_registry();
 
 }  // namespace sodlab::metrics

@@ -87,9 +87,6 @@ torch::Tensor replicate(const torch::Tensor& m, std::int64_t h, std::int64_t w) 
 
 }  // namespace
 
-std::vector<std::string> menet_variant_names() {
-  return {"menet", "menet_ce_only", "menet_ce_plain", "menet_metric_only"};
-}
 
 Menet::Menet(const MenetConfig& c) : config_(c) {
   if (c.width < 1 || c.blocks < 1 || c.global_kernel < 1)
@@ -221,7 +218,7 @@ torch::Tensor Menet::saliency(const ModelOutput& out) const {
   return config_.test_minmax ? minmax_normalise(p) : p;
 }
 
-std::shared_ptr<Menet> make_menet(const std::string& name, Options& options) {
+MenetConfig read_menet_config(const std::string& name, Options& options) {
   MenetConfig c;
   if (name == "menet") c.variant = MenetVariant::full;
   else if (name == "menet_ce_only") c.variant = MenetVariant::ce_only;
@@ -245,7 +242,7 @@ std::shared_ptr<Menet> make_menet(const std::string& name, Options& options) {
     throw InputError(options.context() + ": test_map=metric needs a metric head (menet or menet_metric_only)");
   if (c.test_map == "softmax" && c.variant == MenetVariant::metric_only)
     throw InputError(options.context() + ": menet_metric_only has no CE head; use test_map=metric");
-  return std::make_shared<Menet>(c);
+  return c;
 }
 
 }  // namespace sodlab::models

@@ -69,10 +69,10 @@ class Menet : public SegmentationModel {
   FrozenGroups groups_;
 };
 
-std::vector<std::string> menet_variant_names();
-// Options: width (32), blocks (2), global_kernel (7), bn_momentum (0.1), init_seed (0),
-// test_map ("softmax"|"metric"), test_minmax (true), map_border (20), map_samples (100),
-// map_seed (0). Calls reject_unknown().
-std::shared_ptr<Menet> make_menet(const std::string& name, Options& options);
+// The config of MEnet variant `name` (menet, menet_ce_only, menet_ce_plain, menet_metric_only;
+// the registry lists them) from its options: width (32), blocks (2), global_kernel (7),
+// bn_momentum (0.1), init_seed (0), test_map ("softmax"|"metric"), test_minmax (true), map_border
+// (20), map_samples (100), map_seed (0). Calls reject_unknown(); InputError on bad combinations.
+MenetConfig read_menet_config(const std::string& name, Options& options);
 
 }  // namespace sodlab::models

@@ -3,35 +3,65 @@
 #include "core/error.h"
 #include "models/menet.h"
 #include "models/szn.h"
+#include "models/weights.h"
 
 namespace sodlab::models {
+namespace {
 
-std::vector<std::string> model_names() {
-  std::vector<std::string> names{"szn"};
-  for (const auto& n : menet_variant_names()) names.push_back(n);
-  return names;
+ModelEntry menet_entry(const std::string& name, const std::string& summary) {
+  return {name, summary, [name](Options& o) { read_menet_config(name, o); },
+          [name](Options& o, Weights) -> std::shared_ptr<SegmentationModel> {
+            return std::make_shared<Menet>(read_menet_config(name, o));
+          },
+          nullptr};
 }
 
-std::string model_summary(const std::string& name) {
-  if (name == "szn") return "Squeezed Zoomout Network: VGG-16 + squeeze modules + per-pixel classifier (Kolkin 2017)";
-  if (name == "menet") return "MEnet: encoder-decoder, 13-scale fusion, metric (16-D tanh) + CE heads";
-  if (name == "menet_ce_only") return "MEnet with the CE head only on the 13-scale fusion (Table IV CE-only)";
-  if (name == "menet_ce_plain") return "MEnet encoder-decoder, CE head on the last decoder stage, no fusion (CE-plain)";
-  if (name == "menet_metric_only") return "MEnet with the metric head only (saliency = metric map)";
-  return "";
+}  // namespace
+
+const NameRegistry<ModelEntry>& model_registry() {
+  static const NameRegistry<ModelEntry> registry(
+      "model",
+      {
+          {"szn",
+           "Squeezed Zoomout Network: VGG-16 + squeeze modules + per-pixel classifier (Kolkin 2017)",
+           [](Options& o) { SznOptions::from(o); },
+           [](Options& o, Weights w) -> std::shared_ptr<SegmentationModel> {
+             return make_szn(SznOptions::from(o), w == Weights::load);
+           },
+           [](Options& o) {
+             const SznOptions s = SznOptions::from(o);
+             resolve_weights(s.backbone_weights, s.weights_catalogue);
+           }},
+          menet_entry("menet", "MEnet: encoder-decoder, 13-scale fusion, metric (16-D tanh) + CE heads"),
+          menet_entry("menet_ce_only", "MEnet with the CE head only on the 13-scale fusion (Table IV CE-only)"),
+          menet_entry("menet_ce_plain",
+                      "MEnet encoder-decoder, CE head on the last decoder stage, no fusion (CE-plain)"),
+          menet_entry("menet_metric_only", "MEnet with the metric head only (saliency = metric map)"),
+      });
+  return registry;
 }
 
-std::shared_ptr<SegmentationModel> make_model(const std::string& name, Options& options) {
-  options.set_context("model '" + name + "'");
-  if (name == "szn") return make_szn(options);
-  for (const auto& n : menet_variant_names())
-    if (name == n) return make_menet(name, options);
-  std::string msg = "unknown model '" + name + "'";
-  const std::string close = closest_match(name, model_names());
-  if (!close.empty()) msg += " (did you mean '" + close + "'?)";
-  std::string all;
-  for (const auto& n : model_names()) all += (all.empty() ? "" : ", ") + n;
-  throw InputError(msg + "; models: " + all);
+namespace {
+const ModelEntry& entry_for(const std::string& name, Options& options) {
+  const ModelEntry& e = model_registry().at(name);
+  if (options.context() == "options" || options.context() == "model")
+    options.set_context("model '" + name + "'");
+  return e;
+}
+}  // namespace
+
+void check_model_options(const std::string& name, Options& options) {
+  entry_for(name, options).check(options);
+}
+
+void check_model_weights(const std::string& name, Options& options) {
+  const ModelEntry& e = entry_for(name, options);
+  if (e.check_weights) e.check_weights(options);
+}
+
+std::shared_ptr<SegmentationModel> make_model(const std::string& name, Options& options,
+                                              Weights weights) {
+  return entry_for(name, options).build(options, weights);
 }
 
 }  // namespace sodlab::models

@@ -147,8 +147,9 @@ ModelOutput Szn::forward_direct(const torch::Tensor& images) {
   return {classify_rest(classifier_[0]->forward(torch::cat(ups, 1))), torch::Tensor()};
 }
 
-std::shared_ptr<Szn> make_szn(Options& options) {
-  SznConfig c;
+SznOptions SznOptions::from(Options& options) {
+  SznOptions o;
+  SznConfig& c = o.config;
   c.backbone.fc_layers = options.get_bool("fc_layers", true);
   c.backbone.width_divisor = static_cast<int>(options.get_int("width_divisor", 1, 1, 4096));
   c.squeeze = static_cast<int>(options.get_int("squeeze", 64, 1, 4096));
@@ -156,11 +157,16 @@ std::shared_ptr<Szn> make_szn(Options& options) {
   c.classifier_layers = static_cast<int>(options.get_int("classifier_layers", 2, 1, 16));
   c.output_size = static_cast<int>(options.get_int("output_size", 0, 0, 8192));
   c.init_seed = static_cast<std::uint64_t>(options.get_int("init_seed", 0, 0));
-  const std::string weights = options.get_string("backbone_weights", "vgg16");
-  const std::string catalogue = options.get_string("weights_catalogue", "");
+  o.backbone_weights = options.get_string("backbone_weights", "vgg16");
+  o.weights_catalogue = options.get_string("weights_catalogue", "");
   options.reject_unknown();
-  auto entry = resolve_weights(weights, catalogue);  // fail on bad names before building
-  auto model = std::make_shared<Szn>(c);
+  return o;
+}
+
+std::shared_ptr<Szn> make_szn(const SznOptions& options, bool load_weights) {
+  std::optional<WeightsEntry> entry;
+  if (load_weights) entry = resolve_weights(options.backbone_weights, options.weights_catalogue);
+  auto model = std::make_shared<Szn>(options.config);
   if (entry) sodlab::log::info("szn backbone weights " + load_backbone_weights(*model->backbone(), *entry));
   return model;
 }

@@ -64,9 +64,17 @@ class Szn : public SegmentationModel {
   FrozenGroups groups_;
 };
 
-// Builds szn from options: fc_layers (true), width_divisor (1), squeeze (64), hidden (128),
+// The options of "szn": fc_layers (true), width_divisor (1), squeeze (64), hidden (128),
 // classifier_layers (2), output_size (0 = input size), init_seed (0), backbone_weights ("vgg16";
-// name | path | "none"), weights_catalogue (""). Calls reject_unknown().
-std::shared_ptr<Szn> make_szn(Options& options);
+// name | path | "none"), weights_catalogue (""). from() reads them all and reject_unknown()s.
+struct SznOptions {
+  SznConfig config;
+  std::string backbone_weights = "vgg16";
+  std::string weights_catalogue;
+  static SznOptions from(Options& options);
+};
+// Builds the network; with load_weights, resolves and loads backbone_weights (InputError when
+// they cannot be found); without, the backbone keeps its init_seed initialisation.
+std::shared_ptr<Szn> make_szn(const SznOptions& options, bool load_weights = true);
 
 }  // namespace sodlab::models

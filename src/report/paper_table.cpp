@@ -12,23 +12,23 @@
 namespace sodlab::report {
 namespace {
 
-std::string sql_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string fixed(double v, int digits) {
   std::ostringstream os;
   os << std::fixed << std::setprecision(digits) << v;
   return os.str();
 }
 
-std::string ours_text(const Cell& c, int digits, const char* pm) {
-  if (c.n == 0) return "–";
+// "(n=3)" when every planned run has the value, "(2 of 3 runs)" otherwise.
+std::string count_text(const Cell& c, int planned) {
+  if (c.n >= planned) return "(n=" + std::to_string(c.n) + ")";
+  return "(" + std::to_string(c.n) + " of " + std::to_string(planned) + " runs)";
+}
+
+std::string ours_text(const Cell& c, int planned, int digits, const char* pm) {
+  if (c.n == 0) return planned > 0 ? "– " + count_text(c, planned) : "–";
   std::string s = fixed(c.mean, digits);
   if (c.n > 1) s += std::string(" ") + pm + " " + fixed(c.std, digits);
-  return s + " (n=" + std::to_string(c.n) + ")";
+  return s + " " + count_text(c, planned);
 }
 
 std::string published_text(const Cell& c, int digits) {
@@ -75,7 +75,9 @@ std::string latex_escape(const std::string& s) {
 std::string notes(const PaperTable& t, const std::string& bullet) {
   std::ostringstream os;
   os << bullet << "profile: " << (t.profile.empty() ? "(none)" : t.profile)
-     << "; ours = mean ± sample std over completed runs (seeds × folds), n = runs\n";
+     << "; ours = mean ± sample std over the completed runs the experiment plans (seeds × folds), "
+        "n = runs\n";
+  if (!t.overrides.empty()) os << bullet << "overrides (--set): " << t.overrides << "\n";
   for (std::size_t i = 0; i < t.columns.size(); ++i) {
     const auto& c = t.columns[i];
     os << bullet << column_header(t, i) << ": metric " << c.metric << ", convention "
@@ -90,7 +92,7 @@ std::string notes(const PaperTable& t, const std::string& bullet) {
 
 PaperTable build_table(const config::TableSpec& spec, const std::string& experiment,
                        const std::string& reproduces, const std::string& profile,
-                       store::ResultsStore& store) {
+                       const std::vector<TableRun>& runs, store::ResultsStore& store) {
   if (spec.empty())
     throw InputError("experiment '" + experiment + "' has no [table] section (columns) to render");
   PaperTable t;
@@ -108,19 +110,17 @@ PaperTable build_table(const config::TableSpec& spec, const std::string& experim
     row.cells.resize(spec.columns.size());
     for (std::size_t i = 0; i < spec.columns.size(); ++i) row.cells[i].published = spec_row.published[i];
     if (!spec_row.variant.empty()) {
-      // Latest completed run per (seed, fold).
-      std::map<std::pair<std::int64_t, int>, std::pair<std::string, std::string>> latest;
-      for (const auto& r : store.runs("experiment = " + sql_quote(experiment) + " AND variant = " +
-                                      sql_quote(spec_row.variant) + " AND profile = " +
-                                      sql_quote(profile) + " AND status = 'completed'")) {
-        auto& slot = latest[{r.seed, r.fold}];
-        if (slot.first.empty() || r.ended_at >= slot.second) slot = {r.run_id, r.ended_at};
+      std::vector<std::string> completed;
+      for (const auto& run : runs) {
+        if (run.variant != spec_row.variant) continue;
+        ++row.planned;
+        const auto record = store.find_run(run.run_id);
+        if (record && record->status == store::kStatusCompleted) completed.push_back(run.run_id);
       }
-      row.runs = static_cast<int>(latest.size());
+      row.runs = static_cast<int>(completed.size());
       std::vector<std::vector<double>> values(spec.columns.size());
-      for (const auto& [key, run] : latest) {
-        (void)key;
-        for (const auto& res : store.results(run.first)) {
+      for (const auto& run_id : completed) {
+        for (const auto& res : store.results(run_id)) {
           for (std::size_t i = 0; i < spec.columns.size(); ++i) {
             const auto& c = spec.columns[i];
             if (res.dataset == t.store_datasets[i] && res.metric == c.metric &&
@@ -164,7 +164,7 @@ std::string render_markdown(const PaperTable& t) {
     os << "| " << r.label << (r.variant.empty() ? " (published)" : "") << " |";
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const int d = t.columns[i].digits;
-      os << " " << (r.variant.empty() ? "" : ours_text(r.cells[i], d, "±")) << " | "
+      os << " " << (r.variant.empty() ? "" : ours_text(r.cells[i], r.planned, d, "±")) << " | "
          << published_text(r.cells[i], d) << " |";
     }
     os << "\n";
@@ -193,9 +193,11 @@ std::string render_latex(const PaperTable& t) {
       const Cell& c = r.cells[i];
       std::string ours;
       if (!r.variant.empty()) {
+        const std::string count =
+            c.n >= r.planned ? std::to_string(c.n) : std::to_string(c.n) + " of " + std::to_string(r.planned);
         if (c.n == 0) ours = "--";
         else ours = "$" + fixed(c.mean, d) + (c.n > 1 ? " \\pm " + fixed(c.std, d) : "") + "$ {\\scriptsize (" +
-                    std::to_string(c.n) + ")}";
+                    count + ")}";
       }
       os << " & " << ours << " & " << (c.published ? fixed(*c.published, d) : "--");
     }
@@ -209,14 +211,15 @@ std::string render_latex(const PaperTable& t) {
 
 std::string render_csv(const PaperTable& t) {
   std::ostringstream os;
-  os << "profile,row,variant,dataset,store_dataset,metric,convention,distortion,n,mean,std,published\n";
+  os << "profile,row,variant,dataset,store_dataset,metric,convention,distortion,n,planned,mean,std,published\n";
   for (const auto& r : t.rows) {
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const auto& c = t.columns[i];
       const Cell& cell = r.cells[i];
       os << csv_field(t.profile) << "," << csv_field(r.label) << "," << csv_field(r.variant) << ","
          << csv_field(c.dataset) << "," << csv_field(t.store_datasets[i]) << "," << csv_field(c.metric)
-         << "," << csv_field(c.convention) << "," << csv_field(c.distortion) << "," << cell.n << ",";
+         << "," << csv_field(c.convention) << "," << csv_field(c.distortion) << "," << cell.n << ","
+         << r.planned << ",";
       if (cell.n > 0) os << exact(cell.mean);
       os << ",";
       if (cell.n > 1) os << exact(cell.std);

@@ -1,10 +1,11 @@
 // Paper tables: our numbers from the results store beside the paper's published ones.
 //
-// For each row with a variant, the runs considered are those of (experiment, variant, profile)
-// with status 'completed'; when several completed runs share (seed, fold) the one that ended
-// last counts. For each column, the value of every such run at (dataset, distortion, metric,
-// convention) is collected: the cell shows mean ± sample std (n-1 denominator; std omitted
-// when n = 1) and n. Published-only rows show only the paper's values.
+// The runs of a row are exactly the planned runs of its variant (pipeline::plan with the same
+// profile and --set overrides as `sodlab run`), by run id: a run made with other overrides or
+// another config never enters the table. Of those, the completed ones count; for each column,
+// the value of every such run at (dataset, distortion, metric, convention) is collected: the
+// cell shows mean ± sample std (n-1 denominator; std omitted when n = 1) and n, or "k of m
+// runs" while some planned runs are missing. Published-only rows show only the paper's values.
 #pragma once
 
 #include <optional>
@@ -28,7 +29,13 @@ struct Cell {
 struct Row {
   std::string label, variant;       // variant "" = published-only
   int runs = 0;                     // completed runs counted for this row
+  int planned = 0;                  // runs the experiment plans for this row
   std::vector<Cell> cells;          // one per column
+};
+
+// One planned run of the experiment: its variant and run id.
+struct TableRun {
+  std::string variant, run_id;
 };
 
 struct PaperTable {
@@ -36,14 +43,16 @@ struct PaperTable {
   std::vector<config::TableColumn> columns;
   std::vector<std::string> store_datasets;  // dataset looked up per column
   std::vector<Row> rows;
+  std::string overrides;            // the --set overrides the table was planned with ("" = none)
 };
 
-// Builds the table for `profile` (InputError if the spec has no columns).
+// Builds the table of the planned `runs` (InputError if the spec has no columns).
 PaperTable build_table(const config::TableSpec& spec, const std::string& experiment,
                        const std::string& reproduces, const std::string& profile,
-                       store::ResultsStore& store);
+                       const std::vector<TableRun>& runs, store::ResultsStore& store);
 
-// Cell text: "0.912 ± 0.004 (n=5)", "0.912 (n=1)", "–" when not run; published beside.
+// Cell text: "0.912 ± 0.004 (n=5)", "0.912 (n=1)", "0.912 ± 0.004 (2 of 3 runs)" while planned
+// runs are missing, "– (0 of 3 runs)" when none ran; published beside.
 std::string render_markdown(const PaperTable& t);
 std::string render_latex(const PaperTable& t);
 // Long format, one line per row × column: profile,row,variant,dataset,store_dataset,metric,

@@ -17,23 +17,6 @@
 namespace sodlab::store {
 namespace {
 
-struct ReadOnlyDb {
-  sqlite3* db = nullptr;
-  explicit ReadOnlyDb(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      throw InputError(path + ": no results database here (run an experiment first, or pass --db)");
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      const std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-      sqlite3_close(db);
-      throw InputError(path + ": cannot open read-only: " + msg);
-    }
-    sqlite3_busy_timeout(db, 30000);
-    detail::exec(db, "PRAGMA query_only=1");
-  }
-  ~ReadOnlyDb() { sqlite3_close(db); }
-};
-
 std::string first_keyword(const std::string& sql) {
   std::size_t i = 0;
   for (;;) {  // skip whitespace and comments
@@ -71,24 +54,30 @@ bool only_trailing_noise(const char* tail) {
   }
 }
 
-QueryResult run_query(sqlite3* db, const std::string& sql) {
+// Runs one statement with text parameters bound to its ? placeholders; errors are InputError
+// "<path>: <what>: <sqlite message>".
+QueryResult run_query(sqlite3* db, const std::string& path, const std::string& what,
+                      const std::string& sql, const std::vector<std::string>& params = {}) {
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, &tail) != SQLITE_OK) {
     const std::string msg = sqlite3_errmsg(db);
     sqlite3_finalize(raw);
-    throw InputError("query: " + msg);
+    throw InputError(path + ": " + what + ": " + msg);
   }
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
-  if (!raw) throw InputError("query: empty statement");
-  if (!only_trailing_noise(tail)) throw InputError("query: give exactly one statement");
+  if (!raw) throw InputError(path + ": " + what + ": empty statement");
+  if (!only_trailing_noise(tail)) throw InputError(path + ": " + what + ": give exactly one statement");
+  for (std::size_t i = 0; i < params.size(); ++i)
+    sqlite3_bind_text(raw, static_cast<int>(i + 1), params[i].data(), static_cast<int>(params[i].size()),
+                      SQLITE_TRANSIENT);
   QueryResult out;
   const int n = sqlite3_column_count(raw);
   for (int c = 0; c < n; ++c) out.columns.emplace_back(sqlite3_column_name(raw, c));
   for (;;) {
     const int rc = sqlite3_step(raw);
     if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) throw InputError(std::string("query: ") + sqlite3_errmsg(db));
+    if (rc != SQLITE_ROW) throw InputError(path + ": " + what + ": " + sqlite3_errmsg(db));
     std::vector<SqlValue> row;
     for (int c = 0; c < n; ++c) {
       switch (sqlite3_column_type(raw, c)) {
@@ -141,39 +130,51 @@ QueryResult query_readonly(const std::string& db_path, const std::string& sql) {
   const bool allowed = k == "SELECT" || k == "WITH" || k == "VALUES" || k == "EXPLAIN" ||
                        (k == "PRAGMA" && sql.find('=') == std::string::npos);
   if (!allowed)
-    throw InputError("query: only read-only statements (SELECT, WITH, VALUES, EXPLAIN, PRAGMA name) "
-                     "are accepted; got '" + (k.empty() ? sql.substr(0, 20) : k) + "'");
-  ReadOnlyDb db(db_path);
+    throw InputError(db_path + ": query: only read-only statements (SELECT, WITH, VALUES, EXPLAIN, "
+                     "PRAGMA name) are accepted; got '" + (k.empty() ? sql.substr(0, 20) : k) + "'");
+  const detail::Connection db = detail::open_readonly(db_path);
   sqlite3_stmt* probe = nullptr;
   // PRAGMA name (no assignment) reads only; the connection is read-only and query_only anyway.
-  if (k != "PRAGMA" && sqlite3_prepare_v2(db.db, sql.c_str(), -1, &probe, nullptr) == SQLITE_OK &&
+  if (k != "PRAGMA" && sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &probe, nullptr) == SQLITE_OK &&
       probe && !sqlite3_stmt_readonly(probe)) {
     sqlite3_finalize(probe);
-    throw InputError("query: the statement would modify the database; queries are read-only");
+    throw InputError(db_path + ": query: the statement would modify the database; queries are read-only");
   }
   sqlite3_finalize(probe);
-  return run_query(db.db, sql);
+  return run_query(db.get(), db_path, "query", sql);
 }
 
-QueryResult runs_readonly(const std::string& db_path, const std::string& where, double stale_seconds) {
-  ReadOnlyDb db(db_path);
+QueryResult runs_readonly(const std::string& db_path, const RunFilter& filter, const std::string& where,
+                          double stale_seconds) {
+  const detail::Connection db = detail::open_readonly(db_path);
+  detail::require_current_schema(db.get(), db_path);
   const std::string cols =
-      "run_id, experiment, variant, profile, fold, seed, " + detail::effective_status_sql(stale_seconds) +
+      "run_id, experiment, variant, profile, overrides, fold, seed, " +
+      detail::effective_status_sql(stale_seconds) +
       " AS status, code_version, code_dirty, host, cpu, threads, device, libtorch, opencv, started_at, "
-      "ended_at, heartbeat_at, error";
-  std::string sql = "SELECT * FROM (SELECT " + cols + " FROM runs)";
-  if (!where.empty()) sql += " WHERE (" + where + ")";
-  sql += " ORDER BY started_at, run_id";
-  sqlite3_stmt* probe = nullptr;
-  if (sqlite3_prepare_v2(db.db, sql.c_str(), -1, &probe, nullptr) != SQLITE_OK) {
-    const std::string msg = sqlite3_errmsg(db.db);
+      "ended_at, heartbeat_at, error, refs";
+  std::vector<std::string> params;
+  std::string sql = "SELECT * FROM (SELECT " + cols + " FROM run_overview) WHERE " +
+                    detail::run_filter_sql(filter, params);
+  const std::string what = where.empty() ? "runs" : "runs --where '" + where + "'";
+  if (!where.empty()) {
+    // The user's condition alone must be a single read-only expression.
+    const std::string probe_sql = "SELECT * FROM (SELECT " + cols + " FROM run_overview) WHERE (" + where + ")";
+    sqlite3_stmt* probe = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db.get(), probe_sql.c_str(), -1, &probe, &tail) != SQLITE_OK) {
+      const std::string msg = sqlite3_errmsg(db.get());
+      sqlite3_finalize(probe);
+      throw InputError(db_path + ": " + what + ": " + msg);
+    }
+    const bool ok = probe && sqlite3_stmt_readonly(probe) && only_trailing_noise(tail) &&
+                    sqlite3_bind_parameter_count(probe) == 0;
     sqlite3_finalize(probe);
-    throw InputError("runs --where '" + where + "': " + msg);
+    if (!ok) throw InputError(db_path + ": " + what + ": must be one read-only condition without parameters");
+    sql += " AND (" + where + ")";
   }
-  const bool ro = sqlite3_stmt_readonly(probe);
-  sqlite3_finalize(probe);
-  if (!ro) throw InputError("runs --where '" + where + "': must be a read-only condition");
-  return run_query(db.db, sql);
+  sql += " ORDER BY started_at IS NULL, started_at, run_id";
+  return run_query(db.get(), db_path, what, sql, params);
 }
 
 Format parse_format(const std::string& name) {

@@ -25,7 +25,7 @@ constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 const char* kRunColumns =
     "run_id, experiment, variant, profile, fold, seed, config_toml, status, code_version, "
     "code_dirty, host, cpu, threads, device, libtorch, opencv, started_at, ended_at, "
-    "heartbeat_at, error";
+    "heartbeat_at, error, overrides";
 
 RunRecord read_run(const Stmt& s) {
   RunRecord r;
@@ -49,7 +49,39 @@ RunRecord read_run(const Stmt& s) {
   r.ended_at = s.text(17);
   r.heartbeat_at = s.text(18);
   r.error = s.text(19);
+  r.overrides = s.text(20);
   return r;
+}
+
+// "c=excluded.c, ..." over the run columns except run_id (upserts that keep the row, so no
+// ON DELETE CASCADE fires on its run_refs).
+std::string update_run_columns_from_excluded() {
+  std::string out, cols = kRunColumns;
+  std::size_t i = 0;
+  while (i < cols.size()) {
+    std::size_t j = cols.find(',', i);
+    if (j == std::string::npos) j = cols.size();
+    std::string c = cols.substr(i, j - i);
+    c.erase(0, c.find_first_not_of(' '));
+    if (c != "run_id") out += (out.empty() ? "" : ", ") + c + "=excluded." + c;
+    i = j + 1;
+  }
+  return out;
+}
+
+void insert_ref(sqlite3* db, const RunRef& f) {
+  Stmt s(db, std::string("INSERT OR IGNORE INTO run_refs (run_id, experiment, variant, profile, "
+                         "overrides, first_seen_at) VALUES (?,?,?,?,?,") + kNow + ")");
+  s.bind(1, f.run_id).bind(2, f.experiment).bind(3, f.variant).bind(4, f.profile);
+  s.bind(5, f.overrides).run();
+}
+
+RunRef ref_of(const RunRecord& r) { return {r.run_id, r.experiment, r.variant, r.profile, r.overrides, ""}; }
+
+std::vector<RunRef> read_refs(Stmt& s) {
+  std::vector<RunRef> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)});
+  return out;
 }
 
 bool valid_status(const std::string& s) {
@@ -64,8 +96,14 @@ std::string default_db_path() {
   return env && *env ? env : "results/results.db";
 }
 
-ResultsStore::ResultsStore(const std::string& path, double stale_seconds)
-    : path_(path), stale_seconds_(stale_seconds) {
+ResultsStore::ResultsStore(const std::string& path, OpenMode mode, double stale_seconds)
+    : path_(path), mode_(mode), stale_seconds_(stale_seconds) {
+  if (mode == OpenMode::read_only) {
+    detail::Connection db = detail::open_readonly(path);
+    detail::require_current_schema(db.get(), path);
+    db_ = db.release();
+    return;
+  }
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path parent = fs::path(path).parent_path();
@@ -103,6 +141,11 @@ ResultsStore::~ResultsStore() {
   if (db_) sqlite3_close(db_);
 }
 
+void ResultsStore::require_writable(const char* operation) const {
+  if (mode_ == OpenMode::read_only)
+    throw RuntimeFailure(path_ + ": " + operation + ": the results store was opened read-only");
+}
+
 int ResultsStore::schema_version() { return static_cast<int>(detail::migrations().size()); }
 
 int ResultsStore::stored_schema_version() {
@@ -138,40 +181,72 @@ void ResultsStore::migrate() {
   tx.commit();
 }
 
-void ResultsStore::begin_run(const RunRecord& r) {
-  if (r.run_id.empty()) throw InputError("begin_run: empty run_id");
-  const std::string status = r.status.empty() ? kStatusRunning : r.status;
-  if (!valid_status(status)) throw InputError("begin_run: invalid status '" + status + "'");
-  std::lock_guard<std::mutex> lock(mutex_);
-  Transaction tx(db_);
-  Stmt s(db_, std::string("INSERT INTO runs (") + kRunColumns +
-                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," + kNow + ",NULL," + kNow +
-                  ",NULL) ON CONFLICT(run_id) DO UPDATE SET experiment=excluded.experiment, "
-                  "variant=excluded.variant, profile=excluded.profile, fold=excluded.fold, "
-                  "seed=excluded.seed, config_toml=excluded.config_toml, status=excluded.status, "
-                  "code_version=excluded.code_version, code_dirty=excluded.code_dirty, "
-                  "host=excluded.host, cpu=excluded.cpu, threads=excluded.threads, "
-                  "device=excluded.device, libtorch=excluded.libtorch, opencv=excluded.opencv, "
-                  "started_at=excluded.started_at, ended_at=NULL, "
-                  "heartbeat_at=excluded.heartbeat_at, error=NULL");
+namespace {
+
+// Binds the 17 placeholders of an INSERT INTO runs (kRunColumns) whose started_at, ended_at,
+// heartbeat_at and error are given as SQL expressions.
+void bind_run(Stmt& s, const RunRecord& r, const std::string& status) {
   s.bind(1, r.run_id).bind(2, r.experiment).bind(3, r.variant).bind(4, r.profile);
   s.bind(5, r.fold).bind(6, r.seed).bind(7, r.config_toml).bind(8, status);
   s.bind_text_or_null(9, r.code_version).bind(10, static_cast<int>(r.code_dirty));
   s.bind_text_or_null(11, r.host).bind_text_or_null(12, r.cpu).bind(13, r.threads);
   s.bind_text_or_null(14, r.device).bind_text_or_null(15, r.libtorch);
-  s.bind_text_or_null(16, r.opencv);
+  s.bind_text_or_null(16, r.opencv).bind(17, r.overrides);
+}
+
+}  // namespace
+
+void ResultsStore::begin_run(const RunRecord& r) {
+  require_writable("begin_run");
+  if (r.run_id.empty()) throw InputError(path_ + ": begin_run: empty run_id");
+  const std::string status = r.status.empty() ? kStatusRunning : r.status;
+  if (!valid_status(status)) throw InputError(path_ + ": begin_run: invalid status '" + status + "'");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, std::string("INSERT INTO runs (") + kRunColumns +
+                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," + kNow + ",NULL," + kNow +
+                  ",NULL,?) ON CONFLICT(run_id) DO UPDATE SET " + update_run_columns_from_excluded());
+  bind_run(s, r, status);
   s.run();
   for (const char* t : {"results", "per_image", "curves"}) {
     Stmt d(db_, std::string("DELETE FROM ") + t + " WHERE run_id = ?");
     d.bind(1, r.run_id).run();
   }
+  insert_ref(db_, ref_of(r));
+  tx.commit();
+}
+
+void ResultsStore::register_planned(const RunRecord& r) {
+  require_writable("register_planned");
+  if (r.run_id.empty()) throw InputError(path_ + ": register_planned: empty run_id");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, std::string("INSERT OR IGNORE INTO runs (") + kRunColumns +
+                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL,?)");
+  bind_run(s, r, kStatusQueued);
+  s.run();
+  insert_ref(db_, ref_of(r));
+  tx.commit();
+}
+
+void ResultsStore::add_run_ref(const RunRef& f) {
+  require_writable("add_run_ref");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  {
+    Stmt e(db_, "SELECT 1 FROM runs WHERE run_id = ?");
+    if (!e.bind(1, f.run_id).step())
+      throw InputError(path_ + ": add_run_ref: no run '" + f.run_id + "'");
+  }
+  insert_ref(db_, f);
   tx.commit();
 }
 
 void ResultsStore::set_status(const std::string& run_id, const std::string& status,
                               const std::string& error) {
+  require_writable("set_status");
   if (!valid_status(status))
-    throw InputError("set_status: invalid status '" + status +
+    throw InputError(path_ + ": set_status: invalid status '" + status +
                      "' (queued, running, completed, failed, interrupted)");
   const bool ends = status == kStatusCompleted || status == kStatusFailed || status == kStatusInterrupted;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -179,11 +254,12 @@ void ResultsStore::set_status(const std::string& run_id, const std::string& stat
   Stmt s(db_, std::string("UPDATE runs SET status = ?, error = ?, ended_at = ") +
                   (ends ? kNow : "NULL") + ", heartbeat_at = " + kNow + " WHERE run_id = ?");
   s.bind(1, status).bind_text_or_null(2, error).bind(3, run_id).run();
-  if (sqlite3_changes(db_) != 1) throw InputError("set_status: no run '" + run_id + "' in " + path_);
+  if (sqlite3_changes(db_) != 1) throw InputError(path_ + ": set_status: no run '" + run_id + "'");
   tx.commit();
 }
 
 void ResultsStore::heartbeat(const std::string& run_id) {
+  require_writable("heartbeat");
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
   Stmt s(db_, std::string("UPDATE runs SET heartbeat_at = ") + kNow + " WHERE run_id = ?");
@@ -192,6 +268,7 @@ void ResultsStore::heartbeat(const std::string& run_id) {
 }
 
 int ResultsStore::mark_stale_interrupted() {
+  require_writable("mark_stale_interrupted");
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
   exec(db_, "UPDATE runs SET status = 'interrupted', ended_at = heartbeat_at WHERE status = 'running' AND " +
@@ -202,6 +279,7 @@ int ResultsStore::mark_stale_interrupted() {
 }
 
 void ResultsStore::add_epoch(const EpochRecord& e) {
+  require_writable("add_epoch");
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
   Stmt s(db_, "INSERT OR REPLACE INTO epochs (run_id, stage, epoch, train_loss, val_loss, lr, seconds) "
@@ -212,6 +290,7 @@ void ResultsStore::add_epoch(const EpochRecord& e) {
 }
 
 void ResultsStore::add_results(const std::vector<ResultRow>& rows) {
+  require_writable("add_results");
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
   Stmt s(db_, "INSERT OR REPLACE INTO results (run_id, dataset, distortion, metric, convention, value) "
@@ -224,6 +303,7 @@ void ResultsStore::add_results(const std::vector<ResultRow>& rows) {
 }
 
 void ResultsStore::add_per_image(const std::vector<PerImageRow>& rows) {
+  require_writable("add_per_image");
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
   Stmt s(db_, "INSERT OR REPLACE INTO per_image (run_id, dataset, distortion, image, metric, "
@@ -236,6 +316,7 @@ void ResultsStore::add_per_image(const std::vector<PerImageRow>& rows) {
 }
 
 void ResultsStore::add_curves(const std::vector<CurvePoint>& points) {
+  require_writable("add_curves");
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
   Stmt s(db_, "INSERT OR REPLACE INTO curves (run_id, dataset, distortion, curve, idx, x, y) "
@@ -248,6 +329,7 @@ void ResultsStore::add_curves(const std::vector<CurvePoint>& points) {
 }
 
 void ResultsStore::add_timing(const TimingRow& t) {
+  require_writable("add_timing");
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
   Stmt s(db_, "INSERT OR REPLACE INTO timings (run_id, phase, seconds, items, device) VALUES (?,?,?,?,?)");
@@ -257,6 +339,7 @@ void ResultsStore::add_timing(const TimingRow& t) {
 }
 
 void ResultsStore::add_artifact(const ArtifactRow& a) {
+  require_writable("add_artifact");
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
   Stmt s(db_, "INSERT OR REPLACE INTO artifacts (run_id, kind, path, sha256, bytes) VALUES (?,?,?,?,?)");
@@ -266,34 +349,52 @@ void ResultsStore::add_artifact(const ArtifactRow& a) {
 }
 
 std::optional<RunRecord> ResultsStore::find_run(const std::string& run_id) {
-  auto found = runs("run_id = '" + [&] {
-    std::string q;
-    for (char c : run_id) q += c == '\'' ? std::string("''") : std::string(1, c);
-    return q;
-  }() + "'");
+  RunFilter f;
+  f.run_ids = {run_id};
+  auto found = runs(f);
   if (found.empty()) return std::nullopt;
   return found.front();
 }
 
-std::vector<RunRecord> ResultsStore::runs(const std::string& where) {
+std::vector<RunRecord> ResultsStore::runs(const RunFilter& filter) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string cols = kRunColumns;
   const std::string eff = detail::effective_status_sql(stale_seconds_) + " AS status";
   cols.replace(cols.find("status"), 6, eff);
-  std::string sql = std::string("SELECT ") + kRunColumns + " FROM (SELECT " + cols + " FROM runs)";
-  if (!where.empty()) sql += " WHERE (" + where + ")";
-  sql += " ORDER BY started_at, run_id";
-  sqlite3_stmt* probe = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &probe, nullptr) != SQLITE_OK) {
-    const std::string msg = sqlite3_errmsg(db_);
-    sqlite3_finalize(probe);
-    throw InputError("runs --where '" + where + "': " + msg);
-  }
-  sqlite3_finalize(probe);
-  Stmt s(db_, sql);
+  std::vector<std::string> params;
+  const std::string where = detail::run_filter_sql(filter, params);
+  Stmt s(db_, std::string("SELECT ") + kRunColumns + " FROM (SELECT " + cols + " FROM runs) WHERE " +
+                  where + " ORDER BY started_at IS NULL, started_at, run_id");
+  for (std::size_t i = 0; i < params.size(); ++i) s.bind(static_cast<int>(i + 1), params[i]);
   std::vector<RunRecord> out;
   while (s.step()) out.push_back(read_run(s));
   return out;
+}
+
+std::vector<RunRef> ResultsStore::run_refs(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT run_id, experiment, variant, profile, overrides, first_seen_at FROM run_refs "
+              "WHERE run_id = ? ORDER BY experiment, variant, profile, overrides");
+  s.bind(1, run_id);
+  return read_refs(s);
+}
+
+std::vector<RunRef> ResultsStore::run_refs_of(const std::string& experiment, const std::string& profile) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT run_id, experiment, variant, profile, overrides, first_seen_at FROM run_refs "
+              "WHERE experiment = ? AND profile = ? ORDER BY variant, overrides, run_id");
+  s.bind(1, experiment).bind(2, profile);
+  return read_refs(s);
+}
+
+std::optional<std::string> ResultsStore::latest_completed_profile(const std::string& experiment) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT f.profile FROM run_refs f JOIN runs r USING (run_id) "
+              "WHERE f.experiment = ? AND r.status = 'completed' "
+              "ORDER BY r.ended_at DESC, f.first_seen_at DESC, r.run_id DESC LIMIT 1");
+  s.bind(1, experiment);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
 }
 
 std::vector<EpochRecord> ResultsStore::epochs(const std::string& run_id) {
@@ -363,9 +464,11 @@ std::vector<ArtifactRow> ResultsStore::artifacts(const std::string& run_id) {
 }
 
 int ResultsStore::merge_from(const std::string& other_path) {
+  require_writable("merge_from");
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_regular_file(other_path, ec)) throw InputError(other_path + ": no such results database");
+  if (!fs::is_regular_file(other_path, ec))
+    throw InputError(other_path + ": no such results database (merging into " + path_ + ")");
   {  // Bring the shard to the current schema first (also validates it).
     ResultsStore other(other_path, stale_seconds_);
   }
@@ -388,11 +491,16 @@ int ResultsStore::merge_from(const std::string& other_path) {
     }
     for (const auto& t : detail::child_tables())
       exec(db_, "DELETE FROM main." + t + " WHERE run_id IN (SELECT run_id FROM temp.merge_ids)");
-    exec(db_, std::string("INSERT OR REPLACE INTO main.runs (") + kRunColumns + ") SELECT " +
-                  kRunColumns + " FROM shard.runs WHERE run_id IN (SELECT run_id FROM temp.merge_ids)");
+    exec(db_, std::string("INSERT INTO main.runs (") + kRunColumns + ") SELECT " + kRunColumns +
+                  " FROM shard.runs WHERE run_id IN (SELECT run_id FROM temp.merge_ids) "
+                  "ON CONFLICT(run_id) DO UPDATE SET " + update_run_columns_from_excluded());
     for (const auto& t : detail::child_tables())
       exec(db_, "INSERT INTO main." + t + " SELECT * FROM shard." + t +
                     " WHERE run_id IN (SELECT run_id FROM temp.merge_ids)");
+    // Every shard run is in main now (copied, or main's copy is newer): keep both sides' refs.
+    exec(db_, "INSERT OR IGNORE INTO main.run_refs (run_id, experiment, variant, profile, overrides, "
+              "first_seen_at) SELECT run_id, experiment, variant, profile, overrides, first_seen_at "
+              "FROM shard.run_refs");
     exec(db_, "DROP TABLE temp.merge_ids");
     tx.commit();
   } catch (...) {

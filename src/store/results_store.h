@@ -6,15 +6,22 @@
 // processes may write the same database at once. One ResultsStore = one connection; its methods
 // are serialised by a mutex (a heartbeat thread may share it with the trainer).
 //
+// Open modes: read_write creates the file (and parent directories) and migrates it;
+// read_only (for reading commands) never creates, writes or migrates: the file must exist and
+// be at this code's schema version, and every write method throws RuntimeFailure. A read-only
+// store in a directory the user cannot write (SQLite cannot create the WAL side files) is read
+// as immutable (see detail::open_readonly in sqlite_util.h).
+//
 // Re-writing the same key replaces the row (INSERT OR REPLACE), so a resumed run may re-add its
 // epochs/timings/artifacts. begin_run() on an existing run_id resets it to 'running' and deletes
 // its results, per_image and curves (they are recomputed at the end of the run).
 //
 // Timestamps are UTC text "YYYY-MM-DDTHH:MM:SS.SSSZ" set by SQLite. A run whose status is
 // 'running' but whose heartbeat_at is older than `stale_seconds` is REPORTED as 'interrupted'
-// by find_run()/runs() (the stored row is changed only by mark_stale_interrupted()).
-// Errors: InputError when the file cannot be opened/created or is not a sodlab store;
-// RuntimeFailure when a write fails.
+// by find_run()/runs() (the stored row is changed only by mark_stale_interrupted()); a 'queued'
+// run never is.
+// Errors name the database path: InputError when the file cannot be opened/created, is not a
+// sodlab store, or (read_only) is at another schema version; RuntimeFailure when a write fails.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +59,21 @@ struct RunRecord {
   std::string libtorch, opencv;  // library versions
   std::string started_at, ended_at, heartbeat_at;  // set by the store; "" = NULL
   std::string error;         // message of a failed run
+  std::string overrides;     // the --set overrides it was planned with, canonical text; "" = none
+};
+
+// Selects runs; every field left empty matches any run. Values are bound parameters.
+struct RunFilter {
+  std::optional<std::string> experiment, variant, profile;
+  std::optional<std::string> status;  // the effective status (stale 'running' → 'interrupted')
+  std::vector<std::string> run_ids;   // empty = any
+};
+
+// One (experiment file, variant, profile, overrides) that refers to a run: two experiment files
+// that train the same model share one run id, and each gets a ref.
+struct RunRef {
+  std::string run_id, experiment, variant, profile, overrides;
+  std::string first_seen_at;  // set by the store
 };
 
 struct EpochRecord {
@@ -96,21 +118,35 @@ struct ArtifactRow {
   std::int64_t bytes = 0;
 };
 
+enum class OpenMode { read_write, read_only };
+
 class ResultsStore {
  public:
-  // Opens (creating parent directories and the file) and migrates to the current schema.
-  explicit ResultsStore(const std::string& path, double stale_seconds = 300.0);
+  // read_write: opens (creating parent directories and the file) and migrates to the current
+  // schema. read_only: see the header comment; a missing file → InputError.
+  explicit ResultsStore(const std::string& path, OpenMode mode = OpenMode::read_write,
+                        double stale_seconds = 300.0);
+  ResultsStore(const std::string& path, double stale_seconds)
+      : ResultsStore(path, OpenMode::read_write, stale_seconds) {}
   ~ResultsStore();
   ResultsStore(const ResultsStore&) = delete;
   ResultsStore& operator=(const ResultsStore&) = delete;
 
   const std::string& path() const { return path_; }
+  OpenMode mode() const { return mode_; }
   static int schema_version();  // the version this code migrates to
   int stored_schema_version();  // the version in the file
 
   // Inserts or resets the run: status 'running' (unless record.status is set), started_at and
   // heartbeat_at = now, ended_at/error cleared; deletes old results/per_image/curves of the id.
+  // A 'queued' run (register_planned) becomes running the same way. Also adds the record's
+  // RunRef (experiment, variant, profile, overrides) if absent.
   void begin_run(const RunRecord& record);
+  // Records a planned run: inserts it as 'queued' (started_at NULL) with its RunRef if the
+  // run_id is absent; an existing run (any status) is left as it is (its RunRef is still added).
+  void register_planned(const RunRecord& record);
+  // Adds a ref to an existing run if absent (INSERT OR IGNORE; first_seen_at = now).
+  void add_run_ref(const RunRef& ref);
   // Sets status (and error); ended_at = now for completed/failed/interrupted.
   // InputError if the status is not one of the five or the run does not exist.
   void set_status(const std::string& run_id, const std::string& status,
@@ -127,9 +163,16 @@ class ResultsStore {
   void add_artifact(const ArtifactRow& a);
 
   std::optional<RunRecord> find_run(const std::string& run_id);
-  // Runs matching an SQL condition on the runs columns (status = effective status), ordered
-  // by started_at. `where` is trusted SQL from the command line ("" = all).
-  std::vector<RunRecord> runs(const std::string& where = "");
+  // Runs matching the filter (on the runs columns, status = effective status), ordered by
+  // started_at (queued runs, not started, last), then run_id.
+  std::vector<RunRecord> runs(const RunFilter& filter = {});
+  // The refs of a run, and the refs of an experiment under a profile (any variant, any
+  // overrides), ordered by variant, overrides, run_id.
+  std::vector<RunRef> run_refs(const std::string& run_id);
+  std::vector<RunRef> run_refs_of(const std::string& experiment, const std::string& profile);
+  // The profile under which the experiment refers (run_refs) to its most recently ended
+  // completed run; nullopt if it has none.
+  std::optional<std::string> latest_completed_profile(const std::string& experiment);
   std::vector<EpochRecord> epochs(const std::string& run_id);
   std::vector<ResultRow> results(const std::string& run_id);
   std::vector<PerImageRow> per_image(const std::string& run_id);
@@ -138,14 +181,15 @@ class ResultsStore {
   std::vector<ArtifactRow> artifacts(const std::string& run_id);
 
   // Copies every run (and its rows) of another store into this one; a run_id present in both
-  // keeps the copy whose row was updated last (heartbeat_at/ended_at). Returns runs copied.
+  // keeps the copy whose row was updated last (heartbeat_at/ended_at); run_refs of both are
+  // kept (union). The shard is migrated first. Returns runs copied.
   int merge_from(const std::string& other_path);
-
-  sqlite3* handle() { return db_; }  // for the query module and tests
 
  private:
   void migrate();
+  void require_writable(const char* operation) const;  // RuntimeFailure on a read-only store
   std::string path_;
+  OpenMode mode_;
   double stale_seconds_;
   sqlite3* db_ = nullptr;
   std::mutex mutex_;

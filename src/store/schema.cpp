@@ -2,6 +2,10 @@
 
 #include <sstream>
 
+#include "core/error.h"
+#include "store/results_store.h"
+#include "store/sqlite_util.h"
+
 namespace sodlab::store::detail {
 
 const std::vector<std::string>& migrations() {
@@ -95,6 +99,36 @@ CREATE VIEW run_results AS
          x.run_id, x.dataset, x.distortion, x.metric, x.convention, x.value
   FROM results x JOIN runs r USING (run_id);
 )sql",
+      // 3: the --set overrides of a run; which experiment files / variants / profiles refer to
+      // a run (one ref per existing run); run_results gains overrides; run_overview for
+      // `sodlab runs`.
+      R"sql(
+ALTER TABLE runs ADD COLUMN overrides TEXT NOT NULL DEFAULT '';  -- canonical --set text, '' = none
+CREATE TABLE run_refs (
+  run_id        TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  experiment    TEXT NOT NULL,
+  variant       TEXT NOT NULL,
+  profile       TEXT NOT NULL,
+  overrides     TEXT NOT NULL DEFAULT '',
+  first_seen_at TEXT NOT NULL,                -- UTC, YYYY-MM-DDTHH:MM:SS.SSSZ
+  PRIMARY KEY (run_id, experiment, variant, profile, overrides)
+);
+CREATE INDEX run_refs_by_experiment ON run_refs (experiment, profile, variant);
+INSERT INTO run_refs (run_id, experiment, variant, profile, overrides, first_seen_at)
+  SELECT run_id, experiment, variant, profile, '',
+         coalesce(started_at, strftime('%Y-%m-%dT%H:%M:%fZ','now')) FROM runs;
+DROP VIEW run_results;
+CREATE VIEW run_results AS
+  SELECT r.experiment, r.variant, r.profile, r.seed, r.fold, r.status, r.code_version,
+         x.run_id, x.dataset, x.distortion, x.metric, x.convention, x.value, r.overrides
+  FROM results x JOIN runs r USING (run_id);
+CREATE VIEW run_overview AS
+  SELECT r.run_id, r.experiment, r.variant, r.profile, r.overrides, r.fold, r.seed, r.status,
+         r.code_version, r.code_dirty, r.host, r.cpu, r.threads, r.device, r.libtorch, r.opencv,
+         r.started_at, r.ended_at, r.heartbeat_at, r.error,
+         (SELECT count(*) FROM run_refs f WHERE f.run_id = r.run_id) AS refs
+  FROM runs r;
+)sql",
   };
   return m;
 }
@@ -106,6 +140,46 @@ std::string effective_status_sql(double stale_seconds) {
         "(julianday('now') - julianday(heartbeat_at)) * 86400.0 > "
      << stale_seconds << " THEN 'interrupted' ELSE status END)";
   return os.str();
+}
+
+std::string run_filter_sql(const RunFilter& f, std::vector<std::string>& params) {
+  std::string sql;
+  auto term = [&](const char* column, const std::optional<std::string>& value) {
+    if (!value) return;
+    sql += std::string(sql.empty() ? "" : " AND ") + column + " = ?";
+    params.push_back(*value);
+  };
+  term("experiment", f.experiment);
+  term("variant", f.variant);
+  term("profile", f.profile);
+  term("status", f.status);
+  if (!f.run_ids.empty()) {
+    sql += std::string(sql.empty() ? "" : " AND ") + "run_id IN (";
+    for (std::size_t i = 0; i < f.run_ids.size(); ++i) {
+      sql += i ? ",?" : "?";
+      params.push_back(f.run_ids[i]);
+    }
+    sql += ")";
+  }
+  return sql.empty() ? "1" : sql;
+}
+
+void require_current_schema(sqlite3* db, const std::string& path) {
+  {
+    Stmt t(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
+    if (!t.step() || t.integer(0) == 0)
+      throw InputError(path + ": not a sodlab results database (no schema_version table)");
+  }
+  Stmt s(db, "SELECT coalesce(max(version), 0) FROM schema_version");
+  const int version = s.step() ? static_cast<int>(s.integer(0)) : 0;
+  const int current = static_cast<int>(migrations().size());
+  if (version > current)
+    throw InputError(path + ": schema version " + std::to_string(version) +
+                     " is newer than this sodlab (" + std::to_string(current) +
+                     "); update sodlab to read this database");
+  if (version < current)
+    throw InputError(path + ": schema version " + std::to_string(version) + ", this sodlab reads " +
+                     std::to_string(current) + "; a writing command (e.g. `sodlab run`) migrates it");
 }
 
 const std::vector<std::string>& child_tables() {

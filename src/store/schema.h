@@ -6,6 +6,12 @@
 #include <string>
 #include <vector>
 
+struct sqlite3;
+
+namespace sodlab::store {
+struct RunFilter;
+}
+
 namespace sodlab::store::detail {
 
 const std::vector<std::string>& migrations();
@@ -14,7 +20,17 @@ const std::vector<std::string>& migrations();
 // `stale_seconds` → 'interrupted'), over the columns of `runs`.
 std::string effective_status_sql(double stale_seconds);
 
-// Tables holding per-run rows (all have a run_id column referencing runs).
+// SQL condition (with ? placeholders; their values appended to `params` in order) matching the
+// filter over columns named like those of `runs`; "1" for an empty filter. `status` compares
+// the column called status: select the effective status under that name first.
+std::string run_filter_sql(const RunFilter& filter, std::vector<std::string>& params);
+
+// InputError naming `path` unless the database is a sodlab store at exactly the schema version
+// of this code (read-only openers cannot migrate).
+void require_current_schema(sqlite3* db, const std::string& path);
+
+// Tables holding per-run rows that merge_from() replaces with the shard's (all have a run_id
+// column referencing runs). run_refs is not one: refs are only ever added.
 const std::vector<std::string>& child_tables();
 
 }  // namespace sodlab::store::detail

@@ -1,5 +1,7 @@
 #include "store/sqlite_util.h"
 
+#include <filesystem>
+
 #include "core/error.h"
 
 namespace sodlab::store::detail {
@@ -21,6 +23,87 @@ void exec(sqlite3* db, const std::string& sql) {
     throw RuntimeFailure(std::string(file && *file ? file : "results store") + ": " + m +
                          " (while running: " + sql.substr(0, 80) + ")");
   }
+}
+
+Connection& Connection::operator=(Connection&& o) noexcept {
+  if (this != &o) {
+    sqlite3_close(db_);
+    db_ = o.release();
+  }
+  return *this;
+}
+
+std::string file_uri(const std::string& path, const std::string& params) {
+  // An absolute path gets an empty authority ("file:///abs"), so "//x" is never a host name.
+  std::string uri = !path.empty() && path[0] == '/' ? "file://" : "file:";
+  for (char c : path) {
+    if (c == '%') uri += "%25";
+    else if (c == '?') uri += "%3f";
+    else if (c == '#') uri += "%23";
+    else uri += c;
+  }
+  return params.empty() ? uri : uri + "?" + params;
+}
+
+namespace {
+
+constexpr int kReadBusyTimeoutMs = 30000;
+
+// Opens `path` with URI parameters `params` and reads the schema once (the read that needs the
+// WAL side files). Returns the SQLite result code of that first read; `out` holds the connection
+// and `message` the error text when it is not SQLITE_OK.
+int try_open_readonly(const std::string& path, const std::string& params, Connection& out,
+                      std::string& message) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(file_uri(path, params).c_str(), &raw,
+                                 SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, nullptr);
+  Connection db(raw);
+  if (rc != SQLITE_OK) {
+    message = raw ? sqlite3_errmsg(raw) : "out of memory";
+    return rc;
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, kReadBusyTimeoutMs);
+  char* err = nullptr;
+  const int rc2 = sqlite3_exec(raw, "PRAGMA query_only=1; SELECT count(*) FROM sqlite_master",
+                               nullptr, nullptr, &err);
+  if (rc2 != SQLITE_OK) {
+    message = err ? err : sqlite3_errmsg(raw);
+    sqlite3_free(err);
+    return rc2;
+  }
+  out = std::move(db);
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+Connection open_readonly(const std::string& path, bool immutable) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw InputError(path + ": no results database here (run an experiment first, or pass --db)");
+  Connection db;
+  std::string message;
+  int rc = SQLITE_OK;
+  if (!immutable) {
+    rc = try_open_readonly(path, "mode=ro", db, message);
+    if (rc == SQLITE_OK) return db;
+    const int primary = rc & 0xff;
+    if (primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY)
+      throw InputError(path + ": cannot read the results database: " + message);
+    // The WAL side files cannot be opened or created: read the main file as immutable, unless
+    // a WAL file holds rows that reading it that way would miss.
+    const fs::path wal = path + "-wal";
+    if (fs::is_regular_file(wal, ec) && fs::file_size(wal, ec) > 0 && !ec)
+      throw InputError(path + ": cannot read the results database (" + message + "), and " +
+                       wal.string() + " holds changes not yet checkpointed into it; run a writing "
+                       "command (e.g. `sodlab run`) or `sqlite3 " + path +
+                       " 'PRAGMA wal_checkpoint'` as a user who can write its directory");
+  }
+  rc = try_open_readonly(path, "mode=ro&immutable=1", db, message);
+  if (rc != SQLITE_OK) throw InputError(path + ": cannot read the results database: " + message);
+  return db;
 }
 
 Stmt::Stmt(sqlite3* db, const std::string& sql) : db_(db) {

@@ -15,6 +15,40 @@ namespace sodlab::store::detail {
 // Executes one or more statements without results.
 void exec(sqlite3* db, const std::string& sql);
 
+// An open connection, closed when destroyed.
+class Connection {
+ public:
+  Connection() = default;
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() { sqlite3_close(db_); }
+  Connection(Connection&& o) noexcept : db_(o.release()) {}
+  Connection& operator=(Connection&& o) noexcept;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  sqlite3* get() const { return db_; }
+  sqlite3* release() {
+    sqlite3* d = db_;
+    db_ = nullptr;
+    return d;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// "file:" URI of a file path (percent-encoding '%', '?', '#'), followed by "?" + `params`.
+std::string file_uri(const std::string& path, const std::string& params);
+
+// Opens an existing database for reading only; never creates, writes or migrates it.
+// SQLITE_OPEN_READONLY through "file:PATH?mode=ro", busy timeout 30 s, PRAGMA query_only.
+// The first read happens here: when it fails because SQLite cannot open or create the WAL side
+// files (PATH-wal / PATH-shm; e.g. a directory the user cannot write: SQLITE_CANTOPEN,
+// SQLITE_READONLY), the file is reopened with immutable=1 (no locks, no WAL) so it still reads;
+// that is refused (InputError) while a non-empty PATH-wal exists, whose committed rows an
+// immutable reader would silently miss. `immutable` = go straight to immutable=1.
+// InputError naming the path: file missing, not an SQLite database, unreadable.
+Connection open_readonly(const std::string& path, bool immutable = false);
+
 // Prepared statement; bind() indices are 1-based; step() returns true while a row is ready.
 class Stmt {
  public:

@@ -24,7 +24,7 @@ reproduces = "Kolkin et al. 2017, Table 4"
 train = { dataset = "msra-b", split = "train" }
 test = [{ dataset = "msra-b", split = "test" }, { dataset = "ecssd" }]
 input_size = 224
-distortions = [{ kind = "none" }, { kind = "awgn", level = 0.05 }, { kind = "jpeg", level = 50 }]
+distortions = [{ kind = "none" }, { kind = "awgn", level = 12.75 }, { kind = "jpeg", level = 50 }]
 
 [model]
 name = "szn"
@@ -120,11 +120,12 @@ TEST_CASE("experiment loads into typed structs with defaults") {
   CHECK(p.data.test[1].split == "");
   CHECK(p.data.batch_size == 8);
   CHECK(p.data.folds == 0);
-  CHECK(p.data.augmentation == "none");
+  CHECK(p.data.augmentation.name == "none");
   REQUIRE(p.data.distortions.size() == 3);
-  CHECK(p.data.distortions[0].label() == "none");
-  CHECK(p.data.distortions[1].label() == "awgn:0.05");
-  CHECK(p.data.distortions[2].label() == "jpeg:50");
+  CHECK(p.data.distortions[0].kind == "none");
+  CHECK(p.data.distortions[1].kind == "awgn");
+  CHECK(p.data.distortions[1].level == 12.75);  // σ on the 0-255 scale
+  CHECK(p.data.distortions[2].level == 50);
   CHECK(p.model.name == "szn");
   CHECK(std::get<std::string>(p.model.options.given().at("backbone_weights")) == "vgg16");
   // Variant replaces the loss wholesale (different name): fg_weight of the base is gone.
@@ -145,11 +146,13 @@ TEST_CASE("experiment loads into typed structs with defaults") {
   CHECK(p.train.stages[0].frozen == std::vector<std::string>{"backbone"});
   CHECK(p.train.stages[1].optimizer == "sgd");
   CHECK(p.train.stages[1].momentum == Approx(0.9));
-  CHECK(p.train.stages[1].milestones == std::vector<int>{2, 3});
+  CHECK(p.train.stages[1].milestones == std::vector<std::int64_t>{2, 3});
+  CHECK(p.train.stages[1].milestone_unit == "epoch");
+  CHECK(!p.train.stages[1].nesterov);
+  CHECK(p.train.stages[0].eps == 1e-8);
   CHECK(p.train.seeds == std::vector<std::int64_t>{1, 2});
   CHECK(p.eval.convention == "pysodmetrics");
-  CHECK(p.eval.metrics ==
-        std::vector<std::string>{"mae", "fm", "wfm", "sm", "em", "auroc", "iou"});
+  CHECK(p.eval.metrics == std::vector<std::string>{"all"});  // names: checked by pipeline::plan
   // Table.
   REQUIRE(ex.table.columns.size() == 2);
   CHECK(ex.table.columns[0].convention == "pysodmetrics");
@@ -265,8 +268,15 @@ TEST_CASE("wrong types and out-of-range values are errors with line:column") {
   CHECK(error_of(with_line(kExperiment, 57, "variant = \"proposd\""))
             .find("did you mean 'proposed'") != std::string::npos);
   CHECK(error_of("[experiment\nname=1").rfind("exp.toml:1:12: TOML syntax error", 0) == 0);
-  CHECK(error_of(kExperiment + "\n[eval]\nmetrics = [\"mae\", \"fbeta_w\"]\n")
-            .find("eval.metrics: unknown metric family 'fbeta_w'") != std::string::npos);
+  CHECK(error_of(kExperiment + "\n[eval]\nmetrics = []\n").find("eval.metrics: needs at least one") !=
+        std::string::npos);
+  // Duplicate stage names would overwrite each other's epoch rows; duplicate seeds are one run.
+  CHECK(error_of(with_line(kExperiment, 25, "name = \"stage1\"\nepochs = 4"))
+            .find("duplicate stage name 'stage1'") != std::string::npos);
+  CHECK(error_of(with_line(kExperiment, 32, "seeds = [1, 1]")).find("seed 1 is listed twice") !=
+        std::string::npos);
+  CHECK(error_of(kExperiment + "\n[variants.x]\ndata.augmentation = 3\n")
+            .find("data.augmentation: expected a name") != std::string::npos);
   CHECK(error_of(kExperiment + "\n[eval]\nconvention = \"pysod\"\n")
             .find("not one of 'pysodmetrics', 'sal_eval_toolbox'") != std::string::npos);
 }
@@ -329,25 +339,34 @@ TEST_CASE("canonical config is deterministic and complete") {
 
 TEST_CASE("run_id: same config → same id, any change → new id") {
   const auto runs = expand(load_experiment_text(kExperiment, "exp.toml"));
-  const std::string id = run_id(runs[0], "v1", "m1");
+  const std::string id = run_id(runs[0], "v1", "m1", 1);
   CHECK(id.size() == 16);
   CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
-  CHECK(run_id(expand(load_experiment_text(kExperiment, "exp.toml"))[0], "v1", "m1") == id);
-  CHECK(run_id(runs[0], "v2", "m1") != id);
-  CHECK(run_id(runs[0], "v1", "m2") != id);
-  CHECK(run_id(runs[1], "v1", "m1") != id);  // other seed
+  CHECK(run_id(expand(load_experiment_text(kExperiment, "exp.toml"))[0], "v1", "m1", 1) == id);
+  CHECK(run_id(runs[0], "v2", "m1", 1) != id);
+  CHECK(run_id(runs[0], "v1", "m2", 1) != id);
+  CHECK(run_id(runs[1], "v1", "m1", 1) != id);  // other seed
   std::set<std::string> ids;
-  for (const auto& r : runs) ids.insert(run_id(r, "v1", "m1"));
+  for (const auto& r : runs) ids.insert(run_id(r, "v1", "m1", 1));
   CHECK(ids.size() == runs.size());
   const auto lr = expand(load_experiment_text(with_line(kExperiment, 21, "lr = 2e-4"), "exp.toml"));
-  CHECK(run_id(lr[0], "v1", "m1") != id);
+  CHECK(run_id(lr[0], "v1", "m1", 1) != id);
   const auto th = expand(load_experiment_text(kExperiment, "exp.toml", LoadOptions{"", {"loss.theta=8"}, {}}));
-  CHECK(run_id(th[0], "v1", "m1") != id);
+  CHECK(run_id(th[0], "v1", "m1", 1) != id);
   // Where the data lives is not part of the identity.
   const auto root = expand(load_experiment_text(kExperiment, "exp.toml",
                                                 LoadOptions{"", {"data.data_root='/elsewhere'"}, {}}));
   CHECK(root[0].config_toml != runs[0].config_toml);
-  CHECK(run_id(root[0], "v1", "m1") == id);
+  CHECK(run_id(root[0], "v1", "m1", 1) == id);
+  // Results differ across thread counts: so do the ids.
+  CHECK(run_id(runs[0], "v1", "m1", 2) != id);
+  // The experiment's name and the variant's name are not what a run is: a copy of the file
+  // under another name, asking for the same thing, plans the same run.
+  std::string renamed = kExperiment;
+  renamed.replace(renamed.find("kolkin2017/table4"), 17, "kolkin2017/table1");
+  const auto other = expand(load_experiment_text(renamed, "other.toml"));
+  CHECK(other[0].config_toml != runs[0].config_toml);
+  CHECK(run_id(other[0], "v1", "m1", 1) == id);
 }
 
 TEST_CASE("experiment names resolve under SODLAB_EXPERIMENTS_DIR") {

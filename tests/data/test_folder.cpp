@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "data/folder.h"
-#include "data/open.h"
+#include "data/registry.h"
 #include "data/splits.h"
 #include "support/shared_data.h"
 

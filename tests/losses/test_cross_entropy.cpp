@@ -82,7 +82,7 @@ TEST_CASE("ce_dnc_band: the band is width px on both sides of the boundary", "[l
 
 TEST_CASE("registry: names, resolved options, unknown names and options", "[losses][registry]") {
   const std::vector<std::string> names{"af_fbeta_w", "ce", "ce_dnc_band", "menet", "weighted_ce"};
-  CHECK(loss_names() == names);
+  CHECK(loss_registry().names() == names);
   Options o;
   auto af = make_loss("af_fbeta_w", o);
   const auto& r = o.resolved();

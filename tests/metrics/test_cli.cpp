@@ -38,8 +38,7 @@ void write_png(const fs::path& p, const cv::Mat& m) { REQUIRE(cv::imwrite(p.stri
 
 TEST_CASE("sodlab eval writes JSON, per-image and curve files for a small folder pair") {
   if (!fs::exists(sodlab::testing::sodlab_binary())) {
-    WARN("skipped: sodlab binary not built");
-    return;
+    SODLAB_SKIP("sodlab binary not built");
   }
   TempDir tmp;
   fs::create_directories(tmp.path() / "pred");
@@ -74,8 +73,7 @@ TEST_CASE("sodlab eval writes JSON, per-image and curve files for a small folder
 
 TEST_CASE("sodlab eval: bad input exits with code 2 and names the file") {
   if (!fs::exists(sodlab::testing::sodlab_binary())) {
-    WARN("skipped: sodlab binary not built");
-    return;
+    SODLAB_SKIP("sodlab binary not built");
   }
   TempDir tmp;
   const fs::path pred = tmp.path() / "pred", gt = tmp.path() / "gt", log = tmp.path() / "log.txt";
@@ -108,8 +106,7 @@ TEST_CASE("sodlab eval: bad input exits with code 2 and names the file") {
 
 TEST_CASE("sodlab eval --synthetic runs without external data and is thread-count independent") {
   if (!fs::exists(sodlab::testing::sodlab_binary())) {
-    WARN("skipped: sodlab binary not built");
-    return;
+    SODLAB_SKIP("sodlab binary not built");
   }
   TempDir tmp;
   const fs::path log = tmp.path() / "log.txt";
@@ -127,8 +124,7 @@ TEST_CASE("sodlab eval stops OpenBLAS's idle thread instead of letting it spin")
   // (thousands of calls), taking CPU from the evaluator; runners/main.cpp shuts it down. Counted
   // with strace when it is installed and allowed to trace.
   if (!fs::exists(sodlab::testing::sodlab_binary()) || std::system("strace -V > /dev/null 2>&1") != 0) {
-    WARN("skipped: sodlab binary or strace not available");
-    return;
+    SODLAB_SKIP("sodlab binary or strace not available");
   }
   TempDir tmp;
   const fs::path counts = tmp.path() / "strace.txt";
@@ -136,8 +132,7 @@ TEST_CASE("sodlab eval stops OpenBLAS's idle thread instead of letting it spin")
                           sodlab::testing::sodlab_binary().string() + " eval --synthetic 60 --threads 1 > " +
                           (tmp.path() / "log.txt").string() + " 2>&1";
   if (std::system(cmd.c_str()) != 0 || !fs::exists(counts)) {
-    WARN("skipped: strace could not trace sodlab here");
-    return;
+    SODLAB_SKIP("strace could not trace sodlab here");
   }
   // strace -c: "% time  seconds  usecs/call  calls  errors  syscall"; no row when never called.
   long yields = 0;

@@ -139,5 +139,15 @@ TEST_CASE("szn: options are validated and recorded", "[szn]") {
   CHECK(ok.resolved().count("squeeze") == 1);
   Options any;
   CHECK_THROWS_AS(make_model("zsn", any), InputError);
-  CHECK(model_names() == std::vector<std::string>{"szn", "menet", "menet_ce_only", "menet_ce_plain", "menet_metric_only"});
+  CHECK(model_registry().names() ==
+        std::vector<std::string>{"szn", "menet", "menet_ce_only", "menet_ce_plain", "menet_metric_only"});
+  // Checking or summarising needs no pretrained weights; training (Weights::load) does.
+  Options vgg;
+  vgg.set("width_divisor", std::int64_t{16});
+  vgg.set("weights_catalogue", std::string("/nonexistent/catalogue.toml"));
+  CHECK_NOTHROW(check_model_options("szn", vgg));
+  Options vgg2 = vgg;
+  CHECK_NOTHROW(make_model("szn", vgg2, Weights::skip));
+  Options vgg3 = vgg;
+  CHECK_THROWS_AS(check_model_weights("szn", vgg3), InputError);
 }

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdio>
 #include <fstream>
 
 #include "store/results_store.h"
@@ -35,20 +36,31 @@ Output run(const std::string& args) {
 const char* kSpec = R"toml([experiment]
 name = "demo/table1"
 [data]
-train = { dataset = "synthetic", n = 8 }
-test = [{ dataset = "synthetic", n = 4 }]
+train = { dataset = "synthetic", n = 8, size = 64 }
+test = [{ dataset = "synthetic", n = 4, size = 64, seed = 5 }]
+input_size = 64
 [model]
 name = "szn"
+backbone_weights = "none"
+width_divisor = 16
+squeeze = 4
+hidden = 8
+fc_layers = false
 [loss]
-name = "cross_entropy"
+name = "ce"
 [[train.stages]]
 epochs = 1
+[train]
+batch_size = 4
+seeds = [0, 1]
+[eval]
+metrics = ["mae"]
 [variants.a]
 [variants.b]
 loss = { name = "af_fbeta_w" }
 [profiles.smoke]
 [table]
-columns = [{ dataset = "synthetic", metric = "mae", better = "lower" }]
+columns = [{ dataset = "synthetic", metric = "MAE", better = "lower" }]
 [[table.rows]]
 variant = "a"
 label = "Ours (a)"
@@ -62,54 +74,60 @@ published = ["-"]
 }  // namespace
 
 TEST_CASE("cli: sodlab table / query / runs on a small store") {
-  if (!std::filesystem::exists(sodlab::testing::sodlab_binary())) {
-    WARN("skipped: sodlab binary not built");
-    return;
-  }
+  if (!std::filesystem::exists(sodlab::testing::sodlab_binary())) SODLAB_SKIP("sodlab binary not built");
   sodlab::testing::TempDir dir;
   const std::string db = (dir.path() / "r.db").string();
   const std::string spec = (dir.path() / "demo.toml").string();
   std::ofstream(spec) << kSpec;
+  const std::string common = " --db " + db + " --threads 1";
+  // Variant a, two seeds; variant b is planned but never run.
+  const auto ran = run("run " + spec + " --profile smoke --variant a --runs-dir " +
+                       (dir.path() / "runs").string() + common);
+  INFO(ran.text);
+  REQUIRE(ran.rc == 0);
+  double mae[2];
   {
-    store::ResultsStore s(db);
-    int k = 0;
-    for (double v : {0.25, 0.75}) {
-      store::RunRecord r;
-      r.run_id = "r" + std::to_string(k);
-      r.experiment = "demo/table1";
-      r.variant = "a";
-      r.profile = "smoke";
-      r.seed = k++;
-      r.config_toml = "x";
-      s.begin_run(r);
-      s.add_results({{r.run_id, "synthetic", "none", "mae", "pysodmetrics", v}});
-      s.set_status(r.run_id, store::kStatusCompleted);
-    }
+    store::ResultsStore s(db, store::OpenMode::read_only);
+    const auto runs = s.runs();
+    REQUIRE(runs.size() == 2);
+    for (int k = 0; k < 2; ++k)
+      for (const auto& r : s.results(runs[k].run_id))
+        if (r.metric == "MAE") mae[runs[k].seed] = r.value;
   }
-  auto md = run("table " + spec + " --db " + db);
+  const double mean = (mae[0] + mae[1]) / 2;
+  auto md = run("table " + spec + common);
+  INFO(md.text);
   CHECK(md.rc == 0);
   CHECK(md.text.find("(profile: smoke)") != std::string::npos);  // latest profile by default
-  CHECK(md.text.find("| Ours (a) | 0.500 ± 0.354 (n=2) | 0.100 |") != std::string::npos);
-  CHECK(md.text.find("| Ours (b) | – | – |") != std::string::npos);
+  char cell[64];
+  std::snprintf(cell, sizeof cell, "| Ours (a) | %.3f ± ", mean);
+  CHECK(md.text.find(cell) != std::string::npos);
+  CHECK(md.text.find("(n=2) | 0.100 |") != std::string::npos);
+  CHECK(md.text.find("| Ours (b) | – (0 of 2 runs) | – |") != std::string::npos);
+  // Another thread count, or other overrides, are other runs: none of them is in the store.
+  CHECK(run("table " + spec + " --db " + db + " --threads 2").text.find("| Ours (a) | – (0 of 2 runs)") !=
+        std::string::npos);
+  CHECK(run("table " + spec + common + " --set data.input_size=32").text.find("overrides (--set): data.input_size=32") !=
+        std::string::npos);
   const std::string out = (dir.path() / "tables" / "t.csv").string();
-  CHECK(run("table " + spec + " --db " + db + " --profile smoke --format csv --out " + out).rc == 0);
+  CHECK(run("table " + spec + common + " --profile smoke --format csv --out " + out).rc == 0);
   std::ifstream in(out);
   std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  CHECK(csv.find("smoke,Ours (a),a,synthetic,synthetic,mae,pysodmetrics,none,2,0.5,") != std::string::npos);
-  CHECK(run("table " + spec + " --db " + db + " --profile smok").rc == 2);
-  CHECK(run("table " + spec + " --db " + db + " --format html").rc == 2);
+  CHECK(csv.find("smoke,Ours (a),a,synthetic,synthetic,MAE,pysodmetrics,none,2,2,") != std::string::npos);
+  CHECK(run("table " + spec + common + " --profile smok").rc == 2);
+  CHECK(run("table " + spec + common + " --format html").rc == 2);
   CHECK(run("table nowhere/table9 --db " + db).rc == 2);
 
-  auto q = run("query \"SELECT variant, count(*) AS n, avg(value) AS mean FROM run_results GROUP BY variant\" "
+  auto q = run("query \"SELECT variant, count(*) AS n FROM run_results WHERE metric = 'MAE' GROUP BY variant\" "
                "--format csv --db " + db);
   CHECK(q.rc == 0);
-  CHECK(q.text == "variant,n,mean\na,2,0.5\n");
+  CHECK(q.text == "variant,n\na,2\n");
   CHECK(run("query \"DELETE FROM runs\" --db " + db).rc == 2);
   CHECK(run("query \"SELECT * FROM nosuch\" --db " + db).rc == 2);
   CHECK(run("query \"SELECT 1\" --db " + (dir.path() / "none.db").string()).rc == 2);
   auto rs = run("runs --where \"seed = 1\" --format json --db " + db);
   CHECK(rs.rc == 0);
-  CHECK(rs.text.find("\"run_id\": \"r1\"") != std::string::npos);
-  CHECK(rs.text.find("\"run_id\": \"r0\"") == std::string::npos);
+  CHECK(rs.text.find("\"seed\": 1") != std::string::npos);
+  CHECK(rs.text.find("\"seed\": 0") == std::string::npos);
   CHECK(run("runs --db " + db).text.find("(2 rows)") != std::string::npos);
 }

@@ -68,28 +68,32 @@ void add_run(store::ResultsStore& s, const std::string& id, const std::string& v
 
 }  // namespace
 
-TEST_CASE("report: paper table from a small store, mean ± std over seeds and folds") {
+TEST_CASE("report: paper table of the planned runs, mean ± std over seeds and folds") {
   sodlab::testing::TempDir dir;
   store::ResultsStore db((dir.path() / "r.db").string());
-  // proposed: 3 completed runs (2 folds x seeds), one failed (ignored), one redo of (seed 1,
-  // fold 0) that ended later (replaces the first), one under another profile (ignored).
-  add_run(db, "p1", "proposed", 1, 0, 0.10, 0.5);
+  // proposed plans p1, p2, p3 and p4; p4 failed and p5 is not in the store: "3 of 5 runs".
+  // px and p1b (other configs of the same variant: other overrides, another profile) are in the
+  // store but not planned, so they never enter the table.
+  add_run(db, "p1", "proposed", 1, 0, 0.70, 0.2);
   add_run(db, "p2", "proposed", 2, 0, 0.90, 0.3);
   add_run(db, "p3", "proposed", 1, 1, 0.80, 0.1);
-  add_run(db, "pf", "proposed", 3, 0, 0.00, 0.0, "failed");
-  add_run(db, "p1b", "proposed", 1, 0, 0.70, 0.2);
+  add_run(db, "p4", "proposed", 3, 0, 0.00, 0.0, "failed");
+  add_run(db, "p1b", "proposed", 1, 0, 0.10, 0.5);
   add_run(db, "px", "proposed", 9, 0, 0.0, 0.0, "completed", "synthetic", "small");
-  // no_A: a single run.
   add_run(db, "a1", "no_A", 1, 0, 0.95, 0.25);
+  const std::vector<report::TableRun> planned{
+      {"proposed", "p1"}, {"proposed", "p2"}, {"proposed", "p3"}, {"proposed", "p4"},
+      {"proposed", "p5"}, {"no_A", "a1"}};
 
   config::LoadOptions o;
   o.profile = "smoke";
   const auto ex = config::load_experiment_text(kSpec, "t.toml", o);
-  const auto t = report::build_table(ex.table, ex.info.name, ex.info.reproduces, "smoke", db);
+  const auto t = report::build_table(ex.table, ex.info.name, ex.info.reproduces, "smoke", planned, db);
   REQUIRE(t.rows.size() == 3);
   REQUIRE(t.store_datasets == std::vector<std::string>{"synthetic", "synthetic"});
   const auto& p = t.rows[0];
   CHECK(p.runs == 3);
+  CHECK(p.planned == 5);
   CHECK(p.cells[0].n == 3);
   // values 0.70, 0.90, 0.80: mean 0.8, sample std 0.1
   CHECK(p.cells[0].mean == Approx(0.8));
@@ -100,33 +104,36 @@ TEST_CASE("report: paper table from a small store, mean ± std over seeds and fo
   CHECK(*p.cells[0].published == Approx(0.988));
   CHECK(!p.cells[1].published);
   CHECK(t.rows[1].cells[0].n == 1);
+  CHECK(t.rows[1].planned == 1);
   CHECK(t.rows[1].cells[0].std == 0);
   CHECK(t.rows[2].runs == 0);
   CHECK(t.rows[2].cells[1].n == 0);
 
   const std::string md = report::render_markdown(t);
+  INFO(md);
   CHECK(md.find("(profile: smoke)") != std::string::npos);
-  CHECK(md.find("| Proposed | 0.800 ± 0.100 (n=3) | 0.988 | 0.20 ± 0.10 (n=3) | – |") != std::string::npos);
+  CHECK(md.find("| Proposed | 0.800 ± 0.100 (3 of 5 runs) | 0.988 | 0.20 ± 0.10 (3 of 5 runs) | – |") !=
+        std::string::npos);
   CHECK(md.find("| Proposed, no A | 0.950 (n=1) | 0.976 | 0.25 (n=1) | 0.10 |") != std::string::npos);
   CHECK(md.find("| DCL [16] (published) |  | 0.968 |  | 0.05 |") != std::string::npos);
   CHECK(md.find("our dataset synthetic") != std::string::npos);
 
   const std::string tex = report::render_latex(t);
-  CHECK(tex.find("$0.800 \\pm 0.100$ {\\scriptsize (3)}") != std::string::npos);
+  CHECK(tex.find("$0.800 \\pm 0.100$ {\\scriptsize (3 of 5)}") != std::string::npos);
   CHECK(tex.find("DCL [16] &  & 0.968") != std::string::npos);
 
   const std::string csv = report::render_csv(t);
   INFO(csv);
-  CHECK(csv.find("smoke,Proposed,proposed,msra-b,synthetic,auroc,pysodmetrics,none,3,0.") != std::string::npos);
+  CHECK(csv.find("smoke,Proposed,proposed,msra-b,synthetic,auroc,pysodmetrics,none,3,5,0.") != std::string::npos);
   CHECK(csv.find(",0.988\n") != std::string::npos);
-  CHECK(csv.find("smoke,DCL [16],,msra-b,synthetic,mae,pysodmetrics,none,0,,,0.05") != std::string::npos);
+  CHECK(csv.find("smoke,DCL [16],,msra-b,synthetic,mae,pysodmetrics,none,0,0,,,0.05") != std::string::npos);
 
   // Without the profile's dataset mapping the store has nothing for msra-b.
   const auto base = config::load_experiment_text(kSpec, "t.toml");
-  const auto t2 = report::build_table(base.table, base.info.name, "", "smoke", db);
+  const auto t2 = report::build_table(base.table, base.info.name, "", "smoke", planned, db);
   CHECK(t2.rows[0].cells[0].n == 0);
-  CHECK(report::render_markdown(t2).find("| Proposed | – | 0.988 |") != std::string::npos);
+  CHECK(report::render_markdown(t2).find("| Proposed | – (0 of 5 runs) | 0.988 |") != std::string::npos);
 
   config::TableSpec empty;
-  CHECK_THROWS_AS(report::build_table(empty, "x", "", "smoke", db), InputError);
+  CHECK_THROWS_AS(report::build_table(empty, "x", "", "smoke", planned, db), InputError);
 }

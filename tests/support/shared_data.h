@@ -1,8 +1,9 @@
 // Locating ../shared (fixtures and real data) from tests.
 //
 // shared_dir() returns SODLAB_SHARED_DIR if set, else <source>/../shared, or nullopt when absent.
-// Tests that need it start with SODLAB_REQUIRE_SHARED(dir): without ../shared the test passes
-// with a WARN message saying it was skipped (Catch2 v2 has no skip).
+// Tests that need it start with SODLAB_REQUIRE_SHARED(dir). A test that cannot run here calls
+// SODLAB_SKIP("why"): it prints "SKIPPED: why" and returns; ctest's SKIP_REGULAR_EXPRESSION
+// (tests/CMakeLists.txt) then counts it as skipped, never as passed (Catch2 v2 has no skip).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -56,10 +57,13 @@ class TempDir {
 
 }  // namespace sodlab::testing
 
-#define SODLAB_REQUIRE_SHARED(var)                                                         \
-  const auto var##_opt = ::sodlab::testing::shared_dir();                                   \
-  if (!var##_opt) {                                                                         \
-    WARN("skipped: ../shared not found (set SODLAB_SHARED_DIR to the shared folder)");      \
-    return;                                                                                 \
-  }                                                                                         \
+#define SODLAB_SKIP(why)           \
+  do {                             \
+    WARN("SKIPPED: " << why);      \
+    return;                        \
+  } while (false)
+
+#define SODLAB_REQUIRE_SHARED(var)                                                      \
+  const auto var##_opt = ::sodlab::testing::shared_dir();                                \
+  if (!var##_opt) SODLAB_SKIP("../shared not found (set SODLAB_SHARED_DIR to the shared folder)"); \
   const std::filesystem::path var = *var##_opt

@@ -1,0 +1,119 @@
+#include "pipeline/plan.h"
+
+#include "code_version.h"
+#include "core/error.h"
+#include "core/names.h"
+#include "core/threads.h"
+#include "data/transforms.h"
+#include "losses/registry.h"
+#include "metrics/convention.h"
+#include "models/registry.h"
+
+namespace sodlab::pipeline {
+namespace {
+
+// Runs `check`; an InputError gets the component's position (unless it names the position of
+// the offending option itself) and the variant.
+template <typename F>
+void at_position(const std::string& where, const config::RunSpec& run, F&& check) {
+  try {
+    check();
+  } catch (const InputError& e) {
+    std::string message = e.what();
+    std::string position = where.empty() ? run.source_path : where;
+    if (message.rfind(run.source_path + ":", 0) == 0 || message.rfind("--set:", 0) == 0) {
+      const std::size_t colon = message.find(": ");  // "file:line:column: what"
+      position = message.substr(0, colon);
+      message = message.substr(colon + 2);
+    }
+    if (!run.variant.empty()) position += " (variant '" + run.variant + "')";
+    throw InputError(position + ": " + message);
+  }
+}
+
+// Options holding every resolved value as given (so the canonical config lists the defaults).
+Options explicit_options(const Options& checked, const std::string& context) {
+  Options out(context);
+  for (const auto& [k, v] : checked.resolved()) out.set(k, v);
+  return out;
+}
+
+void resolve_model(config::RunSpec& run, bool check_weights) {
+  config::Component& m = run.model;
+  at_position(m.where, run, [&] {
+    Options options = m.options;
+    // Weight initialisation follows the run's seed unless the experiment pins it.
+    if (!options.has("init_seed")) {
+      Options probe = options;
+      models::check_model_options(m.name, probe);
+      if (probe.resolved().count("init_seed")) options.set("init_seed", run.seed);
+    }
+    models::check_model_options(m.name, options);
+    if (check_weights) {
+      Options w = options;
+      models::check_model_weights(m.name, w);
+    }
+    m.options = explicit_options(options, options.context());
+  });
+}
+
+void resolve_loss(config::RunSpec& run) {
+  config::Component& l = run.loss;
+  at_position(l.where, run, [&] {
+    Options options = l.options;
+    losses::make_loss(l.name, options);
+    l.options = explicit_options(options, options.context());
+  });
+}
+
+void resolve_augmentation(config::RunSpec& run) {
+  config::Component& a = run.data.augmentation;
+  at_position(a.where, run, [&] {
+    Options options = a.options;
+    data::read_augment_spec(a.name, options);
+    a.options = explicit_options(options, options.context());
+  });
+}
+
+void check_eval(const config::RunSpec& run) {
+  at_position(run.eval.metrics_where, run, [&] {
+    metrics::MetricSelection::from_names(run.eval.metrics);
+    metrics::parse_convention(run.eval.convention);
+  });
+}
+
+}  // namespace
+
+std::string overrides_text(const std::vector<std::string>& sets) { return join_names(sets, "; "); }
+
+Plan plan(const PlanRequest& request) {
+  config::LoadOptions load;
+  load.profile = request.profile;
+  load.sets = request.sets;
+  load.variants = request.variants;
+  Plan p;
+  p.experiment = config::load_experiment(config::resolve_experiment_path(request.experiment), load);
+  // Resolve every run's components first (cheap), then open the datasets (may hash files).
+  std::vector<config::RunSpec> specs = config::expand(p.experiment);
+  for (auto& spec : specs) {
+    resolve_model(spec, request.check_weights);
+    resolve_loss(spec);
+    resolve_augmentation(spec);
+    check_eval(spec);
+    config::refresh_canonical(spec);
+  }
+  const std::string overrides = overrides_text(request.sets);
+  DatasetCache datasets;
+  for (auto& spec : specs) {
+    PlannedRun r;
+    r.threads = resolve_threads(request.threads > 0 ? request.threads : spec.train.threads);
+    r.data = open_run_data(spec, &datasets);
+    r.run_id = config::run_id(spec, build::kCodeVersion, r.data.manifest_sha, r.threads);
+    r.overrides = overrides;
+    r.spec = std::move(spec);
+    p.runs.push_back(std::move(r));
+  }
+  return p;
+}
+
+}  // namespace sodlab::pipeline

@@ -1,0 +1,54 @@
+// Planning: an experiment file (+ profile, --set overrides, variants) → the runs it asks for,
+// each fully resolved, validated and identified, with nothing executed.
+//
+// plan() loads and validates the file (config), expands variants × folds × seeds, and for every
+// run: resolves its components through the registries (model, loss, augmentation, metric
+// families, convention, datasets: every option with its default, so two spellings of the same
+// config are one run), opens its datasets (manifest) and computes its run id. Every name and
+// option of every run is checked before plan() returns: a typo in the last variant fails here,
+// in milliseconds, with the file:line:column of the offending component. `sodlab run` and
+// `sodlab table` plan the same way, so a table shows exactly the runs the experiment asks for.
+//
+// Run identity (config::run_id): the canonical resolved model, loss, data, training and eval
+// config, the seed, the resolved intra-op thread count (results differ across thread counts),
+// the code version and the data manifest; NOT the experiment file, variant or profile names.
+// Two experiment files that train the same thing share one run id, trained once.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/experiment.h"
+#include "pipeline/run_data.h"
+
+namespace sodlab::pipeline {
+
+struct PlanRequest {
+  std::string experiment;              // path or "paper/table" name
+  std::string profile;                 // "" = none
+  std::vector<std::string> sets;       // --set key.path=value, in order
+  std::vector<std::string> variants;   // restrict to these (empty = all)
+  int threads = 0;                     // intra-op threads (0: train.threads, then the machine)
+  bool check_weights = true;           // resolve pretrained weights now (false: table, listing)
+};
+
+struct PlannedRun {
+  config::RunSpec spec;   // model/loss/augmentation options fully resolved (defaults explicit)
+  RunData data;
+  std::string run_id;
+  std::string overrides;  // the --set overrides it was planned with ("" = none), canonical text
+  int threads = 1;        // resolved intra-op threads (part of the identity)
+};
+
+struct Plan {
+  config::Experiment experiment;
+  std::vector<PlannedRun> runs;  // order of config::expand (variant → fold → seed)
+};
+
+// InputError (exit 2) on any problem, naming the file, position and key.
+Plan plan(const PlanRequest& request);
+
+// The overrides of a request as stored with its runs (one "key=value" per --set, "; "-joined).
+std::string overrides_text(const std::vector<std::string>& sets);
+
+}  // namespace sodlab::pipeline

@@ -1,0 +1,37 @@
+// The datasets of one run, opened (not loaded): its training set and every test set.
+//
+// With k-fold cross-validation (data.folds = k) the training set is split into k folds (the same
+// for every seed of an experiment); the run trains on k-1 of them, and the held-out fold stands
+// in for every test set that names the training set itself. Other test sets are evaluated whole.
+// manifest_sha identifies the content of all of them (part of the run id).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/experiment.h"
+#include "data/dataset.h"
+
+namespace sodlab::pipeline {
+
+// A named test set of one run: `label` is what results.dataset records.
+struct TestSet {
+  std::string label;
+  data::DatasetPtr dataset;
+};
+
+struct RunData {
+  data::DatasetPtr train;
+  std::vector<TestSet> tests;
+  std::string manifest_sha;  // over the train set and every test set
+};
+
+// Datasets already opened by earlier runs of a plan, by their resolved reference (a manifest is
+// hashed once per dataset, not once per run).
+using DatasetCache = std::map<std::string, data::DatasetPtr>;
+
+// Opens the datasets of `run` (InputError naming the dataset, its position and the problem).
+RunData open_run_data(const config::RunSpec& run, DatasetCache* cache = nullptr);
+
+}  // namespace sodlab::pipeline

@@ -1,0 +1,59 @@
+#include "pipeline/specs.h"
+
+#include <cmath>
+
+namespace sodlab::pipeline {
+
+train::TrainSpec train_spec(const config::RunSpec& run, const std::string& checkpoint_dir, int threads) {
+  train::TrainSpec spec;
+  for (const auto& s : run.train.stages) {
+    train::StageSpec st;
+    st.name = s.name;
+    st.epochs = s.epochs;
+    st.lr = s.lr;
+    st.optimizer = s.optimizer;
+    st.momentum = s.momentum;
+    st.nesterov = s.nesterov;
+    st.weight_decay = s.weight_decay;
+    st.beta1 = s.betas[0];
+    st.beta2 = s.betas[1];
+    st.eps = s.eps;
+    st.schedule = s.schedule;
+    st.milestones.assign(s.milestones.begin(), s.milestones.end());
+    st.milestone_unit = s.milestone_unit;
+    st.gamma = s.gamma;
+    st.frozen = s.frozen;
+    spec.stages.push_back(st);
+  }
+  spec.batch_size = run.train.batch_size;
+  spec.seed = static_cast<std::uint64_t>(run.seed);
+  spec.checkpoint_dir = checkpoint_dir;
+  spec.threads = threads;
+  return spec;
+}
+
+data::AugmentSpec augment_spec(const config::RunSpec& run) {
+  Options options = run.data.augmentation.options;
+  return data::read_augment_spec(run.data.augmentation.name, options);
+}
+
+data::LoaderSpec train_loader_spec(const config::RunSpec& run) {
+  data::LoaderSpec spec;
+  spec.batch_size = run.train.batch_size;
+  spec.width = spec.height = run.data.input_size;
+  spec.shuffle = true;
+  spec.seed = static_cast<std::uint64_t>(run.seed);
+  spec.workers = run.data.workers;
+  spec.augment = augment_spec(run);
+  return spec;
+}
+
+data::Distortion distortion_spec(const config::Distortion& c) {
+  data::Distortion d;
+  d.kind = c.kind;
+  if (c.kind == "awgn") d.sigma = c.level;
+  if (c.kind == "jpeg") d.quality = static_cast<int>(std::lround(c.level));
+  return d;
+}
+
+}  // namespace sodlab::pipeline

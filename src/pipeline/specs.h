@@ -1,0 +1,22 @@
+// The one adapter from a validated config (config::RunSpec) to the specs of the lower layers:
+// data (loader, augmentation, distortion), train (stages, optimiser, schedule). Units are
+// converted here and nowhere else; every config key reaches its spec.
+#pragma once
+
+#include "config/experiment.h"
+#include "data/loader.h"
+#include "data/transforms.h"
+#include "train/spec.h"
+
+namespace sodlab::pipeline {
+
+// Training protocol of `run` (stages, batch size, seed); `threads` = resolved intra-op threads.
+train::TrainSpec train_spec(const config::RunSpec& run, const std::string& checkpoint_dir, int threads);
+// The augmentation with its options (InputError naming the kind or key).
+data::AugmentSpec augment_spec(const config::RunSpec& run);
+// The shuffled, augmented training loader at the run's input size.
+data::LoaderSpec train_loader_spec(const config::RunSpec& run);
+// σ is on the 0-255 scale in the config and in data::Distortion; jpeg level = quality.
+data::Distortion distortion_spec(const config::Distortion& d);
+
+}  // namespace sodlab::pipeline

@@ -1,0 +1,245 @@
+// In-process tests of src/pipeline: plan (validation before anything runs, content identity,
+// shared runs across experiment files), the config → spec adapter, and the table defect: a
+// paper table shows exactly the runs its experiment plans.
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "pipeline/execute.h"
+#include "pipeline/plan.h"
+#include "pipeline/specs.h"  // includes LibTorch, whose glog defines CHECK: Catch2 must come after
+#include "report/paper_table.h"
+#include "store/results_store.h"
+
+#include <catch2/catch.hpp>
+
+#include "support/shared_data.h"
+
+namespace fs = std::filesystem;
+using namespace sodlab;
+using sodlab::testing::TempDir;
+
+namespace {
+
+// A tiny experiment: two variants, trained in about a second each on 2 cores.
+std::string experiment_text(const std::string& name, const std::string& extra_variants = "") {
+  return R"toml([experiment]
+name = ")toml" + name + R"toml("
+
+[data]
+train = { dataset = "synthetic", n = 8, size = 64, seed = 1 }
+test = [{ dataset = "synthetic", n = 4, size = 64, seed = 2 }]
+input_size = 64
+
+[model]
+name = "szn"
+backbone_weights = "none"
+width_divisor = 16
+squeeze = 4
+hidden = 8
+fc_layers = false
+
+[loss]
+name = "af_fbeta_w"
+
+[[train.stages]]
+name = "only"
+epochs = 1
+lr = 3e-3
+
+[train]
+batch_size = 4
+
+[eval]
+metrics = ["mae", "auroc"]
+
+[variants.proposed]
+[variants.ce]
+loss = { name = "ce" }
+)toml" + extra_variants + R"toml(
+[table]
+columns = [{ dataset = "synthetic", metric = "MAE", better = "lower" }]
+[[table.rows]]
+variant = "proposed"
+label = "Proposed"
+published = [0.5]
+)toml";
+}
+
+fs::path write(const fs::path& dir, const std::string& file, const std::string& text) {
+  const fs::path p = dir / file;
+  std::ofstream(p) << text;
+  return p;
+}
+
+pipeline::PlanRequest request(const fs::path& file, std::vector<std::string> sets = {}) {
+  pipeline::PlanRequest r;
+  r.experiment = file.string();
+  r.sets = std::move(sets);
+  r.threads = 1;
+  return r;
+}
+
+std::string error_of(const pipeline::PlanRequest& r) {
+  try {
+    pipeline::plan(r);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+double table_mae(const pipeline::Plan& plan, store::ResultsStore& db, int* planned = nullptr) {
+  std::vector<report::TableRun> runs;
+  for (const auto& r : plan.runs) runs.push_back({r.spec.variant, r.run_id});
+  const auto& ex = plan.experiment;
+  const report::PaperTable t = report::build_table(ex.table, ex.info.name, "", "", runs, db);
+  if (planned) *planned = t.rows.at(0).planned;
+  return t.rows.at(0).cells.at(0).n ? t.rows.at(0).cells.at(0).mean : -1;
+}
+
+}  // namespace
+
+TEST_CASE("plan: every component of every run is validated before anything runs", "[pipeline][plan]") {
+  TempDir dir;
+  const auto bad_loss = experiment_text("demo/t", "[variants.last]\nloss = { name = \"af_fbeta_w\", thetta = 3 }\n");
+  std::string msg = error_of(request(write(dir.path(), "a.toml", bad_loss)));
+  // file:line:column of the variant's loss, the variant, the key and the closest known key.
+  CHECK(msg.find(dir.path().string() + "/a.toml:35:") == 0);
+  CHECK(msg.find("(variant 'last')") != std::string::npos);
+  CHECK(msg.find("unknown option 'thetta' (did you mean 'theta'?)") != std::string::npos);
+
+  msg = error_of(request(write(dir.path(), "b.toml", experiment_text("demo/t", "[variants.m]\nmodel.name = \"szm\"\n"))));
+  CHECK(msg.find(dir.path().string() + "/b.toml:35:") == 0);
+  CHECK(msg.find("unknown model 'szm' (did you mean 'szn'?)") != std::string::npos);
+
+  msg = error_of(request(write(dir.path(), "c.toml", experiment_text("demo/t", "[variants.e]\neval.metrics = [\"mae\", \"wfn\"]\n"))));
+  CHECK(msg.find(dir.path().string() + "/c.toml:35:") == 0);
+  CHECK(msg.find("unknown metric family 'wfn' (did you mean 'wfm'?)") != std::string::npos);
+
+  msg = error_of(request(write(dir.path(), "d.toml", experiment_text("demo/t", "[variants.g]\ndata.augmentation = { name = \"szn\", p_aply = 0.1 }\n"))));
+  CHECK(msg.find(dir.path().string() + "/d.toml:35:") == 0);
+  CHECK(msg.find("did you mean 'p_apply'") != std::string::npos);
+
+  msg = error_of(request(write(dir.path(), "e.toml", experiment_text("demo/t", "[variants.d]\ndata.test = [{ dataset = \"ecsd\" }]\n"))));
+  CHECK(msg.find(dir.path().string() + "/e.toml:35:") == 0);
+  CHECK(msg.find("unknown dataset 'ecsd' (did you mean 'ecssd'?)") != std::string::npos);
+}
+
+TEST_CASE("plan: options are resolved with their defaults, and the identity is content", "[pipeline][plan]") {
+  TempDir dir;
+  const fs::path file = write(dir.path(), "a.toml", experiment_text("demo/t"));
+  const pipeline::Plan p = pipeline::plan(request(file));
+  REQUIRE(p.runs.size() == 2);
+  const auto& proposed = p.runs[0];
+  // Every default is explicit in the recorded config (so a default spelled out is the same run).
+  CHECK(proposed.spec.config_toml.find("kernel_norm") != std::string::npos);
+  CHECK(proposed.spec.config_toml.find("init_seed = 0") != std::string::npos);  // = the seed
+  auto spelled_request =
+      request(file, {"loss.theta=9", "model.init_seed=0", "data.augmentation={name=\"none\"}"});
+  spelled_request.variants = {"proposed"};
+  const pipeline::Plan spelled = pipeline::plan(spelled_request);
+  CHECK(spelled.runs[0].run_id == proposed.run_id);
+  CHECK(spelled.runs[0].overrides != proposed.overrides);
+  // Another value, seed or thread count is another run.
+  CHECK(pipeline::plan(request(file, {"loss={name=\"af_fbeta_w\",theta=7}"})).runs[0].run_id != proposed.run_id);
+  CHECK(pipeline::plan(request(file, {"train.seeds=[1]"})).runs[0].run_id != proposed.run_id);
+  auto two = request(file);
+  two.threads = 2;
+  CHECK(pipeline::plan(two).runs[0].run_id != proposed.run_id);
+}
+
+TEST_CASE("two experiment files that share a variant train it once", "[pipeline][plan]") {
+  TempDir dir;
+  const fs::path a = write(dir.path(), "a.toml", experiment_text("demo/table1"));
+  const fs::path b = write(dir.path(), "b.toml", experiment_text("demo/table4"));
+  const pipeline::Plan pa = pipeline::plan(request(a, {}));
+  auto rb = request(b);
+  rb.variants = {"proposed"};
+  const pipeline::Plan pb = pipeline::plan(rb);
+  REQUIRE(pb.runs.size() == 1);
+  CHECK(pb.runs[0].run_id == pa.runs[0].run_id);
+
+  store::ResultsStore db((dir.path() / "r.db").string());
+  pipeline::ExecuteOptions options;
+  options.runs_dir = (dir.path() / "runs").string();
+  const auto sa = pipeline::run_plan(pa, &db, options);
+  CHECK(sa.completed == 2);
+  const auto sb = pipeline::run_plan(pb, &db, options);
+  CHECK(sb.completed == 0);
+  CHECK(sb.skipped == 1);
+  // The store keeps which experiments refer to the run; the table of either file shows it.
+  const auto refs = db.run_refs(pa.runs[0].run_id);
+  REQUIRE(refs.size() == 2);
+  CHECK(((refs[0].experiment == "demo/table1" && refs[1].experiment == "demo/table4") ||
+         (refs[1].experiment == "demo/table1" && refs[0].experiment == "demo/table4")));
+  CHECK(table_mae(pb, db) == table_mae(pa, db));
+  CHECK(table_mae(pb, db) >= 0);
+}
+
+TEST_CASE("a table shows exactly the runs its experiment plans, not exploratory overrides", "[pipeline][table]") {
+  // The sequence of the defect: the protocol's run, then an exploratory run of the same variant
+  // with another input size; the table of the protocol must keep showing the protocol's number,
+  // and re-running the protocol must not adopt the exploratory one.
+  TempDir dir;
+  const fs::path file = write(dir.path(), "a.toml", experiment_text("demo/t"));
+  store::ResultsStore db((dir.path() / "r.db").string());
+  pipeline::ExecuteOptions options;
+  options.runs_dir = (dir.path() / "runs").string();
+  auto protocol_request = request(file);
+  protocol_request.variants = {"proposed"};
+  const pipeline::Plan protocol = pipeline::plan(protocol_request);
+  int planned = 0;
+  CHECK(table_mae(protocol, db, &planned) == -1);  // nothing run yet: "– (0 of 1 runs)"
+  CHECK(planned == 1);
+  pipeline::run_plan(protocol, &db, options);
+  const double mae = table_mae(protocol, db);
+  REQUIRE(mae >= 0);
+
+  auto explore_request = request(file, {"data.input_size=32"});
+  explore_request.variants = {"proposed"};
+  const pipeline::Plan explore = pipeline::plan(explore_request);
+  REQUIRE(explore.runs[0].run_id != protocol.runs[0].run_id);
+  pipeline::run_plan(explore, &db, options);
+  const double explored = table_mae(explore, db);
+  REQUIRE(explored >= 0);
+  REQUIRE(explored != mae);
+
+  CHECK(table_mae(protocol, db) == mae);  // the protocol's table is unchanged
+  CHECK(table_mae(explore, db) == explored);  // the overrides' own table shows theirs
+  const auto again = pipeline::run_plan(protocol, &db, options);
+  CHECK(again.skipped == 1);
+  // Both runs are in the store, each with the overrides it was made with.
+  const auto runs = db.runs();
+  REQUIRE(runs.size() == 2);
+  for (const auto& r : runs)
+    CHECK(r.overrides == (r.run_id == explore.runs[0].run_id ? "data.input_size=32" : ""));
+}
+
+TEST_CASE("the config → spec adapter carries every key and converts units once", "[pipeline][specs]") {
+  TempDir dir;
+  const fs::path file = write(dir.path(), "a.toml", experiment_text("demo/t"));
+  const pipeline::Plan p = pipeline::plan(request(
+      file, {"train.stages=[{name=\"s\",epochs=3,lr=0.1,optimizer=\"sgd\",nesterov=true,momentum=0.8,"
+             "schedule=\"multistep\",milestones=[100,200],milestone_unit=\"iteration\",gamma=0.5}]",
+             "data.augmentation={name=\"szn\",p_apply=0.25}",
+             "data.distortions=[{kind=\"awgn\",level=10},{kind=\"jpeg\",level=50}]"}));
+  const config::RunSpec& run = p.runs[0].spec;
+  const train::TrainSpec t = pipeline::train_spec(run, "ckpt", 1);
+  REQUIRE(t.stages.size() == 1);
+  CHECK(t.stages[0].nesterov);
+  CHECK(t.stages[0].momentum == 0.8);
+  CHECK(t.stages[0].milestone_unit == "iteration");
+  CHECK((t.stages[0].milestones == std::vector<double>{100, 200}));
+  CHECK(t.stages[0].gamma == 0.5);
+  CHECK(t.stages[0].eps == 1e-8);
+  CHECK_NOTHROW(train::validate(t));
+  const data::LoaderSpec l = pipeline::train_loader_spec(run);
+  CHECK(l.augment.kind == "szn");
+  CHECK(l.augment.p_apply == 0.25);
+  CHECK(run.config_toml.find("p_apply = 0.25") != std::string::npos);  // recorded
+  const data::Distortion awgn = pipeline::distortion_spec(run.data.distortions[0]);
+  CHECK(awgn.sigma == 10);  // σ on the 0-255 scale, as in the config
+  CHECK(awgn.label() == "awgn_s10");
+  CHECK(pipeline::distortion_spec(run.data.distortions[1]).quality == 50);
+}
