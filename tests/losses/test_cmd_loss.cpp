@@ -71,4 +71,9 @@ TEST_CASE("sodlab loss: value, JSON options, maps and bad input", "[losses][cli]
   cv::imwrite((dir.path() / "small.png").string(), gt(cv::Rect(0, 0, 10, 10)));
   CHECK(run(bin.string() + " loss --name ce --pred " + pp + " --gt " + (dir.path() / "small.png").string()).first == 2);
   CHECK(run(bin.string() + " loss --name menet --pred " + pp + " --gt " + gp).first == 2);
+  CHECK(run(bin.string() + " loss --pred " + pp).first == 2);  // --name and --gt missing
+  // --list: every registered loss with its summary.
+  const auto list = run(bin.string() + " loss --list");
+  CHECK(list.first == 0);
+  for (const auto& e : losses::loss_registry().entries()) CHECK(list.second.find(e.name + " ") != std::string::npos);
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "support/shared_data.h"
@@ -36,4 +37,13 @@ TEST_CASE("sodlab models: list, JSON summary and bad options", "[cli]") {
   auto [rc3, err] = run("models menet --set widht=4");
   CHECK(rc3 == 2);
   CHECK(err.find("width") != std::string::npos);
+  // A summary of SZN needs no pretrained weights, even where none can be found.
+  const char* home = std::getenv("HOME");
+  const std::string old_home = home ? home : "";
+  ::setenv("HOME", "/nonexistent", 1);  // no ~/.keras/models: the default "vgg16" cannot resolve
+  auto [rc4, szn] = run("models szn --set width_divisor=16 --set fc_layers=false --input 64 --repeats 1 --json");
+  ::setenv("HOME", old_home.c_str(), 1);
+  INFO(szn);
+  CHECK(rc4 == 0);
+  CHECK(szn.find("\"backbone_weights\": \"vgg16\"") != std::string::npos);
 }

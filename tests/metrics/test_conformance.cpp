@@ -1,0 +1,49 @@
+// Conformance of every registered metric family (iterates the registry: a new family must add
+// its hand-computed values below, or this test fails): evaluated alone on a perfect prediction,
+// it produces exactly the dataset keys the registry says, with the values a hand computation
+// gives. (Curve means such as meanF are checked against PySODMetrics in test_fixtures.cpp.)
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+#include "metrics/convention.h"
+#include "metrics/evaluator.h"
+
+using namespace sodlab::metrics;
+
+TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metrics][conformance]") {
+  // 4 of 16 pixels salient; the prediction equals the mask.
+  cv::Mat gt(4, 4, CV_8UC1, cv::Scalar(0));
+  gt(cv::Rect(1, 1, 2, 2)) = 255;
+  // Hand-computed: no error (MAE 0); every F, IoU and AUROC is 1 (the adaptive threshold 2·mean
+  // = 0.5 separates the two values); weighted F and S-measure are 1; the E-measure of a perfect
+  // map is N/(N−1) = 16/15 under PySODMetrics' (N−1) normalisation.
+  const std::map<std::string, double> expected{
+      {"MAE", 0.0},   {"maxF", 1.0},  {"adpF", 1.0},          {"adpP", 1.0},
+      {"adpR", 1.0},  {"wFm", 1.0},   {"Sm", 1.0},            {"maxEm", 16.0 / 15},
+      {"adpEm", 16.0 / 15}, {"AUROC", 1.0}, {"maxIoU", 1.0}};
+  const std::set<std::string> from_curves{"meanF", "meanEm", "meanIoU"};
+  REQUIRE(metric_family_registry().entries().size() == 7);
+  for (const auto& family : metric_family_registry().entries()) {
+    INFO("metric family " << family.name);
+    CHECK(!family.summary.empty());
+    const MetricSelection only = MetricSelection::from_names({family.name});
+    CHECK(only.to_string() == family.name);
+    Evaluator ev(Convention::pysodmetrics, only);
+    ev.add("a", gt, gt);
+    const EvaluationResult r = ev.result();
+    for (const auto& key : family.produces) {
+      INFO("key " << key);
+      REQUIRE(r.dataset.count(key) == 1);
+      if (from_curves.count(key)) continue;
+      REQUIRE(expected.count(key) == 1);  // add the hand-computed value of a new key above
+      CHECK(r.dataset.at(key) == Approx(expected.at(key)).epsilon(1e-12));
+    }
+    // Nothing of another family is computed.
+    for (const auto& other : metric_family_registry().entries())
+      if (other.name != family.name)
+        for (const auto& key : other.produces) CHECK(r.dataset.count(key) == 0);
+  }
+  CHECK_THROWS_AS(MetricSelection::from_names({"wfn"}), sodlab::InputError);
+}
