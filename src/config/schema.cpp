@@ -222,7 +222,7 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
   {  // [eval]
     TableReader r(section(top, "eval"), "eval", file);
     EvalSection& e = run.eval;
-    e.convention = r.string("convention", "pysodmetrics", {"pysodmetrics", "sal_eval_toolbox"});
+    e.convention = r.string("convention", "pysodmetrics");  // checked against the metrics registry
     // Metric family names are checked against the metrics registry by the pipeline plan.
     if (r.node("metrics")) e.metrics_where = where(r.node("metrics"), file);
     e.metrics = r.string_list("metrics", {"all"});
@@ -250,6 +250,7 @@ TableSpec read_table(const toml::table& table, const std::string& file,
     if (!n.is_table()) fail(&n, file, path, std::string("expected a table, got ") + type_name(n));
     TableReader c(*n.as_table(), path, file);
     TableColumn col;
+    col.where = where(&n, file);
     col.dataset = c.required_string("dataset");
     col.metric = c.required_string("metric");
     col.convention = c.string("convention", default_convention);

@@ -31,6 +31,8 @@ struct TableColumn {
   std::string label;        // header text; default "<metric>"
   int digits = 3;           // decimals when rendering (0..10)
   bool higher_is_better = true;  // "better" = "higher" | "lower"
+  std::string where;        // "file:line:column" of the column (metric, dataset and convention
+                            // names are checked against the runs by pipeline::plan)
 };
 
 struct TableRow {

@@ -24,17 +24,27 @@ const NameRegistry<MetricFamilyEntry>& metric_family_registry() {
       {
           {"mae", "mean absolute error", &MetricSelection::mae, {"MAE"}},
           {"fm", "F-measure (β² = 0.3): adaptive, max and mean over 256 thresholds; P/R/F curves",
-           &MetricSelection::fm, {"maxF", "meanF", "adpF", "adpP", "adpR"}},
+           &MetricSelection::fm,
+           {"maxF", "meanF", "adpF", "adpP", "adpR", "maxF_threshold", "maxF_of_mean_F",
+            "meanF_of_mean_F", "maxF_of_mean_PR", "meanF_of_mean_PR", "mean_of_per_image_maxF"}},
           {"wfm", "weighted F-measure (Margolin 2014)", &MetricSelection::wfm, {"wFm"}},
           {"sm", "S-measure (structure, α = 0.5)", &MetricSelection::sm, {"Sm"}},
           {"em", "E-measure: adaptive, max and mean; E curve", &MetricSelection::em,
-           {"maxEm", "meanEm", "adpEm"}},
-          {"auroc", "exact AUROC per image (ties 1/2), TPR/FPR curves", &MetricSelection::auroc,
-           {"AUROC"}},
-          {"iou", "IoU over 256 thresholds (mean, max, at the max-F threshold)", &MetricSelection::iou,
-           {"meanIoU", "maxIoU"}},
+           {"maxEm", "meanEm", "adpEm", "maxEm_threshold", "mean_of_per_image_maxEm"}},
+          {"auroc", "exact AUROC per image (ties 1/2), 256-threshold curve AUC, TPR/FPR curves",
+           &MetricSelection::auroc, {"AUROC", "AUROC_n_valid", "AUROC_curve256"}},
+          {"iou", "IoU over 256 thresholds (mean, max; at the max-F threshold with fm)",
+           &MetricSelection::iou, {"meanIoU", "maxIoU", "IoU_at_maxF"}},
       });
   return registry;
+}
+
+std::vector<std::string> metric_names(const MetricSelection& selection) {
+  std::vector<std::string> out;
+  for (const auto& e : metric_family_registry().entries())
+    if (selection.*(e.flag)) out.insert(out.end(), e.produces.begin(), e.produces.end());
+  out.push_back("n_images");
+  return out;
 }
 
 MetricSelection MetricSelection::from_names(const std::vector<std::string>& names) {

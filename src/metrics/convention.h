@@ -29,12 +29,15 @@ struct MetricSelection {
 };
 
 // The metric-family registry (convention.cpp): name, what it computes, its MetricSelection flag
-// and the dataset-level keys it produces (results.metric). The one list of family names.
+// and the dataset-level keys it produces (results.metric; "n_images" is added for every set).
+// The one list of family names and of metric names.
 struct MetricFamilyEntry {
   std::string name, summary;
   bool MetricSelection::*flag;
   std::vector<std::string> produces;
 };
 const NameRegistry<MetricFamilyEntry>& metric_family_registry();
+// Every dataset-level key the families of `selection` produce, plus "n_images".
+std::vector<std::string> metric_names(const MetricSelection& selection = {});
 
 }  // namespace sodlab::metrics

@@ -1,13 +1,18 @@
 #include "pipeline/plan.h"
 
+#include <algorithm>
+#include <set>
+
 #include "code_version.h"
 #include "core/error.h"
 #include "core/names.h"
 #include "core/threads.h"
+#include "data/registry.h"
 #include "data/transforms.h"
 #include "losses/registry.h"
 #include "metrics/convention.h"
 #include "models/registry.h"
+#include "pipeline/specs.h"
 
 namespace sodlab::pipeline {
 namespace {
@@ -82,6 +87,45 @@ void check_eval(const config::RunSpec& run) {
   });
 }
 
+// Every column of the table names a metric, convention, dataset and distortion the planned runs
+// record (a typo would otherwise render "–" forever).
+void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& runs) {
+  if (ex.table.empty() || runs.empty()) return;
+  std::set<std::string> metrics, datasets, distortions;
+  for (const auto& r : runs) {
+    for (const auto& m : metrics::metric_names(metrics::MetricSelection::from_names(r.spec.eval.metrics)))
+      metrics.insert(m);
+    for (const auto& t : r.data.tests) datasets.insert(t.label);
+    for (const auto& d : r.spec.data.distortions) distortions.insert(distortion_spec(d).label());
+  }
+  auto fail = [&](const config::TableColumn& c, const std::string& what, const std::string& name,
+                  const std::set<std::string>& known, const std::string& plural) {
+    const std::vector<std::string> list(known.begin(), known.end());
+    throw InputError(c.where + ": table column: " + unknown_name_message(what, name, list, plural));
+  };
+  for (const auto& c : ex.table.columns) {
+    const std::vector<std::string> conventions = metrics::convention_names();
+    if (std::find(conventions.begin(), conventions.end(), c.convention) == conventions.end())
+      fail(c, "convention", c.convention, {conventions.begin(), conventions.end()}, "conventions");
+    if (!metrics.count(c.metric)) fail(c, "metric", c.metric, metrics, "metrics the runs record");
+    // A column may name a dataset or distortion this profile does not evaluate (it shows "–"),
+    // but not one that does not exist.
+    const std::string ds = ex.table.store_dataset(c);
+    if (!datasets.count(ds) && !data::dataset_registry().find(ds)) {
+      std::set<std::string> known = datasets;
+      for (const auto& n : data::dataset_registry().names()) known.insert(n);
+      fail(c, "dataset", ds, known, "datasets");
+    }
+    if (!distortions.count(c.distortion)) {
+      try {
+        data::parse_distortion(c.distortion);
+      } catch (const InputError& e) {
+        throw InputError(c.where + ": table column: " + e.what());
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string overrides_text(const std::vector<std::string>& sets) { return join_names(sets, "; "); }
@@ -113,6 +157,7 @@ Plan plan(const PlanRequest& request) {
     r.spec = std::move(spec);
     p.runs.push_back(std::move(r));
   }
+  check_table(p.experiment, p.runs);
   return p;
 }
 

@@ -124,6 +124,25 @@ TEST_CASE("plan: every component of every run is validated before anything runs"
   msg = error_of(request(write(dir.path(), "e.toml", experiment_text("demo/t", "[variants.d]\ndata.test = [{ dataset = \"ecsd\" }]\n"))));
   CHECK(msg.find(dir.path().string() + "/e.toml:35:") == 0);
   CHECK(msg.find("unknown dataset 'ecsd' (did you mean 'ecssd'?)") != std::string::npos);
+
+  msg = error_of(request(write(dir.path(), "f.toml", experiment_text("demo/t", "[variants.c]\neval.convention = \"pysod\"\n"))));
+  CHECK(msg.find("unknown metric convention 'pysod'") != std::string::npos);
+  CHECK(msg.find("(variant 'c')") != std::string::npos);
+
+  // The table's columns name what the planned runs record: a typo is an error, not a "–".
+  std::string table_typo = experiment_text("demo/t");
+  table_typo.replace(table_typo.find("metric = \"MAE\""), 14, "metric = \"MEA\"");
+  msg = error_of(request(write(dir.path(), "g.toml", table_typo)));
+  CHECK(msg.find(dir.path().string() + "/g.toml:36:") == 0);
+  CHECK(msg.find("unknown metric 'MEA' (did you mean 'MAE'?)") != std::string::npos);
+  std::string table_set = experiment_text("demo/t");
+  table_set.replace(table_set.find("dataset = \"synthetic\", metric"), 21, "dataset = \"msra-bb\"");
+  msg = error_of(request(write(dir.path(), "h.toml", table_set)));
+  CHECK(msg.find("unknown dataset 'msra-bb' (did you mean 'msra-b'?)") != std::string::npos);
+  // A real dataset that this profile does not evaluate is allowed (its cells show "–").
+  std::string other_set = experiment_text("demo/t");
+  other_set.replace(other_set.find("dataset = \"synthetic\", metric"), 21, "dataset = \"msra-b\"");
+  CHECK(error_of(request(write(dir.path(), "i.toml", other_set))).empty());
 }
 
 TEST_CASE("plan: options are resolved with their defaults, and the identity is content", "[pipeline][plan]") {
