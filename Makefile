@@ -11,6 +11,7 @@ PROFILE    ?= small
 
 .PHONY: all deps configure build test run bench bench-eval bench-metrics bench-losses bench-models bench-data \
         tables kolkin2017-table4 menet-table4 ablations clean
+.PHONY: fuzz fuzz-ci
 
 all: build
 
@@ -64,6 +65,16 @@ bench-models: build
 
 bench-data: build
 	$(BUILD)/benchmarks/bench_data
+
+# libFuzzer targets (fuzz/README.md), built with clang into build-fuzz/: FUZZ_SECONDS per target.
+# `fuzz-ci` is the short run of every CI submission (about a minute, on the checked-in seeds).
+FUZZ_SECONDS    ?= 600
+FUZZ_CI_SECONDS ?= 30
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-ci:
+	scripts/fuzz.sh $(FUZZ_CI_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

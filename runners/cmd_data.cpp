@@ -60,6 +60,10 @@ int cmd_check(const std::string& target, const std::string& root, int threads) {
             << " pairs checked in " << std::fixed << std::setprecision(1) << t.seconds() << " s\n";
   for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
   for (const auto& p : r.problems) std::cout << "problem: " << p << "\n";
+  if (r.ok() && r.pairs == 0) {
+    std::cout << "problem: no image/mask pairs in " << dir.string() << "\n";
+    return static_cast<int>(ExitCode::bad_input);
+  }
   if (r.ok()) {
     std::cout << "ok\n";
     return 0;
@@ -94,7 +98,7 @@ cli::CommandRegistration reg{
       auto threads = std::make_shared<int>(0);
       app.add_option("--data-root", *root, "folder holding the datasets (env SODLAB_DATA_ROOT)")
           ->capture_default_str();
-      app.add_option("--threads", *threads, "worker threads (default: all cores or SODLAB_THREADS)");
+      app.add_option("--threads", *threads, "worker threads (default: all cores or SODLAB_THREADS)")->check(CLI::Range(0, kMaxThreads));
       app.require_subcommand(1);
       app.fallthrough();  // --data-root/--threads also accepted after the subcommand
       auto* list = app.add_subcommand("list", "the catalogue of dataset names and which are present");

@@ -76,7 +76,7 @@ cli::CommandRegistration reg{
       app.add_option("--json", a->json, "write results as JSON to FILE (NaN as null)");
       app.add_option("--per-image", a->per_image, "write per-image metrics as CSV to FILE");
       app.add_option("--curves", a->curves, "write dataset curves (threshold 0..255) as CSV to FILE");
-      app.add_option("--threads", a->threads, "worker threads (default: SODLAB_THREADS or all cores)");
+      app.add_option("--threads", a->threads, "worker threads (default: SODLAB_THREADS or all cores)")->check(CLI::Range(0, kMaxThreads));
       app.add_flag("--resize", a->resize, "resize predictions bilinearly to the mask size if they differ");
       app.add_option("--synthetic", a->synthetic, "evaluate N built-in deterministic synthetic pairs");
       app.add_flag("--decode-only", a->decode_only, "only decode the matched files and report the time");

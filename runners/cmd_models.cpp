@@ -99,7 +99,7 @@ cli::CommandRegistration reg{"models", "list the models, or summarise one (layer
                                app.add_option("--input", a->input, "input height = width (default 224)");
                                app.add_option("--batch", a->batch, "images per forward (default 1)");
                                app.add_option("--repeats", a->repeats, "timed forwards (default 3)");
-                               app.add_option("--threads", a->threads, "LibTorch threads (default: all cores)");
+                               app.add_option("--threads", a->threads, "LibTorch threads (default: all cores)")->check(CLI::Range(0, kMaxThreads));
                                app.add_flag("--json", a->json, "print a JSON object");
                                return [a] { return run_models(*a); };
                              }};

@@ -1,8 +1,11 @@
-// `sodlab query "SELECT ..."`: read-only SQL on the results store.
+// `sodlab query "SELECT ..." [--format F] [--limit N]`: read-only SQL on the results store; CSV
+// and JSON rows are streamed as SQLite returns them.
+#include <cstdint>
 #include <iostream>
 #include <memory>
 
 #include "command.h"
+#include "core/error.h"
 #include "store/query.h"
 #include "store/results_store.h"
 
@@ -12,6 +15,7 @@ namespace {
 struct QueryArgs {
   std::string sql;
   std::string format = "table";
+  std::int64_t limit = store::kDefaultLimit;
   std::string db = store::default_db_path();
 };
 
@@ -21,15 +25,23 @@ CommandRegistration registration{
       auto a = std::make_shared<QueryArgs>();
       app.add_option("sql", a->sql, "One SELECT / WITH / VALUES / EXPLAIN / PRAGMA statement")->required();
       app.add_option("--format,-f", a->format, "table | csv | json")->capture_default_str();
+      CLI::Option* limit = app.add_option(
+          "--limit,-n", a->limit,
+          "At most N rows, 0 = all (default: " + std::to_string(store::kTableRowLimit) +
+              " for table, all for csv / json, which stream any number of rows)");
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
       app.footer(
           "Tables: runs, run_refs, epochs, results, per_image, curves, timings, artifacts; views "
-          "run_results, run_overview.\nOpened read-only (immutable when its directory is not writable).\n"
+          "run_results (redo attempts left out), run_overview.\nOpened read-only (immutable when its "
+          "directory is not writable).\n"
           "Example: sodlab query \"SELECT variant, avg(value) FROM run_results WHERE metric='mae' "
           "GROUP BY variant\"");
-      return [a] {
+      return [a, limit] {
         const store::Format f = store::parse_format(a->format);
-        std::cout << store::render(store::query_readonly(a->db, a->sql), f);
+        if (limit->count() && a->limit < 0)
+          throw InputError("--limit " + std::to_string(a->limit) + ": expected a number of rows >= 0 "
+                           "(0 = all)");
+        store::query_stream(a->db, a->sql, f, std::cout, a->limit);
         return 0;
       };
     }};

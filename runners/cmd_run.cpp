@@ -3,9 +3,12 @@
 #include <memory>
 
 #include "command.h"
+#include "core/threads.h"
+#include "core/stop_signal.h"
 #include "pipeline/execute.h"
 #include "pipeline/plan.h"
 #include "store/results_store.h"
+#include "train/trainer.h"
 
 namespace sodlab::cli {
 namespace {
@@ -32,17 +35,30 @@ CommandRegistration registration{
       app.add_option("--cache-dir", a->execute.cache_dir, "Cache directory (default results/cache)");
       app.add_option("--threads", a->plan.threads,
                      "LibTorch intra-op threads (default: train.threads, $SODLAB_THREADS or all "
-                     "cores); part of the run identity");
-      app.add_flag("--force", a->execute.force, "Redo runs that are already completed");
+                     "cores); part of the run identity")
+          ->check(CLI::Range(0, kMaxThreads));
+      app.add_flag("--force", a->execute.force,
+                   "Retrain runs from scratch, completed ones included (their results are replaced "
+                   "only when the redo completes)");
+      app.add_flag("--restart", a->execute.restart,
+                   "Ignore existing checkpoints of unfinished runs and train them from scratch");
       app.add_flag("--dry-run", a->dry_run,
                    "Plan and validate every run (names, options, data), print the runs and their ids");
       return [a] {
         const pipeline::Plan plan = pipeline::plan(a->plan);
         std::unique_ptr<store::ResultsStore> db;
         if (!a->dry_run) db = std::make_unique<store::ResultsStore>(a->db);
-        const pipeline::RunSummary s = pipeline::run_plan(plan, db.get(), a->execute, a->dry_run);
-        std::cerr << s.planned << " run(s) planned, " << s.completed << " completed now, "
-                  << s.skipped << " already in the store\n";
+        install_stop_handlers();  // SIGINT/SIGTERM: checkpoint kept, run marked interrupted now
+        try {
+          const pipeline::RunSummary s = pipeline::run_plan(plan, db.get(), a->execute, a->dry_run);
+          std::cerr << s.planned << " run(s) planned, " << s.completed << " completed now, "
+                    << s.skipped << " already in the store"
+                    << (s.busy ? ", " + std::to_string(s.busy) + " being executed by another process" : "")
+                    << "\n";
+        } catch (const train::Interrupted& e) {
+          std::cerr << "interrupted: " << e.what() << " (run it again to resume)\n";
+          return stop_exit_code();
+        }
         return 0;
       };
     }};

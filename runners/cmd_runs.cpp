@@ -1,5 +1,7 @@
-// `sodlab runs [--experiment E] [--variant V] [--profile P] [--status S] [--where COND]`: list
-// runs with their overrides and refs (a stale 'running' run shows as 'interrupted'). Read-only.
+// `sodlab runs [--experiment E] [--variant V] [--profile P] [--status S] [--where COND]
+// [--limit N]`: list runs with their overrides, redo attempts and refs (a stale 'running' run
+// shows as 'interrupted'). Read-only.
+#include <cstdint>
 #include <iostream>
 #include <memory>
 
@@ -15,6 +17,7 @@ struct RunsArgs {
   std::string experiment, variant, profile, status;
   std::string where;
   std::string format = "table";
+  std::int64_t limit = store::kDefaultLimit;
   std::string db = store::default_db_path();
   double stale = 300;
 };
@@ -31,16 +34,25 @@ CommandRegistration registration{
       app.add_option("--where,-w", a->where,
                      "SQL condition on the columns shown, e.g. \"seed = 1 AND overrides <> ''\"");
       app.add_option("--format,-f", a->format, "table | csv | json")->capture_default_str();
+      CLI::Option* limit = app.add_option(
+          "--limit,-n", a->limit,
+          "At most N runs, 0 = all (default: " + std::to_string(store::kTableRowLimit) +
+              " for table, all for csv / json)");
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
       app.add_option("--stale", a->stale,
                      "Seconds without heartbeat after which a running run is shown as interrupted")
           ->capture_default_str();
       app.footer(
           "Columns: run_id, experiment, variant, profile, overrides (--set text, empty = none), fold, "
-          "seed, status, provenance, timestamps, error, refs (experiment files/profiles referring to "
-          "the run; see `sodlab query \"SELECT * FROM run_refs\"`).");
-      return [a] {
+          "seed, status, attempt_of (a --force redo attempt: the run it redoes; it replaces that run "
+          "only once completed), provenance, timestamps, error, owner (host:pid that claimed it), "
+          "refs (experiment files/profiles referring to the run; see `sodlab query \"SELECT * FROM "
+          "run_refs\"`).");
+      return [a, limit] {
         const store::Format f = store::parse_format(a->format);
+        if (limit->count() && a->limit < 0)
+          throw InputError("--limit " + std::to_string(a->limit) + ": expected a number of runs >= 0 "
+                           "(0 = all)");
         store::RunFilter filter;
         if (!a->experiment.empty()) filter.experiment = a->experiment;
         if (!a->variant.empty()) filter.variant = a->variant;
@@ -53,7 +65,7 @@ CommandRegistration registration{
                              "': expected queued, running, completed, failed or interrupted");
           filter.status = a->status;
         }
-        std::cout << store::render(store::runs_readonly(a->db, filter, a->where, a->stale), f);
+        store::runs_stream(a->db, filter, a->where, a->stale, f, std::cout, a->limit);
         return 0;
       };
     }};

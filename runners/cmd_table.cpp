@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "command.h"
+#include "core/threads.h"
 #include "config/experiment.h"
 #include "core/error.h"
 #include "pipeline/plan.h"
@@ -37,7 +38,8 @@ CommandRegistration registration{
       app.add_option("--set,-s", a->plan.sets,
                      "The --set overrides the runs were made with (the table shows those runs)");
       app.add_option("--threads", a->plan.threads,
-                     "The --threads the runs were made with (default: as `sodlab run`)");
+                     "The --threads the runs were made with (default: as `sodlab run`)")
+          ->check(CLI::Range(0, kMaxThreads));
       app.add_option("--format,-f", a->format, "md | tex | csv")->capture_default_str();
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
       app.add_option("--out,-o", a->out, "Write to this file instead of standard output");

@@ -1,5 +1,7 @@
 #include "command.h"
 
+#include <filesystem>
+
 #include <algorithm>
 #include <exception>
 #include <iostream>
@@ -45,6 +47,12 @@ int run_command(const Command& command, int argc, char** argv) {
   } catch (const Error& e) {
     log::error(e.what());
     return static_cast<int>(e.code());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path that cannot be used (missing, a file where a folder is needed, a symlink loop, no
+    // permission) is bad input: exit 2, naming the path.
+    log::error(e.path1().string() + (e.path2().empty() ? "" : " / " + e.path2().string()) + ": " +
+               e.code().message());
+    return static_cast<int>(ExitCode::bad_input);
   } catch (const std::exception& e) {
     log::error(e.what());
     return static_cast<int>(ExitCode::runtime_failure);

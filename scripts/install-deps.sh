@@ -2,6 +2,8 @@
 # Installs every Debian package that sodlab's build, tests and benchmarks use.
 #   scripts/install-deps.sh          install what is missing (needs root or sudo)
 #   scripts/install-deps.sh --check  exit 0 if everything is installed, 1 otherwise
+#   scripts/install-deps.sh --fuzz [--check]  the same for FUZZ_PACKAGES only (scripts/fuzz.sh,
+#                                    `make fuzz`, `make fuzz-ci`); `make test` never needs them
 set -euo pipefail
 
 PACKAGES=(
@@ -16,6 +18,10 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libssl-dev
   strace   # tests: sodlab eval leaves no spinning thread (sched_yield count)
 )
+# libFuzzer toolchain for fuzz/ (Debian 12): clang-14, its compiler-rt with libclang_rt.fuzzer
+# and the sanitizer runtimes, llvm-14 for llvm-symbolizer (symbolized crash stacks).
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14)
+if [[ "${1:-}" == "--fuzz" ]]; then PACKAGES=("${FUZZ_PACKAGES[@]}"); shift; fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -168,6 +168,21 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
     ex.variants.push_back(std::move(run));
   }
   ex.info = ex.variants.front().info;
+  // Profiles not selected are validated too, as the file has them (without the --set overrides,
+  // which were meant for the selected one): a typo in [profiles.paper] is found on a smoke run.
+  for (const auto& other : ex.profile_names) {
+    if (other == options.profile) continue;
+    LoadOptions o = options;
+    o.profile = other;
+    o.sets.clear();
+    for (const auto& v : ex.variant_names) {
+      toml::table resolved = resolve(text, path, v, o);
+      resolved.erase("table");
+      RunSpec probe;
+      probe.source_path = path;
+      detail::read_run_sections(resolved, path, probe);
+    }
+  }
   return ex;
 }
 

@@ -75,6 +75,8 @@ toml::table parse_set(const std::string& assignment) {
   if (eq == std::string::npos || key.empty())
     throw InputError("--set '" + assignment + "': expected key.path=value (value in TOML syntax)");
   std::string value = assignment.substr(eq + 1);
+  if (assignment.find_first_of("\n\r") != std::string::npos)
+    throw InputError("--set '" + assignment + "': contains a line break (one key.path=value per --set)");
   try {
     return toml::parse(key + " = " + value, std::string("--set"));
   } catch (const toml::parse_error&) {
@@ -93,7 +95,12 @@ toml::table parse_set(const std::string& assignment) {
     if (c == '"' || c == '\\') quoted += '\\';
     quoted += c;
   }
-  return toml::parse(key + " = \"" + quoted + "\"", std::string("--set"));
+  try {
+    return toml::parse(key + " = \"" + quoted + "\"", std::string("--set"));
+  } catch (const toml::parse_error& e) {  // e.g. a control character or invalid UTF-8
+    throw InputError("--set '" + assignment + "': value is neither TOML nor a plain string: " +
+                     std::string(e.description()));
+  }
 }
 
 OptionValue to_option_value(const toml::node& node, const std::string& file,
@@ -174,7 +181,7 @@ double TableReader::number(const std::string& key, double def, std::optional<dou
   else type_error(*n, key, "a number");
   const bool below = min && (min_exclusive ? !(v > *min) : !(v >= *min));
   const bool above = max && !(v <= *max);
-  if (below || above || std::isnan(v)) {
+  if (below || above || !std::isfinite(v)) {
     std::ostringstream os;
     os << v << " is out of range (must be ";
     if (min) os << (min_exclusive ? "> " : ">= ") << *min;

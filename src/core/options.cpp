@@ -127,6 +127,7 @@ double Options::get_double(const std::string& key, double def, std::optional<dou
       throw InputError(at(key) + context_ + ": option '" + key + "' must be a number, got " + type_name(g) +
                        " '" + option_value_to_string(g) + "'");
   }
+  // NaN is never an option's value; inf only where the range is open on that side (phi = inf).
   if (std::isnan(v) || (min && v < *min) || (max && v > *max))
     throw InputError(at(key) + context_ + ": option '" + key + "' = " + option_value_to_string(v) +
                      " is out of range [" + (min ? option_value_to_string(*min) : "-inf") + ", " +

@@ -4,10 +4,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 
 #include "core/error.h"
+#include "core/log.h"
+#include "metrics/convention.h"
 #include "core/hash.h"
 #include "core/options.h"
 #include "core/threads.h"
@@ -65,10 +68,12 @@ cv::Mat read_image(const fs::path& path) {
 cv::Mat read_mask(const fs::path& path) {
   cv::Mat m = cv::imread(path.string(), cv::IMREAD_GRAYSCALE);
   if (m.empty()) throw InputError("cannot read mask " + path.string() + " (missing or corrupt)");
-  double max_value = 0;
-  cv::minMaxLoc(m, nullptr, &max_value);
+  if (metrics::expand_label_mask(m)) {  // the one rule for 0/1 label masks (metrics/convention.h)
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true)) log::warn("mask " + path.string() + " holds 0/1 labels: read as 0/255 (so are others like it)");
+  }
   cv::Mat out;
-  cv::threshold(m, out, max_value <= 1.0 ? 0 : 127, 255, cv::THRESH_BINARY);
+  cv::threshold(m, out, 127, 255, cv::THRESH_BINARY);
   return out;
 }
 
@@ -152,6 +157,8 @@ CheckReport check_folder(const fs::path& dir, int threads) {
           std::to_string(img.rows) + ", mask " + std::to_string(mask.cols) + "x" +
           std::to_string(mask.rows);
     if (p.empty() && cv::countNonZero(mask) == 0) empty[i] = "empty mask (no salient pixel): " + mask_path.string();
+    if (p.empty() && metrics::expand_label_mask(mask))
+      empty[i] = "mask holds 0/1 labels (read as 0/255 by training and sodlab eval): " + mask_path.string();
     found[i] = p;
   });
   for (std::size_t i = 0; i < pairs.size(); ++i) {

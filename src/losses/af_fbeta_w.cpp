@@ -11,7 +11,7 @@ AfFbetaWOptions AfFbetaWOptions::from(Options& opt) {
   AfFbetaWOptions o;
   o.use_A = opt.get_bool("use_A", o.use_A);
   o.use_B = opt.get_bool("use_B", o.use_B);
-  o.beta2 = opt.get_double("beta2", o.beta2, 0.0);
+  o.beta2 = opt.get_double("beta2", o.beta2, 0.0, 1e6);
   o.theta = static_cast<int>(opt.get_int("theta", o.theta, 0, 1000));
   o.sigma = opt.get_double("sigma", o.theta > 0 ? o.theta / 4.0 : 1.0, 1e-6);
   o.phi = opt.get_double("phi", o.phi, 0.0);

@@ -35,7 +35,7 @@ std::map<std::string, torch::Tensor> CrossEntropy::explain(const torch::Tensor& 
 }
 
 WeightedCrossEntropy::WeightedCrossEntropy(Options& o)
-    : fg_(o.get_double("fg_weight", 2.0, 0.0)), bg_(o.get_double("bg_weight", 1.0, 0.0)) {}
+    : fg_(o.get_double("fg_weight", 2.0, 0.0, 1e6)), bg_(o.get_double("bg_weight", 1.0, 0.0, 1e6)) {}
 
 torch::Tensor WeightedCrossEntropy::forward(const torch::Tensor& logits, const Targets& t,
                                             const torch::Tensor&) const {

@@ -9,7 +9,7 @@ namespace sodlab::losses {
 
 MenetLossOptions MenetLossOptions::from(Options& opt) {
   MenetLossOptions o;
-  o.lambda = opt.get_double("lambda", o.lambda, 0.0);
+  o.lambda = opt.get_double("lambda", o.lambda, 0.0, 1e6);
   o.l2_normalize = opt.get_bool("l2_normalize", o.l2_normalize);
   o.mining = opt.get_string("mining", o.mining, {"hard_1to1", "none"});
   o.reduction = opt.get_string("reduction", o.reduction, {"sum_half", "mean"});

@@ -12,6 +12,15 @@ Convention parse_convention(const std::string& name) {
   throw InputError(unknown_name_message("metric convention", name, convention_names()));
 }
 
+bool expand_label_mask(cv::Mat& mask) {
+  if (mask.empty() || mask.type() != CV_8UC1) return false;
+  double max_value = 0;
+  cv::minMaxLoc(mask, nullptr, &max_value);
+  if (max_value != 1.0) return false;
+  mask = mask * 255;
+  return true;
+}
+
 const char* convention_name(Convention c) {
   return c == Convention::pysodmetrics ? "pysodmetrics" : "sal_eval_toolbox";
 }

@@ -1,6 +1,10 @@
 #include "metrics/folder_eval.h"
 
+#include <atomic>
+#include <mutex>
+
 #include "core/error.h"
+#include "core/log.h"
 #include "core/threads.h"
 #include "metrics/gray_image_reader.h"
 #include "metrics/synthetic_pairs.h"
@@ -64,8 +68,15 @@ FolderPairs match_folders(const fs::path& pred_dir, const fs::path& gt_dir) {
 EvaluationResult evaluate_folders(const FolderPairs& pairs, const FolderEvalOptions& options) {
   Evaluator evaluator(options.convention, options.selection);
   const int n = static_cast<int>(pairs.stems.size());
+  std::atomic<int> label_masks{0};
+  std::string first_label_mask;
+  std::mutex first_mutex;
   parallel_for(n, resolve_threads(options.threads), [&](int i) {
-    const cv::Mat gt = read_gray(pairs.gts[i]);
+    cv::Mat gt = read_gray(pairs.gts[i]);
+    if (expand_label_mask(gt) && label_masks++ == 0) {
+      std::lock_guard<std::mutex> lock(first_mutex);
+      first_label_mask = pairs.gts[i].string();
+    }
     cv::Mat pred = read_gray(pairs.preds[i]);
     if (pred.size() != gt.size()) {
       if (!options.resize)
@@ -79,6 +90,9 @@ EvaluationResult evaluate_folders(const FolderPairs& pairs, const FolderEvalOpti
     }
     evaluator.add(pairs.stems[i], pred, gt);
   });
+  if (label_masks > 0)
+    log::warn(std::to_string(label_masks.load()) + " mask(s) hold 0/1 labels (e.g. " + first_label_mask +
+              "): read as 0/255");
   return evaluator.result();
 }
 

@@ -5,7 +5,9 @@
 
 #include <opencv2/core/version.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <memory>
 #include <sstream>
 
@@ -13,6 +15,8 @@
 #include "code_version.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
+#include "core/threads.h"
 #include "core/timer.h"
 #include "data/loader.h"
 #include "losses/registry.h"
@@ -59,52 +63,168 @@ store::RunRef run_ref(const PlannedRun& run) {
   return ref;
 }
 
-}  // namespace
+// The message of an exception without LibTorch's C++ backtrace (kept in the log, not the store).
+std::string message_of(const std::exception& e) {
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) {
+    log::debug(std::string("LibTorch error: ") + e.what());
+    return c10->what_without_backtrace();
+  }
+  return e.what();
+}
 
-void execute(const PlannedRun& run, store::ResultsStore& db, const ExecuteOptions& options) {
+// Every test image decodes (a corrupt file is found before hours of training, not after).
+void check_test_sets(const RunData& data, int threads) {
+  for (const auto& set : data.tests)
+    parallel_for(static_cast<int>(set.dataset->size()), threads,
+                 [&](int i) { set.dataset->get(static_cast<std::size_t>(i)); });
+}
+
+// `final_path`: where the checkpoint lives once the run is done (a redo attempt's folder becomes
+// the run's), the path recorded with its hash.
+train::CheckpointHooks checkpoint_hooks(store::ResultsStore& db, const std::string& id, bool restart,
+                                        const std::string& final_path) {
+  train::CheckpointHooks hooks;
+  hooks.accept_for_resume = [&db, id, restart](const std::string& path) {
+    if (restart) {
+      log::info("  --restart: ignoring checkpoint " + path);
+      return false;
+    }
+    std::vector<std::string> recorded;
+    for (const auto& a : db.artifacts(id))
+      if (a.kind == "checkpoint" || a.kind == "checkpoint:previous") recorded.push_back(a.sha256);
+    if (recorded.empty()) {
+      log::warn("checkpoint " + path + " has no record in the store " + db.path() +
+                " (was the database deleted or replaced?): ignored, training from scratch");
+      return false;
+    }
+    const std::string sha = sha256_file_hex(path);
+    if (std::find(recorded.begin(), recorded.end(), sha) == recorded.end())
+      throw InputError(path + ": checkpoint does not match the SHA-256 recorded in " + db.path() +
+                       " (corrupted or replaced); delete it to start over, or run with --restart");
+    return true;
+  };
+  hooks.before_commit = [&db, id, final_path](const std::string& tmp, const std::string&) {
+    for (const auto& a : db.artifacts(id))
+      if (a.kind == "checkpoint") db.add_artifact({id, "checkpoint:previous", a.path, a.sha256, a.bytes});
+    db.add_artifact({id, "checkpoint", final_path, sha256_file_hex(tmp),
+                     static_cast<std::int64_t>(fs::file_size(tmp))});
+  };
+  hooks.stop_requested = [] { return stop_requested(); };
+  return hooks;
+}
+
+// Trains and evaluates `run`, recording under `id` (the run id, or a redo attempt's id).
+void train_evaluate_record(const PlannedRun& run, const std::string& id, store::ResultsStore& db,
+                           const ExecuteOptions& options, bool restart) {
   const config::RunSpec& spec = run.spec;
+  check_test_sets(run.data, resolve_threads(spec.data.workers));
   Options model_options = spec.model.options;
   auto model = models::make_model(spec.model.name, model_options, models::Weights::load);
   Options loss_options = spec.loss.options;
   std::shared_ptr<losses::Loss> loss = losses::make_loss(spec.loss.name, loss_options);
-  const fs::path run_dir = fs::path(options.runs_dir) / run.run_id;
-  const train::TrainSpec train = train_spec(spec, run_dir.string(), run.threads);
+  const fs::path run_dir = fs::path(options.runs_dir) / id;
+  data::DataLoader loader(run.data.train, train_loader_spec(spec));
+  train::Trainer trainer(model, loss, train_spec(spec, run_dir.string(), run.threads));
+  const train::FitResult fit = trainer.fit(
+      loader,
+      [&](const train::EpochReport& e) {
+        db.add_epoch({id, e.stage, e.epoch, e.train_loss, std::nullopt, e.lr, e.seconds});
+        db.add_timing({id, "train." + e.stage + ".epoch" + std::to_string(e.epoch), e.seconds,
+                       e.images, "cpu"});
+        db.heartbeat(id);
+      },
+      checkpoint_hooks(db, id, restart,
+                       (fs::path(options.runs_dir) / run.run_id / "checkpoint.pt").string()));
+  if (fit.epochs_resumed > 0)
+    log::info("  resumed after " + std::to_string(fit.epochs_resumed) + " epoch(s) from " +
+              trainer.checkpoint_path());
+  std::unique_ptr<cache::MapCache> predictions;
+  if (spec.eval.save_predictions)
+    predictions = std::make_unique<cache::MapCache>(fs::path(options.cache_dir) / "predictions");
+  const EvalSettings settings = eval_settings(spec);
+  for (const auto& set : run.data.tests) {
+    for (const auto& distortion : spec.data.distortions) {
+      if (stop_requested()) throw train::Interrupted("stopped by a signal before evaluating " + set.label);
+      // Prediction cache keys use the run id (what the maps are), rows the record id.
+      SetEvaluation e =
+          evaluate(*model, set, distortion_spec(distortion), settings, run.run_id, predictions.get());
+      record_evaluation(db, id, e, predictions.get());
+      log::info(summary_line(e));
+    }
+  }
+}
 
-  db.begin_run(run_record(run));
-  Heartbeat heartbeat(db, run.run_id);
+}  // namespace
+
+ExecuteOutcome execute(const PlannedRun& run, store::ResultsStore& db, const ExecuteOptions& options) {
+  const auto existing = db.find_run(run.run_id);
+  const bool redo = options.force && existing && existing->status == store::kStatusCompleted;
+  store::RunRecord record = run_record(run);
+  if (redo) {
+    record.run_id = run.run_id + "~redo";
+    record.attempt_of = run.run_id;
+    std::error_code ec;
+    fs::remove_all(fs::path(options.runs_dir) / record.run_id, ec);  // an earlier failed attempt's
+  }
+  const std::string id = record.run_id;
+  const store::ClaimResult claim = db.claim_run(record, store::process_owner());
+  if (!claim.claimed) {
+    log::info("  skipped: being executed by " + claim.owner + " (heartbeat " +
+              std::to_string(static_cast<int>(claim.heartbeat_age_seconds)) + " s ago)");
+    return ExecuteOutcome::busy;
+  }
+  Heartbeat heartbeat(db, id);
   try {
-    data::DataLoader loader(run.data.train, train_loader_spec(spec));
-    train::Trainer trainer(model, loss, train);
-    const train::FitResult fit = trainer.fit(loader, [&](const train::EpochReport& e) {
-      db.add_epoch({run.run_id, e.stage, e.epoch, e.train_loss, std::nullopt, e.lr, e.seconds});
-      db.add_timing({run.run_id, "train." + e.stage + ".epoch" + std::to_string(e.epoch), e.seconds,
-                     e.images, "cpu"});
-      db.heartbeat(run.run_id);
-    });
-    if (fit.epochs_resumed > 0)
-      log::info("  resumed after " + std::to_string(fit.epochs_resumed) + " epoch(s) from " +
-                trainer.checkpoint_path());
-    if (!trainer.checkpoint_path().empty() && fs::exists(trainer.checkpoint_path())) {
-      const std::string path = trainer.checkpoint_path();
-      db.add_artifact({run.run_id, "checkpoint", path, sha256_file_hex(path),
-                       static_cast<std::int64_t>(fs::file_size(path))});
-    }
-    std::unique_ptr<cache::MapCache> predictions;
-    if (spec.eval.save_predictions)
-      predictions = std::make_unique<cache::MapCache>(fs::path(options.cache_dir) / "predictions");
-    const EvalSettings settings = eval_settings(spec);
-    for (const auto& set : run.data.tests) {
-      for (const auto& distortion : spec.data.distortions) {
-        const SetEvaluation e =
-            evaluate(*model, set, distortion_spec(distortion), settings, run.run_id, predictions.get());
-        record_evaluation(db, run.run_id, e, predictions.get());
-        log::info(summary_line(e));
-      }
-    }
-    db.set_status(run.run_id, store::kStatusCompleted);
-  } catch (const std::exception& e) {
-    db.set_status(run.run_id, store::kStatusFailed, e.what());
+    train_evaluate_record(run, id, db, options, options.restart || options.force);
+    db.set_status(id, store::kStatusCompleted);
+  } catch (const train::Interrupted& e) {
+    db.set_status(id, store::kStatusInterrupted, e.what());
     throw;
+  } catch (const Error& e) {
+    db.set_status(id, store::kStatusFailed, e.what());
+    throw;
+  } catch (const std::exception& e) {
+    const std::string message = message_of(e);
+    db.set_status(id, store::kStatusFailed, message);
+    throw RuntimeFailure(message);
+  }
+  if (redo) {
+    db.promote_attempt(id, run.run_id);
+    // The attempt's checkpoint folder becomes the run's.
+    const fs::path from = fs::path(options.runs_dir) / id, to = fs::path(options.runs_dir) / run.run_id;
+    std::error_code ec;
+    fs::remove_all(to, ec);
+    fs::rename(from, to, ec);
+    if (ec) log::warn("cannot move " + from.string() + " to " + to.string() + ": " + ec.message());
+    log::info("  redo completed: the results of " + run.run_id + " were replaced");
+  }
+  return ExecuteOutcome::completed;
+}
+
+// Builds each distinct model of the plan once and runs it on one image of the input size.
+static void dry_run_models(const Plan& plan) {
+  std::set<std::string> seen;
+  for (const PlannedRun& run : plan.runs) {
+    const config::RunSpec& spec = run.spec;
+    const std::string key = spec.model.name + "\n" + std::to_string(spec.data.input_size) + "\n" +
+                            [&] {
+                              std::string k;
+                              for (const auto& [o, v] : spec.model.options.given())
+                                if (o != "init_seed") k += o + "=" + option_value_to_string(v) + ";";
+                              return k;
+                            }();
+    if (!seen.insert(key).second) continue;
+    try {
+      Options o = spec.model.options;
+      auto model = models::make_model(spec.model.name, o, models::Weights::skip);
+      model->eval();
+      torch::NoGradGuard no_grad;
+      model->forward(torch::zeros({1, 3, spec.data.input_size, spec.data.input_size}));
+    } catch (const std::exception& e) {
+      throw InputError(spec.model.where + " (variant '" + spec.variant + "'): model '" +
+                       spec.model.name + "' at input_size " + std::to_string(spec.data.input_size) +
+                       ": " + message_of(e));
+    }
   }
 }
 
@@ -115,6 +235,7 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
   summary.planned = static_cast<int>(plan.runs.size());
   log::info(ex.info.name + (ex.profile.empty() ? "" : " [profile " + ex.profile + "]") + ": " +
             std::to_string(plan.runs.size()) + " run(s)");
+  if (dry_run) dry_run_models(plan);
   if (!dry_run) {
     for (const PlannedRun& run : plan.runs) {
       db->register_planned(run_record(run));
@@ -132,6 +253,7 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
          << "  train=" << run.data.train->size() << " images";
     log::info(head.str());
     if (dry_run) continue;
+    if (stop_requested()) throw train::Interrupted("stopped by a signal before run " + run.run_id);
     if (auto existing = db->find_run(run.run_id);
         existing && existing->status == store::kStatusCompleted && !options.force) {
       const bool shared = existing->experiment != spec.experiment || existing->variant != spec.variant;
@@ -142,7 +264,10 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
       continue;
     }
     Timer timer;
-    execute(run, *db, options);
+    if (execute(run, *db, options) == ExecuteOutcome::busy) {
+      ++summary.busy;
+      continue;
+    }
     ++summary.completed;
     log::info("  completed in " + std::to_string(static_cast<int>(timer.seconds())) + " s");
   }

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <set>
 
+#include <torch/version.h>
+
+#include <opencv2/core/version.hpp>
+
 #include "code_version.h"
 #include "core/error.h"
 #include "core/names.h"
@@ -126,6 +130,13 @@ void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& ru
   }
 }
 
+// The code and the libraries that compute a run, and where: other versions may change the bits.
+// (The CPU model is recorded with the run, not part of its identity.)
+std::string code_identity() {
+  return std::string(build::kCodeVersion) + " libtorch=" + TORCH_VERSION + " opencv=" + CV_VERSION +
+         " device=cpu precision=fp32";
+}
+
 }  // namespace
 
 std::string overrides_text(const std::vector<std::string>& sets) { return join_names(sets, "; "); }
@@ -152,7 +163,7 @@ Plan plan(const PlanRequest& request) {
     PlannedRun r;
     r.threads = resolve_threads(request.threads > 0 ? request.threads : spec.train.threads);
     r.data = open_run_data(spec, &datasets);
-    r.run_id = config::run_id(spec, build::kCodeVersion, r.data.manifest_sha, r.threads);
+    r.run_id = config::run_id(spec, code_identity(), r.data.manifest_sha, r.threads);
     r.overrides = overrides;
     r.spec = std::move(spec);
     p.runs.push_back(std::move(r));

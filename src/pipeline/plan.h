@@ -11,7 +11,9 @@
 //
 // Run identity (config::run_id): the canonical resolved model, loss, data, training and eval
 // config, the seed, the resolved intra-op thread count (results differ across thread counts),
-// the code version and the data manifest; NOT the experiment file, variant or profile names.
+// the code version, the LibTorch and OpenCV versions, device and precision, and the data
+// manifest; NOT the experiment file, variant or profile names. A resume never mixes any of these:
+// another value is another run id, hence another checkpoint folder.
 // Two experiment files that train the same thing share one run id, trained once.
 #pragma once
 

@@ -1,13 +1,20 @@
 #include "store/results_store.h"
 
+#include <signal.h>
+#include <cerrno>
+
 #include <sqlite3.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
 
 #include "core/error.h"
+#include "store/provenance.h"
 #include "store/schema.h"
 #include "store/sqlite_util.h"
 
@@ -25,7 +32,7 @@ constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 const char* kRunColumns =
     "run_id, experiment, variant, profile, fold, seed, config_toml, status, code_version, "
     "code_dirty, host, cpu, threads, device, libtorch, opencv, started_at, ended_at, "
-    "heartbeat_at, error, overrides";
+    "heartbeat_at, error, overrides, owner, attempt_of";
 
 RunRecord read_run(const Stmt& s) {
   RunRecord r;
@@ -50,6 +57,8 @@ RunRecord read_run(const Stmt& s) {
   r.heartbeat_at = s.text(18);
   r.error = s.text(19);
   r.overrides = s.text(20);
+  r.owner = s.text(21);
+  r.attempt_of = s.text(22);
   return r;
 }
 
@@ -91,6 +100,8 @@ bool valid_status(const std::string& s) {
 
 }  // namespace
 
+std::string process_owner() { return host_name() + ":" + std::to_string(::getpid()); }
+
 std::string default_db_path() {
   const char* env = std::getenv("SODLAB_DB");
   return env && *env ? env : "results/results.db";
@@ -118,6 +129,8 @@ ResultsStore::ResultsStore(const std::string& path, OpenMode mode, double stale_
   }
   try {
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    // Before anything writes (journal mode, migrations): a corrupt database is left untouched.
+    detail::require_intact(db_, path);
     // journal_mode=WAL needs a moment of exclusive access; retry while another process has it.
     for (int attempt = 0;; ++attempt) {
       char* err = nullptr;
@@ -131,6 +144,8 @@ ResultsStore::ResultsStore(const std::string& path, OpenMode mode, double stale_
     exec(db_, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
     migrate();
   } catch (...) {
+    // Refused (corrupt, foreign, newer): leave the file as it is, not even a checkpoint on close.
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     sqlite3_close(db_);
     db_ = nullptr;
     throw;
@@ -183,36 +198,161 @@ void ResultsStore::migrate() {
 
 namespace {
 
-// Binds the 17 placeholders of an INSERT INTO runs (kRunColumns) whose started_at, ended_at,
-// heartbeat_at and error are given as SQL expressions.
-void bind_run(Stmt& s, const RunRecord& r, const std::string& status) {
+// Binds the 19 placeholders of an INSERT INTO runs (kRunColumns) whose started_at, ended_at,
+// heartbeat_at and error are given as SQL expressions; owner "" = NULL.
+void bind_run(Stmt& s, const RunRecord& r, const std::string& status, const std::string& owner) {
   s.bind(1, r.run_id).bind(2, r.experiment).bind(3, r.variant).bind(4, r.profile);
   s.bind(5, r.fold).bind(6, r.seed).bind(7, r.config_toml).bind(8, status);
   s.bind_text_or_null(9, r.code_version).bind(10, static_cast<int>(r.code_dirty));
   s.bind_text_or_null(11, r.host).bind_text_or_null(12, r.cpu).bind(13, r.threads);
   s.bind_text_or_null(14, r.device).bind_text_or_null(15, r.libtorch);
   s.bind_text_or_null(16, r.opencv).bind(17, r.overrides);
+  s.bind_text_or_null(18, owner).bind_text_or_null(19, r.attempt_of);
+}
+
+void check_startable(const std::string& path, const char* operation, const RunRecord& r,
+                     const std::string& status) {
+  if (r.run_id.empty()) throw InputError(path + ": " + operation + ": empty run_id");
+  if (!valid_status(status))
+    throw InputError(path + ": " + operation + ": invalid status '" + status + "'");
+  if (r.attempt_of == r.run_id)
+    throw InputError(path + ": " + operation + ": run '" + r.run_id + "' cannot be an attempt of itself");
 }
 
 }  // namespace
 
-void ResultsStore::begin_run(const RunRecord& r) {
-  require_writable("begin_run");
-  if (r.run_id.empty()) throw InputError(path_ + ": begin_run: empty run_id");
-  const std::string status = r.status.empty() ? kStatusRunning : r.status;
-  if (!valid_status(status)) throw InputError(path_ + ": begin_run: invalid status '" + status + "'");
-  std::lock_guard<std::mutex> lock(mutex_);
-  Transaction tx(db_);
+void ResultsStore::start_run_locked(const RunRecord& r, const std::string& status,
+                                    const std::string& owner) {
   Stmt s(db_, std::string("INSERT INTO runs (") + kRunColumns +
                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," + kNow + ",NULL," + kNow +
-                  ",NULL,?) ON CONFLICT(run_id) DO UPDATE SET " + update_run_columns_from_excluded());
-  bind_run(s, r, status);
+                  ",NULL,?,?,?) ON CONFLICT(run_id) DO UPDATE SET " + update_run_columns_from_excluded());
+  bind_run(s, r, status, owner);
   s.run();
-  for (const char* t : {"results", "per_image", "curves"}) {
-    Stmt d(db_, std::string("DELETE FROM ") + t + " WHERE run_id = ?");
-    d.bind(1, r.run_id).run();
+  // A run's results are recomputed at its end; a redo attempt starts from scratch, so an earlier
+  // failed attempt's epochs, timings and artifacts go too (promote_attempt must not move them).
+  if (r.attempt_of.empty()) {
+    for (const char* t : {"results", "per_image", "curves"}) {
+      Stmt d(db_, std::string("DELETE FROM ") + t + " WHERE run_id = ?");
+      d.bind(1, r.run_id).run();
+    }
+  } else {
+    for (const auto& t : detail::child_tables()) {
+      Stmt d(db_, "DELETE FROM " + t + " WHERE run_id = ?");
+      d.bind(1, r.run_id).run();
+    }
   }
   insert_ref(db_, ref_of(r));
+}
+
+void ResultsStore::begin_run(const RunRecord& r) {
+  require_writable("begin_run");
+  const std::string status = r.status.empty() ? kStatusRunning : r.status;
+  check_startable(path_, "begin_run", r, status);
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  start_run_locked(r, status, "");
+  tx.commit();
+}
+
+namespace {
+// An owner "host:pid" on this host whose process no longer exists (killed with -9: its heartbeat
+// is still fresh, but nobody is executing the run). Owners on other hosts are never presumed dead.
+bool owner_is_dead(const std::string& owner) {
+  const auto colon = owner.rfind(':');
+  if (colon == std::string::npos || owner.substr(0, colon) != host_name()) return false;
+  char* end = nullptr;
+  const long pid = std::strtol(owner.c_str() + colon + 1, &end, 10);
+  if (pid <= 0 || *end != '\0') return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+}  // namespace
+
+ClaimResult ResultsStore::claim_run(const RunRecord& r, const std::string& owner) {
+  require_writable("claim_run");
+  const std::string status = r.status.empty() ? kStatusRunning : r.status;
+  check_startable(path_, "claim_run", r, status);
+  if (owner.empty()) throw InputError(path_ + ": claim_run: empty owner for run '" + r.run_id + "'");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);  // BEGIN IMMEDIATE: no other claim can interleave between check and write
+  {
+    Stmt held(db_, "SELECT owner, (julianday('now') - julianday(heartbeat_at)) * 86400.0 FROM runs "
+                   "WHERE run_id = ? AND status = 'running' AND " +
+                       detail::effective_status_sql(stale_seconds_) + " = 'running' AND owner IS NOT ?");
+    held.bind(1, r.run_id).bind(2, owner);
+    if (held.step() && !owner_is_dead(held.is_null(0) ? "" : held.text(0))) {
+      ClaimResult busy;
+      busy.owner = held.text(0);
+      busy.heartbeat_age_seconds = held.is_null(1) ? 0.0 : std::max(0.0, held.real(1));
+      return busy;  // the transaction rolls back: nothing changed
+    }
+  }
+  start_run_locked(r, status, owner);
+  tx.commit();
+  ClaimResult claimed;
+  claimed.claimed = true;
+  claimed.owner = owner;
+  return claimed;
+}
+
+void ResultsStore::promote_attempt(const std::string& attempt_id, const std::string& run_id) {
+  require_writable("promote_attempt");
+  const std::string what =
+      path_ + ": promote_attempt(attempt '" + attempt_id + "', run '" + run_id + "'): ";
+  if (attempt_id == run_id) throw InputError(what + "a run cannot be an attempt of itself");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  std::string attempt_owner;
+  {
+    Stmt a(db_, "SELECT status, attempt_of, owner FROM runs WHERE run_id = ?");
+    if (!a.bind(1, attempt_id).step())
+      throw InputError(what + "no run '" + attempt_id + "' (the redo attempt of '" + run_id + "')");
+    const std::string status = a.text(0), of = a.text(1);
+    attempt_owner = a.text(2);
+    if (of != run_id)
+      throw InputError(what + "run '" + attempt_id + "' is not a redo attempt of '" + run_id + "' (" +
+                       (of.empty() ? std::string("it is not an attempt") : "attempt_of = '" + of + "'") +
+                       ")");
+    if (status != kStatusCompleted)
+      throw InputError(what + "attempt '" + attempt_id + "' is " + status + ", not completed; run '" +
+                       run_id + "' keeps its recorded results");
+  }
+  {  // Never from under a process that is executing run_id itself.
+    Stmt held(db_, "SELECT coalesce(owner, 'a process without a claim') FROM runs WHERE run_id = ? "
+                   "AND status = 'running' AND " + detail::effective_status_sql(stale_seconds_) +
+                       " = 'running' AND owner IS NOT ?");
+    held.bind(1, run_id).bind_text_or_null(2, attempt_owner);
+    if (held.step())
+      throw InputError(what + "run '" + run_id + "' is being executed by " + held.text(0) +
+                       "; promote the attempt once that has ended");
+  }
+  {  // run_id's row takes the attempt's; its identity (experiment .. seed) stays.
+    Stmt s(db_, "INSERT INTO runs (" + std::string(kRunColumns) +
+                    ") SELECT ?, experiment, variant, profile, fold, seed, config_toml, status, "
+                    "code_version, code_dirty, host, cpu, threads, device, libtorch, opencv, started_at, "
+                    "ended_at, heartbeat_at, error, overrides, owner, NULL FROM runs WHERE run_id = ? "
+                    "ON CONFLICT(run_id) DO UPDATE SET config_toml=excluded.config_toml, "
+                    "status=excluded.status, code_version=excluded.code_version, "
+                    "code_dirty=excluded.code_dirty, host=excluded.host, cpu=excluded.cpu, "
+                    "threads=excluded.threads, device=excluded.device, libtorch=excluded.libtorch, "
+                    "opencv=excluded.opencv, started_at=excluded.started_at, ended_at=excluded.ended_at, "
+                    "heartbeat_at=excluded.heartbeat_at, error=excluded.error, owner=excluded.owner, "
+                    "overrides=excluded.overrides");
+    s.bind(1, run_id).bind(2, attempt_id).run();
+  }
+  for (const auto& t : detail::child_tables()) {
+    Stmt d(db_, "DELETE FROM " + t + " WHERE run_id = ?");
+    d.bind(1, run_id).run();
+    Stmt u(db_, "UPDATE " + t + " SET run_id = ? WHERE run_id = ?");
+    u.bind(1, run_id).bind(2, attempt_id).run();
+  }
+  {
+    Stmt f(db_, "INSERT OR IGNORE INTO run_refs (run_id, experiment, variant, profile, overrides, "
+                "first_seen_at) SELECT ?, experiment, variant, profile, overrides, first_seen_at "
+                "FROM run_refs WHERE run_id = ?");
+    f.bind(1, run_id).bind(2, attempt_id).run();
+    Stmt d(db_, "DELETE FROM runs WHERE run_id = ?");  // its run_refs go with it (ON DELETE CASCADE)
+    d.bind(1, attempt_id).run();
+  }
   tx.commit();
 }
 
@@ -222,8 +362,8 @@ void ResultsStore::register_planned(const RunRecord& r) {
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
   Stmt s(db_, std::string("INSERT OR IGNORE INTO runs (") + kRunColumns +
-                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL,?)");
-  bind_run(s, r, kStatusQueued);
+                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL,?,?,?)");
+  bind_run(s, r, kStatusQueued, "");
   s.run();
   insert_ref(db_, ref_of(r));
   tx.commit();

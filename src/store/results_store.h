@@ -16,12 +16,22 @@
 // epochs/timings/artifacts. begin_run() on an existing run_id resets it to 'running' and deletes
 // its results, per_image and curves (they are recomputed at the end of the run).
 //
+// Claims: a process about to execute a run calls claim_run() (not begin_run()): it starts the
+// run like begin_run() and records the process as its owner, unless another owner's 'running'
+// run with a fresh heartbeat holds it, so two processes never execute one run at once.
+// Redo attempts: a --force redo of a completed run runs under its own run_id (attempt_of = the
+// run it redoes), and only promote_attempt() of a completed attempt replaces the run's rows, so
+// the recorded results are never lost to a redo that fails or is killed.
+//
 // Timestamps are UTC text "YYYY-MM-DDTHH:MM:SS.SSSZ" set by SQLite. A run whose status is
 // 'running' but whose heartbeat_at is older than `stale_seconds` is REPORTED as 'interrupted'
 // by find_run()/runs() (the stored row is changed only by mark_stale_interrupted()); a 'queued'
 // run never is.
+// Every open (both modes) runs PRAGMA quick_check first; a corrupt database is refused before
+// anything is written to it.
 // Errors name the database path: InputError when the file cannot be opened/created, is not a
-// sodlab store, or (read_only) is at another schema version; RuntimeFailure when a write fails.
+// sodlab store, is corrupt, or (read_only) is at another schema version; RuntimeFailure when a
+// write fails.
 #pragma once
 
 #include <cstdint>
@@ -60,7 +70,21 @@ struct RunRecord {
   std::string started_at, ended_at, heartbeat_at;  // set by the store; "" = NULL
   std::string error;         // message of a failed run
   std::string overrides;     // the --set overrides it was planned with, canonical text; "" = none
+  std::string owner;         // "host:pid" that last claimed it (claim_run); "" = none. Set by the store
+  std::string attempt_of;    // a --force redo attempt: the run_id it redoes; "" = not an attempt
 };
+
+// The outcome of claim_run().
+struct ClaimResult {
+  bool claimed = false;
+  std::string owner;                 // the run's owner now: yours if claimed, else the holder's
+                                     // ("" = begun by begin_run or an older sodlab, no claim)
+  double heartbeat_age_seconds = 0;  // not claimed: seconds since the holder's last heartbeat;
+                                     // claimed: 0
+};
+
+// "host:pid" of the calling process (host_name() in provenance.h), the owner for claim_run().
+std::string process_owner();
 
 // Selects runs; every field left empty matches any run. Values are bound parameters.
 struct RunFilter {
@@ -140,8 +164,28 @@ class ResultsStore {
   // Inserts or resets the run: status 'running' (unless record.status is set), started_at and
   // heartbeat_at = now, ended_at/error cleared; deletes old results/per_image/curves of the id.
   // A 'queued' run (register_planned) becomes running the same way. Also adds the record's
-  // RunRef (experiment, variant, profile, overrides) if absent.
+  // RunRef (experiment, variant, profile, overrides) if absent. owner = none; attempt_of =
+  // record.attempt_of. Claims nothing: a process executing the run calls claim_run().
   void begin_run(const RunRecord& record);
+  // In one BEGIN IMMEDIATE transaction: if the run exists, its stored status is 'running', its
+  // heartbeat is younger than stale_seconds and its owner is not `owner` (a NULL owner counts as
+  // another's), nothing changes and the claim fails (claimed = false, the holder's owner and
+  // heartbeat age). Otherwise exactly begin_run(record) with owner = `owner` (a queued,
+  // completed, failed, interrupted or stale run is taken over; so is one `owner` holds, and one
+  // whose owner is a process of this host that no longer exists, e.g. after kill -9).
+  // InputError on an empty run_id or owner. Keep heartbeating while executing (see heartbeat()).
+  ClaimResult claim_run(const RunRecord& record, const std::string& owner);
+  // Replaces run `run_id` by its completed redo attempt, in one transaction: InputError (naming
+  // both ids; nothing changed) unless run `attempt_id` exists, is stored 'completed' and has
+  // attempt_of = run_id, nor while run_id itself is 'running' with a fresh heartbeat under an
+  // owner other than the attempt's. Deletes every child row of run_id (epochs, results, per_image, curves,
+  // timings, artifacts), re-points the attempt's child rows to run_id, copies the attempt's
+  // config_toml, status, provenance, timestamps, error, owner and overrides onto run_id's row
+  // (inserting it from the attempt's if absent), adds the attempt's run_refs to run_id's and
+  // deletes the attempt's row. On any failure it rolls back: run_id's rows stay as they were.
+  // Artifact paths are copied as they are (record the final paths in the attempt). Starting an
+  // attempt (begin_run/claim_run with attempt_of set) clears every child row of the attempt id.
+  void promote_attempt(const std::string& attempt_id, const std::string& run_id);
   // Records a planned run: inserts it as 'queued' (started_at NULL) with its RunRef if the
   // run_id is absent; an existing run (any status) is left as it is (its RunRef is still added).
   void register_planned(const RunRecord& record);
@@ -151,6 +195,8 @@ class ResultsStore {
   // InputError if the status is not one of the five or the run does not exist.
   void set_status(const std::string& run_id, const std::string& status,
                   const std::string& error = "");
+  // heartbeat_at = now. Call it more often than stale_seconds while executing a run: once the
+  // heartbeat is older, the run is reported 'interrupted' and the next claim_run() takes it over.
   void heartbeat(const std::string& run_id);
   // Stored 'running' runs with a stale heartbeat become 'interrupted'; returns how many.
   int mark_stale_interrupted();
@@ -165,7 +211,7 @@ class ResultsStore {
   std::optional<RunRecord> find_run(const std::string& run_id);
   // Runs matching the filter (on the runs columns, status = effective status), ordered by
   // started_at (queued runs, not started, last), then run_id.
-  std::vector<RunRecord> runs(const RunFilter& filter = {});
+  std::vector<RunRecord> runs(const RunFilter& filter = {});  // attempts included
   // The refs of a run, and the refs of an experiment under a profile (any variant, any
   // overrides), ordered by variant, overrides, run_id.
   std::vector<RunRef> run_refs(const std::string& run_id);
@@ -187,6 +233,8 @@ class ResultsStore {
 
  private:
   void migrate();
+  // begin_run()'s work inside the caller's transaction; `owner` "" = NULL.
+  void start_run_locked(const RunRecord& record, const std::string& status, const std::string& owner);
   void require_writable(const char* operation) const;  // RuntimeFailure on a read-only store
   std::string path_;
   OpenMode mode_;

@@ -129,6 +129,25 @@ CREATE VIEW run_overview AS
          (SELECT count(*) FROM run_refs f WHERE f.run_id = r.run_id) AS refs
   FROM runs r;
 )sql",
+      // 4: run claims (owner) and redo attempts (attempt_of); run_results leaves attempts out
+      // (their results replace the run's only when promoted); run_overview shows both.
+      R"sql(
+ALTER TABLE runs ADD COLUMN owner TEXT;       -- "host:pid" of the process that claimed it, NULL = none
+ALTER TABLE runs ADD COLUMN attempt_of TEXT;  -- run_id a --force redo attempt redoes, NULL = not one
+DROP VIEW run_results;
+CREATE VIEW run_results AS
+  SELECT r.experiment, r.variant, r.profile, r.seed, r.fold, r.status, r.code_version,
+         x.run_id, x.dataset, x.distortion, x.metric, x.convention, x.value, r.overrides
+  FROM results x JOIN runs r USING (run_id)
+  WHERE r.attempt_of IS NULL;
+DROP VIEW run_overview;
+CREATE VIEW run_overview AS
+  SELECT r.run_id, r.experiment, r.variant, r.profile, r.overrides, r.fold, r.seed, r.status,
+         r.attempt_of, r.code_version, r.code_dirty, r.host, r.cpu, r.threads, r.device,
+         r.libtorch, r.opencv, r.started_at, r.ended_at, r.heartbeat_at, r.error, r.owner,
+         (SELECT count(*) FROM run_refs f WHERE f.run_id = r.run_id) AS refs
+  FROM runs r;
+)sql",
   };
   return m;
 }

@@ -1,6 +1,8 @@
 #include "store/sqlite_util.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <memory>
 
 #include "core/error.h"
 
@@ -23,6 +25,40 @@ void exec(sqlite3* db, const std::string& sql) {
     throw RuntimeFailure(std::string(file && *file ? file : "results store") + ": " + m +
                          " (while running: " + sql.substr(0, 80) + ")");
   }
+}
+
+void throw_corrupt(const std::string& path, const std::string& detail) {
+  throw InputError(path + ": the results database is corrupt (PRAGMA quick_check: " + detail +
+                   "); move it aside and restore from a backup, or re-run the experiments into a "
+                   "new --db");
+}
+
+void require_intact(sqlite3* db, const std::string& path) {
+  // At most a few problems: enough to report, and quick_check stops after as many.
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &raw, nullptr);
+  const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+  std::string problems;
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+      std::string line = t ? t : "";
+      if (line == "ok") continue;
+      const std::string marker = "*** in database main ***";  // one line of text per problem
+      if (line.rfind(marker, 0) == 0) line.erase(0, line.find_first_not_of(" \n", marker.size()));
+      std::replace(line.begin(), line.end(), '\n', ' ');
+      problems += (problems.empty() ? "" : "; ") + line;
+    }
+  }
+  if (rc == SQLITE_DONE) {
+    if (!problems.empty()) throw_corrupt(path, problems);
+    return;
+  }
+  const int primary = rc & 0xff;  // the busy timeout has already waited for locks
+  const std::string message = sqlite3_errmsg(db);
+  if (primary == SQLITE_CORRUPT) throw_corrupt(path, message);
+  if (primary == SQLITE_NOTADB) throw InputError(path + ": not a usable SQLite database: " + message);
+  throw InputError(path + ": cannot read the results database: " + message);
 }
 
 Connection& Connection::operator=(Connection&& o) noexcept {
@@ -88,8 +124,12 @@ Connection open_readonly(const std::string& path, bool immutable) {
   int rc = SQLITE_OK;
   if (!immutable) {
     rc = try_open_readonly(path, "mode=ro", db, message);
-    if (rc == SQLITE_OK) return db;
+    if (rc == SQLITE_OK) {
+      require_intact(db.get(), path);
+      return db;
+    }
     const int primary = rc & 0xff;
+    if (primary == SQLITE_CORRUPT) throw_corrupt(path, message);
     if (primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY)
       throw InputError(path + ": cannot read the results database: " + message);
     // The WAL side files cannot be opened or created: read the main file as immutable, unless
@@ -102,7 +142,9 @@ Connection open_readonly(const std::string& path, bool immutable) {
                        " 'PRAGMA wal_checkpoint'` as a user who can write its directory");
   }
   rc = try_open_readonly(path, "mode=ro&immutable=1", db, message);
+  if ((rc & 0xff) == SQLITE_CORRUPT) throw_corrupt(path, message);
   if (rc != SQLITE_OK) throw InputError(path + ": cannot read the results database: " + message);
+  require_intact(db.get(), path);
   return db;
 }
 

@@ -39,14 +39,26 @@ class Connection {
 // "file:" URI of a file path (percent-encoding '%', '?', '#'), followed by "?" + `params`.
 std::string file_uri(const std::string& path, const std::string& params);
 
+// Runs `PRAGMA quick_check` once; openers call it right after opening, before anything writes
+// (a corrupt database is never written). InputError naming `path`: "the results database is corrupt
+// ... move it aside and restore from a backup, or re-run the experiments into a new --db" when
+// it reports anything but "ok" or SQLite finds the file malformed (SQLITE_CORRUPT); "not a
+// usable SQLite database" when the file is not SQLite at all (SQLITE_NOTADB); "cannot read"
+// otherwise (e.g. still locked after the connection's busy timeout).
+void require_intact(sqlite3* db, const std::string& path);
+
+// The InputError require_intact() throws for a corrupt database, `detail` = what SQLite said.
+[[noreturn]] void throw_corrupt(const std::string& path, const std::string& detail);
+
 // Opens an existing database for reading only; never creates, writes or migrates it.
 // SQLITE_OPEN_READONLY through "file:PATH?mode=ro", busy timeout 30 s, PRAGMA query_only.
 // The first read happens here: when it fails because SQLite cannot open or create the WAL side
 // files (PATH-wal / PATH-shm; e.g. a directory the user cannot write: SQLITE_CANTOPEN,
 // SQLITE_READONLY), the file is reopened with immutable=1 (no locks, no WAL) so it still reads;
 // that is refused (InputError) while a non-empty PATH-wal exists, whose committed rows an
-// immutable reader would silently miss. `immutable` = go straight to immutable=1.
-// InputError naming the path: file missing, not an SQLite database, unreadable.
+// immutable reader would silently miss. `immutable` = go straight to immutable=1. Then
+// require_intact() (PRAGMA quick_check).
+// InputError naming the path: file missing, not an SQLite database, unreadable, corrupt.
 Connection open_readonly(const std::string& path, bool immutable = false);
 
 // Prepared statement; bind() indices are 1-based; step() returns true while a row is ready.

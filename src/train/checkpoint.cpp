@@ -19,7 +19,8 @@ std::int64_t read_int(torch::serialize::InputArchive& ar, const std::string& key
 
 void save_checkpoint(const std::string& path, const std::string& fingerprint,
                      const CheckpointPosition& pos, torch::nn::Module& model,
-                     torch::optim::Optimizer& optimizer) {
+                     torch::optim::Optimizer& optimizer,
+                     const std::function<void(const std::string& tmp_path)>& before_commit) {
   torch::serialize::OutputArchive ar;
   ar.write("sodlab_checkpoint_version", c10::IValue(static_cast<std::int64_t>(1)));
   ar.write("fingerprint", c10::IValue(fingerprint));
@@ -39,6 +40,7 @@ void save_checkpoint(const std::string& path, const std::string& fingerprint,
     throw RuntimeFailure("cannot write checkpoint " + tmp + ": " + e.what());
   }
   std::error_code ec;
+  if (before_commit) before_commit(tmp);
   std::filesystem::rename(tmp, path, ec);
   if (ec) throw RuntimeFailure("cannot rename checkpoint " + tmp + " to " + path + ": " + ec.message());
 }

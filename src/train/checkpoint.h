@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 
 namespace sodlab::train {
@@ -18,9 +19,12 @@ struct CheckpointPosition {
   int global_epochs = 0;    // epochs completed over all stages
 };
 
+// `before_commit(tmp_path)`, if given, runs after PATH.tmp is complete and before the rename
+// (e.g. to record the new file's hash); if it throws, PATH is left as it was.
 void save_checkpoint(const std::string& path, const std::string& fingerprint,
                      const CheckpointPosition& pos, torch::nn::Module& model,
-                     torch::optim::Optimizer& optimizer);
+                     torch::optim::Optimizer& optimizer,
+                     const std::function<void(const std::string& tmp_path)>& before_commit = {});
 
 // Reads the header only (fingerprint and position); InputError naming the file if unreadable.
 CheckpointPosition read_checkpoint_position(const std::string& path, std::string* fingerprint);

@@ -64,7 +64,8 @@ std::string Trainer::checkpoint_path() const {
   return (std::filesystem::path(spec_.checkpoint_dir) / "checkpoint.pt").string();
 }
 
-FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_epoch) {
+FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_epoch,
+                       const CheckpointHooks& hooks) {
   const data::LoaderSpec& ls = loader.spec();
   if (ls.batch_size != spec_.batch_size)
     throw InputError("trainer: the loader's batch size " + std::to_string(ls.batch_size) +
@@ -82,7 +83,12 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
   // Resume position.
   CheckpointPosition start;
   const std::string ckpt = checkpoint_path();
-  const bool resuming = !ckpt.empty() && std::filesystem::exists(ckpt);
+  bool resuming = !ckpt.empty() && std::filesystem::exists(ckpt);
+  if (resuming && hooks.accept_for_resume && !hooks.accept_for_resume(ckpt)) {
+    std::error_code ec;
+    std::filesystem::remove(ckpt, ec);
+    resuming = false;
+  }
   if (resuming) {
     std::string saved;
     start = read_checkpoint_position(ckpt, &saved);
@@ -130,6 +136,9 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
       data::Batch batch;
       auto reader = loader.epoch(global);
       while (reader.next(batch)) {
+        if (hooks.stop_requested && hooks.stop_requested())
+          throw Interrupted("training stopped by a signal in stage '" + stage.name + "', epoch " +
+                            std::to_string(e + 1) + " (the last completed epoch's checkpoint is kept)");
         const std::int64_t iter = static_cast<std::int64_t>(e) * steps_per_epoch + step;
         lr = learning_rate(stage, iter, e);
         for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
@@ -175,7 +184,10 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
       // unrecorded.
       if (on_epoch) on_epoch(rep);
       if (!ckpt.empty())
-        save_checkpoint(ckpt, fprint, {si, e + 1, global + 1}, *model_, *optimizer);
+        save_checkpoint(ckpt, fprint, {si, e + 1, global + 1}, *model_, *optimizer,
+                        [&](const std::string& tmp) {
+                          if (hooks.before_commit) hooks.before_commit(tmp, ckpt);
+                        });
     }
   }
   if (resuming && result.epochs_trained == 0 && start.global_epochs > 0) {

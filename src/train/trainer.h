@@ -6,9 +6,11 @@
 // (seed, g) at each epoch start, so an epoch's outcome depends only on the state at its start.
 // After every epoch the full state (model parameters and buffers, optimiser state, stage, epoch,
 // spec fingerprint) is written to checkpoint_dir/checkpoint.pt through a temporary file and a
-// rename. If that file exists when fit() starts, training resumes after the saved epoch and ends
-// with bitwise the same weights as an uninterrupted run (same threads, same machine). A checkpoint
-// of a different protocol is an InputError. A NaN or infinite loss throws RuntimeFailure naming
+// rename (hooks.before_commit runs in between, so the caller can record the new file's hash
+// first). If that file exists when fit() starts and hooks.accept_for_resume agrees, training
+// resumes after the saved epoch and ends with bitwise the same weights as an uninterrupted run
+// (same threads, same machine). A checkpoint of a different protocol is an InputError.
+// hooks.stop_requested is polled between batches (train::Interrupted). A NaN or infinite loss throws RuntimeFailure naming
 // stage, epoch, step and the batch's stems. on_epoch is called after each epoch, before its
 // checkpoint: a crash in between retrains and reports that epoch again, so no report is lost.
 #pragma once
@@ -17,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "core/error.h"
 #include "data/loader.h"
 #include "losses/loss.h"
 #include "models/model.h"
@@ -44,13 +47,33 @@ struct FitResult {
 
 using EpochCallback = std::function<void(const EpochReport&)>;
 
+// What the caller (the pipeline, with its store) decides about checkpoint files.
+struct CheckpointHooks {
+  // Called before an existing checkpoint is read for a resume. Return false to ignore it (the
+  // file is then removed and training starts from scratch); throw to refuse it (e.g. its hash
+  // does not match the recorded one).
+  std::function<bool(const std::string& path)> accept_for_resume;
+  // Called with the complete new checkpoint (PATH.tmp) before it replaces the previous one.
+  std::function<void(const std::string& tmp_path, const std::string& path)> before_commit;
+  // Polled between batches; true stops training at once with Interrupted (the last epoch's
+  // checkpoint stays, so a later run resumes from it).
+  std::function<bool()> stop_requested;
+};
+
+// Thrown by fit() when hooks.stop_requested() said so (e.g. SIGTERM).
+class Interrupted : public RuntimeFailure {
+ public:
+  using RuntimeFailure::RuntimeFailure;
+};
+
 class Trainer {
  public:
   Trainer(std::shared_ptr<models::SegmentationModel> model, std::shared_ptr<losses::Loss> loss,
           TrainSpec spec);  // validates spec
   // Trains on `loader`'s dataset (the loader's batch size must equal spec.batch_size; its seed is
   // used for data order and augmentation).
-  FitResult fit(const data::DataLoader& loader, const EpochCallback& on_epoch = {});
+  FitResult fit(const data::DataLoader& loader, const EpochCallback& on_epoch = {},
+                const CheckpointHooks& hooks = {});
   // Path of the checkpoint file ("" when checkpoint_dir is empty).
   std::string checkpoint_path() const;
 

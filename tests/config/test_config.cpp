@@ -240,6 +240,14 @@ TEST_CASE("unknown keys are errors with line:column and the closest key") {
   // Table column.
   CHECK(error_of(with_line(kExperiment, 54, "columns = [{ dataset = \"msra-b\", metrik = \"auroc\" },"))
             .find("table.columns[0]") != std::string::npos);
+  // A profile that is not selected is validated all the same.
+  CHECK(error_of(with_line(kExperiment, 44, "data.inputsize = 64"))
+            .rfind("exp.toml:44:6: data.inputsize: unknown key (did you mean 'data.input_size'?)", 0) ==
+        0);
+  // Values that slip through otherwise: an infinite learning rate, a line break inside --set.
+  CHECK(error_of(with_line(kExperiment, 21, "lr = inf")).find("inf is out of range") != std::string::npos);
+  CHECK(error_of(kExperiment, LoadOptions{"", {"train.seeds=[1]\nexperiment.name=\"x\""}, {}})
+            .find("contains a line break") != std::string::npos);
 }
 
 TEST_CASE("wrong types and out-of-range values are errors with line:column") {
@@ -380,4 +388,16 @@ TEST_CASE("experiment names resolve under SODLAB_EXPERIMENTS_DIR") {
   CHECK_THROWS_AS(resolve_experiment_path("kolkin2017/table9"), InputError);
   ::unsetenv("SODLAB_EXPERIMENTS_DIR");
   CHECK_THROWS_AS(load_experiment((dir.path() / "missing.toml").string()), InputError);
+}
+
+// Found by fuzz/fuzz_experiment: a --set value that is neither TOML nor a plain string (a control
+// character, invalid UTF-8) escaped as toml::parse_error instead of InputError.
+TEST_CASE("set overrides with control characters or invalid UTF-8 are InputErrors") {
+  for (const std::string bad : {std::string("model.name=sz\x01n"), std::string("model.name=\xff\xfe"),
+                                std::string("experiment.description=a\x7f")}) {
+    INFO(bad);
+    std::string e;
+    CHECK_NOTHROW(e = error_of(kExperiment, LoadOptions{"", {bad}, {}}));
+    CHECK(e.rfind("--set '" + bad + "': value is neither TOML nor a plain string", 0) == 0);
+  }
 }

@@ -157,6 +157,54 @@ TEST_CASE("a run killed during training resumes and matches an uninterrupted run
   CHECK(ra == rb);  // bitwise equal metrics
 }
 
+TEST_CASE("SIGTERM stops a run at once: interrupted, checkpoint kept, resumed later", "[pipeline]") {
+  TempDir dir;
+  const fs::path db = dir.path() / "results.db";
+  auto args = smoke_args(dir.path(), "no_B");
+  args.insert(args.end(), {"--set", "train.stages=[{name=\"s\",epochs=30,lr=1e-3}]"});
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::vector<char*> argv;
+    std::string bin = sodlab_binary().string();
+    argv.push_back(bin.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    freopen((dir.path() / "log_term").c_str(), "w", stderr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  bool sent = false;
+  for (int i = 0; i < 3000 && !sent; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::error_code ec;
+    if (!fs::exists(db, ec)) continue;
+    try {
+      if (count(db, "SELECT count(*) FROM epochs") >= 2) {
+        kill(pid, SIGTERM);
+        sent = true;
+      }
+    } catch (...) {
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  INFO(read_file(dir.path() / "log_term"));
+  REQUIRE(sent);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+  // Marked at once (not after the heartbeat goes stale), with its epochs and checkpoint kept.
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'interrupted' AND ended_at IS NOT NULL") == 1);
+  const auto epochs = count(db, "SELECT count(*) FROM epochs");
+  CHECK(epochs < 30);
+  args = smoke_args(dir.path(), "no_B");
+  args.insert(args.end(), {"--set", "train.stages=[{name=\"s\",epochs=30,lr=1e-3}]"});
+  REQUIRE(run_sodlab(args, dir.path() / "log_resume") == 0);
+  CHECK(read_file(dir.path() / "log_resume").find("resumed after") != std::string::npos);
+  CHECK(count(db, "SELECT count(*) FROM epochs") == 30);
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'completed'") == 1);
+}
+
 TEST_CASE("two processes writing one database at once lose nothing", "[pipeline]") {
   TempDir dir;
   const fs::path db = dir.path() / "results.db";
@@ -204,6 +252,9 @@ TEST_CASE("bad data stops with exit 2 and leaves the store consistent", "[pipeli
                              "data.test=[{dataset=\"" + path + "\"}]"});
     const fs::path log = dir.path() / (std::string("log_") + set);
     CHECK(run_sodlab(args, log) == 2);
+    // Found before training: the test sets are decoded first (the missing mask: at planning).
+    CHECK(count(db, "SELECT count(*) FROM epochs WHERE run_id IN (SELECT run_id FROM runs WHERE "
+                    "status != 'completed')") == 0);
     const std::string text = read_file(log);
     INFO(text);
     CHECK(text.find(set) != std::string::npos);  // names the offending file's folder
@@ -211,6 +262,23 @@ TEST_CASE("bad data stops with exit 2 and leaves the store consistent", "[pipeli
   CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'completed'") == 1);
   CHECK(count(db, "SELECT count(*) FROM results WHERE run_id IN (SELECT run_id FROM runs WHERE "
                   "status = 'completed')") > 0);
+  // Bad arguments and paths: exit 2 with the path named, never a raw error with exit 1.
+  const fs::path file = dir.path() / "a_file";
+  std::ofstream(file) << "x";
+  CHECK(run_sodlab({"data", "synth", "--out", file.string(), "--n", "2"}, dir.path() / "e1") == 2);
+  CHECK(read_file(dir.path() / "e1").find(file.string()) != std::string::npos);
+  CHECK(run_sodlab({"data", "synth", "--out", (dir.path() / "big").string(), "--n", "2e9"}, dir.path() / "e2") == 2);
+  fs::create_directories(dir.path() / "empty" / "images");
+  fs::create_directories(dir.path() / "empty" / "masks");
+  CHECK(run_sodlab({"data", "check", (dir.path() / "empty").string()}, dir.path() / "e3") == 2);
+  fs::create_directory_symlink(dir.path() / "loop", dir.path() / "loop");
+  CHECK(run_sodlab({"data", "check", (dir.path() / "loop").string()}, dir.path() / "e4") == 2);
+  for (const char* threads : {"100000", "-1"}) {
+    auto args = smoke_args(dir.path(), "proposed");
+    args.back() = threads;  // --threads is the last argument
+    CHECK(run_sodlab(args, dir.path() / "e5") == 2);
+  }
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'completed'") == 1);
   const auto check = sodlab::store::query_readonly(db.string(), "PRAGMA integrity_check");
   CHECK(std::get<std::string>(check.rows.at(0).at(0)) == "ok");
 }
