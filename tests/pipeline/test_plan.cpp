@@ -1,6 +1,8 @@
 // In-process tests of src/pipeline: plan (validation before anything runs, content identity,
 // shared runs across experiment files), the config → spec adapter, and the table defect: a
 // paper table shows exactly the runs its experiment plans.
+#include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 
@@ -14,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/shared_data.h"
+#include "support/tiny_experiment.h"
 
 namespace fs = std::filesystem;
 using namespace sodlab;
@@ -21,42 +24,11 @@ using sodlab::testing::TempDir;
 
 namespace {
 
-// A tiny experiment: two variants, trained in about a second each on 2 cores.
+// A tiny experiment (support/tiny_experiment.h) with two variants and a table.
 std::string experiment_text(const std::string& name, const std::string& extra_variants = "") {
-  return R"toml([experiment]
-name = ")toml" + name + R"toml("
-
-[data]
-train = { dataset = "synthetic", n = 8, size = 64, seed = 1 }
-test = [{ dataset = "synthetic", n = 4, size = 64, seed = 2 }]
-input_size = 64
-
-[model]
-name = "szn"
-backbone_weights = "none"
-width_divisor = 16
-squeeze = 4
-hidden = 8
-fc_layers = false
-
-[loss]
-name = "af_fbeta_w"
-
-[[train.stages]]
-name = "only"
-epochs = 1
-lr = 3e-3
-
-[train]
-batch_size = 4
-
-[eval]
-metrics = ["mae", "auroc"]
-
-[variants.proposed]
-[variants.ce]
-loss = { name = "ce" }
-)toml" + extra_variants + R"toml(
+  return sodlab::testing::tiny_experiment(name, R"({ dataset = "synthetic", n = 8, size = 64, seed = 1 })",
+                                          R"({ dataset = "synthetic", n = 4, size = 64, seed = 2 })") +
+         "\n[variants.proposed]\n[variants.ce]\nloss = { name = \"ce\" }\n" + extra_variants + R"toml(
 [table]
 columns = [{ dataset = "synthetic", metric = "MAE", better = "lower" }]
 [[table.rows]]
@@ -64,6 +36,19 @@ variant = "proposed"
 label = "Proposed"
 published = [0.5]
 )toml";
+}
+
+// 1-based line of the first occurrence of `needle` in `text`.
+int line_of(const std::string& text, const std::string& needle) {
+  const auto at = text.find(needle);
+  REQUIRE(at != std::string::npos);
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+}
+
+// "<dir>/<file>:<line of needle>:" — the position an error about that line starts with.
+std::string position(const fs::path& dir, const std::string& file, const std::string& text,
+                     const std::string& needle) {
+  return (dir / file).string() + ":" + std::to_string(line_of(text, needle)) + ":";
 }
 
 fs::path write(const fs::path& dir, const std::string& file, const std::string& text) {
@@ -102,30 +87,27 @@ double table_mae(const pipeline::Plan& plan, store::ResultsStore& db, int* plann
 
 TEST_CASE("plan: every component of every run is validated before anything runs", "[pipeline][plan]") {
   TempDir dir;
-  const auto bad_loss = experiment_text("demo/t", "[variants.last]\nloss = { name = \"af_fbeta_w\", thetta = 3 }\n");
-  std::string msg = error_of(request(write(dir.path(), "a.toml", bad_loss)));
-  // file:line:column of the variant's loss, the variant, the key and the closest known key.
-  CHECK(msg.find(dir.path().string() + "/a.toml:35:") == 0);
-  CHECK(msg.find("(variant 'last')") != std::string::npos);
-  CHECK(msg.find("unknown option 'thetta' (did you mean 'theta'?)") != std::string::npos);
+  // (file, last variant, the text the error's line holds, what the message says)
+  const std::vector<std::array<std::string, 4>> cases{
+      {"a.toml", "[variants.last]\nloss = { name = \"af_fbeta_w\", thetta = 3 }\n", "thetta",
+       "(variant 'last'): loss 'af_fbeta_w': unknown option 'thetta' (did you mean 'theta'?)"},
+      {"b.toml", "[variants.m]\nmodel.name = \"szm\"\n", "szm", "unknown model 'szm' (did you mean 'szn'?)"},
+      {"c.toml", "[variants.e]\neval.metrics = [\"mae\", \"wfn\"]\n", "wfn",
+       "unknown metric family 'wfn' (did you mean 'wfm'?)"},
+      {"d.toml", "[variants.g]\ndata.augmentation = { name = \"szn\", p_aply = 0.1 }\n", "p_aply",
+       "did you mean 'p_apply'"},
+      {"e.toml", "[variants.d]\ndata.test = [{ dataset = \"ecsd\" }]\n", "ecsd",
+       "unknown dataset 'ecsd' (did you mean 'ecssd'?)"},
+  };
+  for (const auto& [file, variant, needle, says] : cases) {
+    const std::string text = experiment_text("demo/t", variant);
+    const std::string msg = error_of(request(write(dir.path(), file, text)));
+    INFO(msg);
+    CHECK(msg.find(position(dir.path(), file, text, needle)) == 0);  // file:line:column
+    CHECK(msg.find(says) != std::string::npos);
+  }
 
-  msg = error_of(request(write(dir.path(), "b.toml", experiment_text("demo/t", "[variants.m]\nmodel.name = \"szm\"\n"))));
-  CHECK(msg.find(dir.path().string() + "/b.toml:35:") == 0);
-  CHECK(msg.find("unknown model 'szm' (did you mean 'szn'?)") != std::string::npos);
-
-  msg = error_of(request(write(dir.path(), "c.toml", experiment_text("demo/t", "[variants.e]\neval.metrics = [\"mae\", \"wfn\"]\n"))));
-  CHECK(msg.find(dir.path().string() + "/c.toml:35:") == 0);
-  CHECK(msg.find("unknown metric family 'wfn' (did you mean 'wfm'?)") != std::string::npos);
-
-  msg = error_of(request(write(dir.path(), "d.toml", experiment_text("demo/t", "[variants.g]\ndata.augmentation = { name = \"szn\", p_aply = 0.1 }\n"))));
-  CHECK(msg.find(dir.path().string() + "/d.toml:35:") == 0);
-  CHECK(msg.find("did you mean 'p_apply'") != std::string::npos);
-
-  msg = error_of(request(write(dir.path(), "e.toml", experiment_text("demo/t", "[variants.d]\ndata.test = [{ dataset = \"ecsd\" }]\n"))));
-  CHECK(msg.find(dir.path().string() + "/e.toml:35:") == 0);
-  CHECK(msg.find("unknown dataset 'ecsd' (did you mean 'ecssd'?)") != std::string::npos);
-
-  msg = error_of(request(write(dir.path(), "f.toml", experiment_text("demo/t", "[variants.c]\neval.convention = \"pysod\"\n"))));
+  std::string msg = error_of(request(write(dir.path(), "f.toml", experiment_text("demo/t", "[variants.c]\neval.convention = \"pysod\"\n"))));
   CHECK(msg.find("unknown metric convention 'pysod'") != std::string::npos);
   CHECK(msg.find("(variant 'c')") != std::string::npos);
 
@@ -133,15 +115,16 @@ TEST_CASE("plan: every component of every run is validated before anything runs"
   std::string table_typo = experiment_text("demo/t");
   table_typo.replace(table_typo.find("metric = \"MAE\""), 14, "metric = \"MEA\"");
   msg = error_of(request(write(dir.path(), "g.toml", table_typo)));
-  CHECK(msg.find(dir.path().string() + "/g.toml:36:") == 0);
+  CHECK(msg.find(position(dir.path(), "g.toml", table_typo, "MEA")) == 0);
   CHECK(msg.find("unknown metric 'MEA' (did you mean 'MAE'?)") != std::string::npos);
   std::string table_set = experiment_text("demo/t");
-  table_set.replace(table_set.find("dataset = \"synthetic\", metric"), 21, "dataset = \"msra-bb\"");
+  const std::string column = "dataset = \"synthetic\", metric";
+  table_set.replace(table_set.find(column), 21, "dataset = \"msra-bb\"");
   msg = error_of(request(write(dir.path(), "h.toml", table_set)));
   CHECK(msg.find("unknown dataset 'msra-bb' (did you mean 'msra-b'?)") != std::string::npos);
   // A real dataset that this profile does not evaluate is allowed (its cells show "–").
   std::string other_set = experiment_text("demo/t");
-  other_set.replace(other_set.find("dataset = \"synthetic\", metric"), 21, "dataset = \"msra-b\"");
+  other_set.replace(other_set.find(column), 21, "dataset = \"msra-b\"");
   CHECK(error_of(request(write(dir.path(), "i.toml", other_set))).empty());
 }
 
@@ -261,4 +244,20 @@ TEST_CASE("the config → spec adapter carries every key and converts units once
   CHECK(awgn.sigma == 10);  // σ on the 0-255 scale, as in the config
   CHECK(awgn.label() == "awgn_s10");
   CHECK(pipeline::distortion_spec(run.data.distortions[1]).quality == 50);
+}
+
+TEST_CASE("dry run builds each model and runs it once, so size errors appear before training", "[pipeline][plan]") {
+  TempDir dir;
+  const fs::path file = write(dir.path(), "a.toml", experiment_text("demo/t"));
+  auto r = request(file, {"model={name=\"menet\",width=4,blocks=1,global_kernel=2}", "loss={name=\"menet\"}",
+                          "data.input_size=48"});
+  const pipeline::Plan p = pipeline::plan(r);  // names and options are fine
+  try {
+    pipeline::run_plan(p, nullptr, pipeline::ExecuteOptions{}, /*dry_run=*/true);
+    FAIL("a MEnet at 48 px (not a multiple of 32) passed the dry run");
+  } catch (const InputError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("model 'menet' at input_size 48"));
+  }
+  r.sets.back() = "data.input_size=64";
+  CHECK_NOTHROW(pipeline::run_plan(pipeline::plan(r), nullptr, pipeline::ExecuteOptions{}, true));
 }

@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/shared_data.h"
+#include "support/tiny_experiment.h"
 
 namespace fs = std::filesystem;
 using namespace sodlab;
@@ -42,30 +43,8 @@ struct Fixture {
       cv::imwrite((data / "images" / (s.stem + ".png")).string(), bgr);
       cv::imwrite((data / "masks" / (s.stem + ".png")).string(), s.mask);
     }
-    std::ofstream(file) << R"toml([experiment]
-name = "demo/reliability"
-[data]
-train = { dataset = ")toml" + data.string() + R"toml(" }
-test = [{ dataset = ")toml" + data.string() + R"toml(" }]
-input_size = 64
-[model]
-name = "szn"
-backbone_weights = "none"
-width_divisor = 16
-squeeze = 4
-hidden = 8
-fc_layers = false
-[loss]
-name = "ce"
-[[train.stages]]
-name = "only"
-epochs = 2
-lr = 3e-3
-[train]
-batch_size = 4
-[eval]
-metrics = ["mae", "auroc"]
-)toml";
+    const std::string folder = "{ dataset = \"" + data.string() + "\" }";
+    std::ofstream(file) << sodlab::testing::tiny_experiment("demo/reliability", folder, folder, "ce", 2);
     options.runs_dir = (dir.path() / "runs").string();
   }
   pipeline::Plan plan() const {

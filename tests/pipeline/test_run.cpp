@@ -65,6 +65,44 @@ std::vector<std::string> smoke_args(const fs::path& dir, const std::string& vari
           "--threads", "1"};
 }
 
+// Starts `sodlab args…` in a child process (stderr to `log`); returns its pid.
+pid_t spawn_sodlab(std::vector<std::string> args, const fs::path& log) {
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::vector<char*> argv;
+    std::string bin = sodlab_binary().string();
+    argv.push_back(bin.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    freopen(log.c_str(), "w", stderr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Sends `sig` to `pid` as soon as `db` holds `epochs` epoch rows; waits for the process to end.
+// Returns whether the signal was sent, and the wait status.
+std::pair<bool, int> signal_after_epochs(pid_t pid, const fs::path& db, int epochs, int sig) {
+  bool sent = false;
+  for (int i = 0; i < 3000 && !sent; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::error_code ec;
+    if (!fs::exists(db, ec)) continue;
+    try {
+      if (count(db, "SELECT count(*) FROM epochs") >= epochs) {
+        kill(pid, sig);
+        sent = true;
+      }
+    } catch (...) {  // the database may still be being created
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {sent, status};
+}
+
 }  // namespace
 
 TEST_CASE("smoke run records runs, epochs, results, curves and timings", "[pipeline]") {
@@ -114,34 +152,8 @@ TEST_CASE("a run killed during training resumes and matches an uninterrupted run
   // Same run in another store, killed with SIGKILL as soon as two epochs are recorded (an epoch is
   // recorded before its checkpoint is written, so epoch 1's checkpoint exists by then).
   const fs::path db_b = b.path() / "results.db";
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    std::vector<std::string> args = args_for(b.path());
-    std::vector<char*> argv;
-    std::string bin = sodlab_binary().string();
-    argv.push_back(bin.data());
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stderr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  bool killed = false;
-  for (int i = 0; i < 3000 && !killed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::error_code ec;
-    if (!fs::exists(db_b, ec)) continue;
-    try {
-      if (count(db_b, "SELECT count(*) FROM epochs") >= 2) {
-        kill(pid, SIGKILL);
-        killed = true;
-      }
-    } catch (...) {  // the database may still be being created
-    }
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const auto [killed, status] =
+      signal_after_epochs(spawn_sodlab(args_for(b.path()), "/dev/null"), db_b, 2, SIGKILL);
   REQUIRE(killed);
   REQUIRE(WIFSIGNALED(status));
   CHECK(count(db_b, "SELECT count(*) FROM runs WHERE status = 'completed'") == 0);
@@ -162,33 +174,8 @@ TEST_CASE("SIGTERM stops a run at once: interrupted, checkpoint kept, resumed la
   const fs::path db = dir.path() / "results.db";
   auto args = smoke_args(dir.path(), "no_B");
   args.insert(args.end(), {"--set", "train.stages=[{name=\"s\",epochs=30,lr=1e-3}]"});
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    std::vector<char*> argv;
-    std::string bin = sodlab_binary().string();
-    argv.push_back(bin.data());
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    freopen((dir.path() / "log_term").c_str(), "w", stderr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  bool sent = false;
-  for (int i = 0; i < 3000 && !sent; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::error_code ec;
-    if (!fs::exists(db, ec)) continue;
-    try {
-      if (count(db, "SELECT count(*) FROM epochs") >= 2) {
-        kill(pid, SIGTERM);
-        sent = true;
-      }
-    } catch (...) {
-    }
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const auto [sent, status] =
+      signal_after_epochs(spawn_sodlab(args, dir.path() / "log_term"), db, 2, SIGTERM);
   INFO(read_file(dir.path() / "log_term"));
   REQUIRE(sent);
   REQUIRE(WIFEXITED(status));

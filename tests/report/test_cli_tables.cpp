@@ -10,6 +10,7 @@
 
 #include "store/results_store.h"
 #include "support/shared_data.h"
+#include "support/tiny_experiment.h"
 
 using namespace sodlab;
 
@@ -33,28 +34,10 @@ Output run(const std::string& args) {
   return o;
 }
 
-const char* kSpec = R"toml([experiment]
-name = "demo/table1"
-[data]
-train = { dataset = "synthetic", n = 8, size = 64 }
-test = [{ dataset = "synthetic", n = 4, size = 64, seed = 5 }]
-input_size = 64
-[model]
-name = "szn"
-backbone_weights = "none"
-width_divisor = 16
-squeeze = 4
-hidden = 8
-fc_layers = false
-[loss]
-name = "ce"
-[[train.stages]]
-epochs = 1
-[train]
-batch_size = 4
-seeds = [0, 1]
-[eval]
-metrics = ["mae"]
+const std::string kSpec =
+    sodlab::testing::tiny_experiment("demo/table1", R"({ dataset = "synthetic", n = 8, size = 64 })",
+                                     R"({ dataset = "synthetic", n = 4, size = 64, seed = 5 })", "ce") +
+    "seeds = [0, 1]\n" + R"toml(
 [variants.a]
 [variants.b]
 loss = { name = "af_fbeta_w" }
