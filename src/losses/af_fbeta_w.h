@@ -33,7 +33,7 @@ struct AfFbetaWOptions {
   double phi = 5.0;        // B truncation radius in px (may be +inf)
   double alpha = std::log(0.5) / 5.0;
   std::string kernel = "gaussian";      // gaussian | paper_eq9
-  std::string kernel_norm = "paper";    // paper | sum1
+  std::string kernel_norm = "sum1";     // sum1 | paper (why sum1: src/losses/README.md)
   std::string edge = "zero";            // zero | nearest_fg
   std::string b_distance = "squared_truncated";  // squared_truncated | euclidean
   std::string error = "squared";        // squared | absolute

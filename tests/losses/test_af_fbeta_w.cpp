@@ -76,18 +76,18 @@ TEST_CASE("af_fbeta_w: hand-computed A (θ = 1, σ = 1)", "[losses][af]") {
     const double c0 = s * (e0 + g * e1), c1 = s * (e1 + g * e0);  // c0 > e0, c1 < e1
     REQUIRE(c0 > e0);
     REQUIRE(c1 < e1);
-    CHECK(loss_of(*af({"theta=1", "sigma=1", im}), kProb, kMask) ==
+    CHECK(loss_of(*af({"theta=1", "sigma=1", "kernel_norm=paper", im}), kProb, kMask) ==
           Approx(1 - fmeasure(2 - e0 - c1, fp, e0 + c1)).epsilon(1e-12));
     // sum1: s = 1/(1 + 2e^{−1/2})² (the 3×3 window sums to 1).
     const double s1 = 1 / std::pow(1 + 2 * g, 2);
     const double d0 = s1 * (e0 + g * e1), d1 = s1 * (e1 + g * e0);  // both below E now
     REQUIRE(d0 < e0);
-    CHECK(loss_of(*af({"theta=1", "sigma=1", "kernel_norm=sum1", im}), kProb, kMask) ==
+    CHECK(loss_of(*af({"theta=1", "sigma=1", im}), kProb, kMask) ==  // sum1 is the default
           Approx(1 - fmeasure(2 - d0 - d1, fp, d0 + d1)).epsilon(1e-12));
     // edge = nearest_fg: the background pixels carry the error of the mask pixel 1 (e1).
     const double n1 = s * (e1 + g * (e0 + e1));
     REQUIRE(n1 < e1);
-    CHECK(loss_of(*af({"theta=1", "sigma=1", "edge=nearest_fg", im}), kProb, kMask) ==
+    CHECK(loss_of(*af({"theta=1", "sigma=1", "kernel_norm=paper", "edge=nearest_fg", im}), kProb, kMask) ==
           Approx(1 - fmeasure(2 - e0 - n1, fp, e0 + n1)).epsilon(1e-12));
   }
   // paper_eq9: e^{−d/(2σ²)}; with σ = 1 the horizontal neighbour weight is e^{−1/2} as well, so

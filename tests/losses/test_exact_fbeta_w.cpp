@@ -67,7 +67,7 @@ TEST_CASE("exact F_beta^w: truncation is what makes AF differ", "[losses][exact]
   const double exact = exact_fbeta_w(pred, mask, o);
   Options opt;
   for (const char* s : {"error=absolute", "b_distance=euclidean", "phi=inf", "theta=15", "sigma=5",
-                        "eps=2.220446049250313e-16"})
+                        "kernel_norm=paper", "eps=2.220446049250313e-16"})
     opt.set_from_assignment(s);
   AfFbetaW full(AfFbetaWOptions::from(opt));
   auto m4 = mask.view({1, 1, 16, 16});
