@@ -8,9 +8,13 @@ SHARED     ?= ../shared
 # Profile of the paper-table targets: paper (GPU + the papers' datasets), small (2-core CPU,
 # ../shared/data), smoke (seconds, synthetic data).
 PROFILE    ?= small
+# Intra-op threads of the paper-table targets ("" = the machine's cores). Part of every run id:
+# render with the THREADS the runs were made with.
+THREADS    ?=
+THREADS_ARG = $(if $(THREADS),--threads $(THREADS))
 
 .PHONY: all deps configure build test run bench bench-eval bench-metrics bench-losses bench-models bench-data \
-        tables kolkin2017-table4 menet-table4 ablations clean
+        tables list-tables ablations clean
 .PHONY: fuzz fuzz-ci
 
 all: build
@@ -33,16 +37,31 @@ run: build
 	$(SODLAB) run kolkin2017/table4 --profile smoke
 	$(SODLAB) table kolkin2017/table4 --profile smoke
 
-# One target per paper table: runs what the store does not hold yet, then prints the table.
-kolkin2017-table4: build
-	$(SODLAB) run kolkin2017/table4 --profile $(PROFILE)
-	$(SODLAB) table kolkin2017/table4 --profile $(PROFILE)
+# One target per experiment file, generated from experiments/<paper>/<table>.toml as
+# <paper>-<table> (kolkin2017-table1, menet-table4, ...): runs what the store does not hold yet
+# (runs shared with another table are trained once), then writes the table to
+# results/tables/$(PROFILE)/<paper>-<table>.md and prints it. A study that reads another
+# experiment's runs (runs_of = "...") depends on that experiment's target.
+EXPERIMENTS   := $(patsubst experiments/%.toml,%,$(sort $(wildcard experiments/*/*.toml)))
+TABLE_TARGETS := $(subst /,-,$(EXPERIMENTS))
+define experiment_rule
+$(subst /,-,$(1)): build
+	$$(SODLAB) run $(1) --profile $$(PROFILE) $$(THREADS_ARG)
+	$$(SODLAB) table $(1) --profile $$(PROFILE) $$(THREADS_ARG) --out results/tables/$$(PROFILE)/$(subst /,-,$(1)).md
+	@cat results/tables/$$(PROFILE)/$(subst /,-,$(1)).md
+$(foreach dep,$(shell sed -n 's/^runs_of *= *"\(.*\)".*/\1/p' experiments/$(1).toml),$(subst /,-,$(1)): $(subst /,-,$(dep)))
+endef
+$(foreach e,$(EXPERIMENTS),$(eval $(call experiment_rule,$(e))))
+.PHONY: $(TABLE_TARGETS)
 
-menet-table4: build
-	$(SODLAB) run menet/table4 --profile $(PROFILE)
-	$(SODLAB) table menet/table4 --profile $(PROFILE)
+# Every paper table (PROFILE=small by default), in file order; wall time in results/tables/.
+tables: build
+	@mkdir -p results/tables/$(PROFILE)
+	@start=$$(date +%s); $(MAKE) --no-print-directory $(TABLE_TARGETS) PROFILE=$(PROFILE) THREADS=$(THREADS) || exit $$?; \
+	  echo "make tables PROFILE=$(PROFILE): $$(( $$(date +%s) - start )) s" | tee results/tables/$(PROFILE)/wall_time.txt
 
-tables: kolkin2017-table4 menet-table4
+list-tables:
+	@echo $(TABLE_TARGETS)
 
 # Ablation sweeps (ablations/*.toml): every variant of every file.
 ablations: build

@@ -53,6 +53,9 @@ CommandRegistration registration{
           const pipeline::RunSummary s = pipeline::run_plan(plan, db.get(), a->execute, a->dry_run);
           std::cerr << s.planned << " run(s) planned, " << s.completed << " completed now, "
                     << s.skipped << " already in the store"
+                    << (s.evaluated ? ", " + std::to_string(s.evaluated) +
+                                          " trained earlier and evaluated now on the test sets they lacked"
+                                    : "")
                     << (s.busy ? ", " + std::to_string(s.busy) + " being executed by another process" : "")
                     << "\n";
         } catch (const train::Interrupted& e) {

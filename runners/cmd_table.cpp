@@ -57,7 +57,12 @@ CommandRegistration registration{
           request.profile = db.latest_completed_profile(config::load_experiment(path).info.name).value_or("");
         const pipeline::Plan plan = pipeline::plan(request);
         std::vector<report::TableRun> runs;
-        for (const auto& r : plan.runs) runs.push_back({r.spec.variant, r.run_id});
+        for (const auto& r : plan.runs) {
+          report::TableRun run{r.spec.variant, r.run_id, {}};
+          for (const auto& test : r.data.tests) run.datasets.push_back(test.label);
+          runs.push_back(std::move(run));
+        }
+        if (plan.study) runs.push_back({"ours", plan.study->run_id, plan.study->datasets});
         const config::Experiment& ex = plan.experiment;
         report::PaperTable t =
             report::build_table(ex.table, ex.info.name, ex.info.reproduces, request.profile, runs, db);

@@ -88,6 +88,7 @@ toml::table resolve(const std::string& text, const std::string& file, const std:
     if (auto* p = profiles.get(options.profile); p && p->is_table()) {
       check_overlay_sections(*p->as_table(), "profiles." + options.profile, file,
                              detail::profile_sections());
+      p->as_table()->erase("variants");  // which variants the profile runs (load_experiment_text)
       detail::deep_merge(doc, std::move(*p->as_table()));
     }
   }
@@ -115,8 +116,70 @@ std::string serialize(const toml::table& t) {
 
 }  // namespace
 
+namespace {
+
+// A [study] file: [experiment], [study], [profiles.<p>] (overlaying study and table), [table].
+Experiment load_study(const toml::table& doc, const std::string& text, const std::string& path,
+                      const LoadOptions& options) {
+  Experiment ex;
+  ex.source_path = path;
+  ex.profile = options.profile;
+  check_overlay_sections(doc, "", path, detail::study_sections());
+  ex.profile_names = names_of(doc, "profiles", path);
+  if (!options.profile.empty() &&
+      std::find(ex.profile_names.begin(), ex.profile_names.end(), options.profile) == ex.profile_names.end())
+    throw InputError(path + ": " + unknown_name_message("profile", options.profile, ex.profile_names,
+                                                        "profiles in this file"));
+  if (!options.variants.empty())
+    throw InputError(path + ": a [study] file has no variants to select (its one row is \"ours\")");
+  auto read = [&](const LoadOptions& o, bool keep) {
+    toml::table resolved = parse_text(text, path);
+    toml::table profiles;
+    if (auto* p = resolved.get("profiles"); p && p->is_table()) profiles = std::move(*p->as_table());
+    resolved.erase("profiles");
+    if (!o.profile.empty())
+      if (auto* p = profiles.get(o.profile); p && p->is_table()) {
+        check_overlay_sections(*p->as_table(), "profiles." + o.profile, path, detail::study_profile_sections());
+        detail::deep_merge(resolved, std::move(*p->as_table()));
+      }
+    for (const auto& s : o.sets) {
+      toml::table over = detail::parse_set(s);
+      check_overlay_sections(over, "", "--set", {"experiment", "study", "table"});
+      detail::deep_merge(resolved, std::move(over));
+    }
+    ExperimentInfo info;
+    detail::read_experiment_info(resolved, path, info);
+    StudySection study = detail::read_study(resolved, path);
+    TableSpec table;
+    if (const toml::node* t = resolved.get("table")) {
+      if (!t->is_table()) fail(t, path, "table", std::string("expected a table, got ") + detail::type_name(*t));
+      table = detail::read_table(*t->as_table(), path, {"ours"}, "none");
+    }
+    if (keep) {
+      ex.info = info;
+      ex.study = std::move(study);
+      ex.table = std::move(table);
+    }
+  };
+  read(options, true);
+  for (const auto& other : ex.profile_names) {
+    if (other == options.profile) continue;
+    LoadOptions o;
+    o.profile = other;
+    read(o, false);
+  }
+  ex.variant_names = {"ours"};
+  return ex;
+}
+
+}  // namespace
+
 Experiment load_experiment_text(const std::string& text, const std::string& path,
                                 const LoadOptions& options) {
+  {
+    const toml::table doc = parse_text(text, path);
+    if (doc.get("study")) return load_study(doc, text, path, options);
+  }
   Experiment ex;
   std::vector<std::string> all_variants_;
   ex.source_path = path;
@@ -138,12 +201,29 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
                                                             "variants in this file"));
       }
     }
+    // profiles.<p>.variants = [...]: the variants that profile runs (default all).
+    std::vector<std::string> profile_variants;
+    if (!options.profile.empty()) {
+      const toml::table* p = overlay_of(doc, "profiles", options.profile, path);
+      if (p && p->get("variants")) {
+        detail::TableReader r(*p, "profiles." + options.profile, path);
+        profile_variants = r.string_list("variants", {});
+        for (const auto& v : profile_variants)
+          if (std::find(all_variants.begin(), all_variants.end(), v) == all_variants.end())
+            fail(r.node("variants"), path, "profiles." + options.profile + ".variants",
+                 unknown_name_message("variant", v, all_variants, "variants in this file"));
+      }
+    }
     for (const auto& v : all_variants) {
       overlay_of(doc, "variants", v, path);  // type check
-      if (options.variants.empty() ||
-          std::find(options.variants.begin(), options.variants.end(), v) != options.variants.end())
-        ex.variant_names.push_back(v);
+      const bool in_profile = profile_variants.empty() ||
+                              std::find(profile_variants.begin(), profile_variants.end(), v) != profile_variants.end();
+      const bool asked = options.variants.empty() ||
+                         std::find(options.variants.begin(), options.variants.end(), v) != options.variants.end();
+      if (in_profile && asked) ex.variant_names.push_back(v);
     }
+    if (!all_variants.empty() && ex.variant_names.empty())
+      throw InputError(path + ": profile '" + options.profile + "' runs none of the selected variants");
     for (const auto& p : ex.profile_names) overlay_of(doc, "profiles", p, path);
     if (all_variants.empty()) ex.variant_names.push_back("");
     all_variants_ = all_variants;
@@ -216,7 +296,7 @@ std::vector<RunSpec> expand(const Experiment& experiment) {
 void refresh_canonical(RunSpec& run) { run.config_toml = serialize(detail::canonical_tree(run)); }
 
 std::string run_id(const RunSpec& run, const std::string& code_version,
-                   const std::string& data_manifest_sha, int threads) {
+                   const std::string& train_manifest_sha, int threads) {
   toml::table t = detail::canonical_tree(run);
   t.erase("experiment");  // name, reproduces, description: which file asked, not what it is
   if (auto* r = t.get("run"); r && r->is_table()) {
@@ -224,11 +304,16 @@ std::string run_id(const RunSpec& run, const std::string& code_version,
     r->as_table()->erase("variant");
     r->as_table()->erase("profile");
   }
-  if (auto* data = t.get("data"); data && data->is_table()) data->as_table()->erase("data_root");
+  // What is evaluated (test sets, distortions, metrics, evaluation batch size) is not what was
+  // trained: a run evaluated by several experiments is one run, its results keyed by test set.
+  t.erase("eval");
+  if (auto* data = t.get("data"); data && data->is_table()) {
+    for (const char* key : {"data_root", "test", "distortions", "batch_size"}) data->as_table()->erase(key);
+  }
   if (auto* train = t.get("train"); train && train->is_table()) train->as_table()->erase("threads");
   const std::string canonical = serialize(t);
   const std::string payload = canonical + "\n#code_version=" + code_version +
-                              "\n#data_manifest=" + data_manifest_sha +
+                              "\n#train_manifest=" + train_manifest_sha +
                               "\n#seed=" + std::to_string(run.seed) +
                               "\n#threads=" + std::to_string(threads) + "\n";
   return sha256_hex(payload).substr(0, 16);

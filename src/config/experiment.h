@@ -10,6 +10,7 @@
 // key by key; arrays and scalars replace; a table whose identity key — `name` for model/loss,
 // `dataset` for a dataset — differs from the one it overlays replaces it wholesale):
 //   base file → [variants.<v>] → [profiles.<p>] → --set overrides → SODLAB_DATA_ROOT.
+// A profile may list the variants it runs: [profiles.small] variants = ["a", "b"] (default all).
 // Precedence for data.data_root: --set > env SODLAB_DATA_ROOT > file > default "../shared/data".
 // Positions (line:column) in errors are those of the file or "--set" the value came from.
 //
@@ -42,8 +43,10 @@ struct DatasetSpec {
   Options options;      // every other key (e.g. n, size, seed of the synthetic generator),
                         // context "dataset '<name>'": the data registry reads + reject_unknown()s
   std::string where;    // "file:line:column" of the dataset table, for errors found later
-  // Name recorded in results.dataset: the catalogue name.
-  const std::string& label() const { return dataset; }
+  std::string name;     // `label = "..."`: the name results.dataset records ("" = the catalogue
+                        // name), e.g. to tell apart two synthetic test sets of other seeds
+  // Name recorded in results.dataset: the label, else the catalogue name.
+  const std::string& label() const { return name.empty() ? dataset : name; }
 };
 
 // Evaluation-time distortion. kind "none" (level 0), "awgn" (level = σ in [0, 255] on the 0-255
@@ -134,6 +137,22 @@ struct LoadOptions {
   std::vector<std::string> variants;    // restrict to these variants; empty = all
 };
 
+// [study]: an experiment that trains nothing and computes its results otherwise (timing a
+// loss, comparing the per-image results of another experiment's runs). Its table rows name the
+// one variant "ours". `kind` and every option are validated by the pipeline (study.h).
+//   [study]
+//   kind = "loss_timing"                       # or "paired_images"
+//   dataset = { dataset = "sod" }              # optional: images to work on
+//   images = 15                                # kind-specific options (flat scalars)
+struct StudySection {
+  std::string kind;         // required
+  DatasetSpec dataset;      // dataset "" = none
+  std::string data_root;    // default "../shared/data"; env SODLAB_DATA_ROOT overrides
+  Options options;          // every other key, context "study '<kind>'", positions kept
+  std::string where;        // "file:line:column" of [study]
+  std::string canonical;    // the resolved section as canonical TOML (part of the study's id)
+};
+
 // A loaded experiment: every variant resolved and validated (fails fast on any error).
 struct Experiment {
   std::string source_path;
@@ -143,6 +162,8 @@ struct Experiment {
   std::vector<std::string> profile_names;   // all profiles defined in the file, in file order
   std::vector<RunSpec> variants;            // one resolved template per variant (seed/fold unset)
   TableSpec table;                          // empty (no columns) if the file has no [table]
+  std::optional<StudySection> study;        // set for a [study] file (then `variants` is empty)
+  bool is_study() const { return study.has_value(); }
 };
 
 // Reads and validates `path` (InputError on any problem, naming file:line:column and key).
@@ -158,17 +179,16 @@ std::vector<RunSpec> expand(const Experiment& experiment);
 // Recomputes run.config_toml after its sections changed (e.g. options resolved by a registry).
 void refresh_canonical(RunSpec& run);
 
-// Short (16 hex) SHA-256 of what determines a run's result: the canonical config without the
-// names of the experiment, variant and profile and without data_root (where the data lives is
-// not what it is: the manifest hash covers that), the seed, the resolved intra-op thread count,
-// the code version and the data manifest hash. Same inputs → same id; any change of config,
-// code, data, seed or threads → new id; two experiment files asking for the same run → one id.
+// Short (16 hex) SHA-256 of what determines a trained model: the canonical config without the
+// names of the experiment, variant and profile, without data_root (where the data lives is not
+// what it is: the manifest hash covers that) and without what is only evaluated (data.test,
+// data.distortions, data.batch_size, [eval]); the seed, the resolved intra-op thread count, the
+// code identity and the manifest of the training set (after the k-fold split). Same inputs →
+// same id; any change of what is trained → new id; two experiment files training the same
+// thing → one id, whose results are keyed by test set, distortion, metric and convention.
 std::string run_id(const RunSpec& run, const std::string& code_version,
-                   const std::string& data_manifest_sha, int threads);
+                   const std::string& train_manifest_sha, int threads);
 
-// Resolves "kolkin2017/table4" → <dir>/kolkin2017/table4.toml where dir is
-// $SODLAB_EXPERIMENTS_DIR or "experiments"; a path ending in .toml is returned unchanged.
-// InputError if the file does not exist.
 std::string resolve_experiment_path(const std::string& name_or_path);
 
 }  // namespace sodlab::config

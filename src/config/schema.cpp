@@ -3,6 +3,7 @@
 #include "config/schema.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -30,6 +31,7 @@ DatasetSpec read_dataset(const toml::node& node, const std::string& path, const 
   d.where = where(&node, file);
   d.dataset = r.required_string("dataset");
   d.split = r.string("split", "");
+  d.name = r.string("label", "");
   d.options = Options("dataset '" + d.dataset + "'");
   for (const auto& key : r.rest()) {
     d.options.set(key, to_option_value(*r.table().get(key), file, r.key_path(key)));
@@ -137,23 +139,62 @@ const std::vector<std::string>& variant_sections() {
   return v;
 }
 const std::vector<std::string>& profile_sections() {
-  static const std::vector<std::string> v{"data", "model", "loss", "train", "eval", "table"};
+  static const std::vector<std::string> v{"data", "model", "loss", "train", "eval", "table", "variants"};
   return v;
+}
+
+void read_experiment_info(const toml::table& resolved, const std::string& file, ExperimentInfo& info) {
+  const toml::node* n = resolved.get("experiment");
+  if (!n) fail(&resolved, file, "experiment", "required section [experiment] is missing (needs name = \"...\")");
+  if (!n->is_table()) fail(n, file, "experiment", std::string("expected a table, got ") + type_name(*n));
+  TableReader r(*n->as_table(), "experiment", file);
+  info.name = r.required_string("name");
+  info.reproduces = r.string("reproduces", "");
+  info.description = r.string("description", "");
+  r.finish();
+}
+
+const std::vector<std::string>& study_sections() {
+  static const std::vector<std::string> v{"experiment", "study", "profiles", "table"};
+  return v;
+}
+const std::vector<std::string>& study_profile_sections() {
+  static const std::vector<std::string> v{"study", "table"};
+  return v;
+}
+
+StudySection read_study(const toml::table& resolved, const std::string& file) {
+  const toml::node* n = resolved.get("study");
+  if (!n || !n->is_table()) fail(n ? n : &resolved, file, "study", "expected a table [study] with kind = \"...\"");
+  TableReader r(*n->as_table(), "study", file);
+  StudySection st;
+  st.where = where(n, file);
+  st.kind = r.required_string("kind");
+  st.data_root = r.string("data_root", kDefaultDataRoot);
+  if (const char* env = std::getenv("SODLAB_DATA_ROOT"); env && *env) st.data_root = env;
+  if (const toml::node* d = r.node("dataset")) st.dataset = read_dataset(*d, "study.dataset", file);
+  st.options = Options("study '" + st.kind + "'");
+  for (const auto& key : r.rest()) {
+    const toml::node* v = r.table().get(key);
+    if (v->is_table() || v->is_array())
+      fail(v, file, r.key_path(key), "expected a number, string or boolean (study options are flat)");
+    st.options.set(key, to_option_value(*v, file, r.key_path(key)));
+    st.options.set_where(key, where(v, file));
+  }
+  toml::table canonical = *n->as_table();
+  canonical.erase("data_root");
+  std::ostringstream os;
+  os << toml::toml_formatter(canonical, toml::format_flags::none);
+  st.canonical = os.str();
+  return st;
 }
 
 void read_run_sections(const toml::table& resolved, const std::string& file, RunSpec& run) {
   TableReader top(resolved, "", file);
 
-  {  // [experiment]
-    const toml::table* t = top.subtable("experiment");
-    if (!t) fail(&resolved, file, "experiment", "required section [experiment] is missing (needs name = \"...\")");
-    TableReader r(*t, "experiment", file);
-    run.info.name = r.required_string("name");
-    run.info.reproduces = r.string("reproduces", "");
-    run.info.description = r.string("description", "");
-    r.finish();
-    run.experiment = run.info.name;
-  }
+  top.subtable("experiment");
+  read_experiment_info(resolved, file, run.info);
+  run.experiment = run.info.name;
 
   {  // [data]
     const toml::table* t = top.subtable("data");
@@ -258,6 +299,14 @@ TableSpec read_table(const toml::table& table, const std::string& file,
     col.label = c.string("label", col.metric);
     col.digits = static_cast<int>(c.integer("digits", 3, 0, 10));
     col.higher_is_better = c.string("better", "higher", {"higher", "lower"}) == "higher";
+    col.source = c.string("source", "results", {"results", "timing"});
+    if (col.source == "timing" && col.metric != "train_hours" && col.metric != "train_s_per_epoch" &&
+        col.metric != "test_s_per_image")
+      fail(c.node("metric"), file, c.key_path("metric"),
+           "a timing column's metric is train_hours, train_s_per_epoch or test_s_per_image");
+    col.scale = c.number("scale", 1.0, 0.0, std::nullopt, true);
+    col.published_on = c.string("published_on", "");
+    col.note = c.string("note", "");
     c.finish();
     spec.columns.push_back(col);
   }
@@ -276,7 +325,17 @@ TableSpec read_table(const toml::table& table, const std::string& file,
                "has " + std::to_string(pub->size()) + " values but the table has " +
                    std::to_string(spec.columns.size()) + " columns (use \"-\" where not published)");
         for (std::size_t j = 0; j < pub->size(); ++j) {
-          const toml::node& v = *pub->get(j);
+          const toml::node* cell = pub->get(j);
+          std::string note;
+          if (cell->is_table()) {  // { value = 0.984, note = "..." }
+            TableReader pc(*cell->as_table(), c.key_path("published") + "[" + std::to_string(j) + "]", file);
+            note = pc.required_string("note");
+            const toml::node& value = pc.required("value");
+            pc.finish();
+            cell = &value;
+          }
+          row.published_notes.push_back(note);
+          const toml::node& v = *cell;
           if (v.is_integer()) row.published.emplace_back(static_cast<double>(v.as_integer()->get()));
           else if (v.is_floating_point() && !std::isnan(v.as_floating_point()->get()))
             row.published.emplace_back(v.as_floating_point()->get());
@@ -288,13 +347,16 @@ TableSpec read_table(const toml::table& table, const std::string& file,
         }
       } else {
         row.published.assign(spec.columns.size(), std::nullopt);
+        row.published_notes.assign(spec.columns.size(), "");
       }
+      row.note = c.string("note", "");
       if (row.variant.empty() && !c.node("published"))
         fail(&n, file, path, "a row needs a variant (our runs) or published values (a baseline)");
       c.finish();
       spec.rows.push_back(row);
     }
   }
+  spec.notes = r.string_list("notes", {});
   if (const toml::table* ds = r.subtable("datasets")) {
     for (auto&& [k, v] : *ds) {
       if (!v.is_string())
@@ -322,6 +384,7 @@ toml::table dataset_tree(const DatasetSpec& d) {
   toml::table t;
   t.insert_or_assign("dataset", d.dataset);
   t.insert_or_assign("split", d.split);
+  if (!d.name.empty()) t.insert_or_assign("label", d.name);
   for (const auto& [k, v] : d.options.given()) put_option(t, k, v);
   return t;
 }

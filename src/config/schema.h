@@ -27,6 +27,14 @@ TableSpec read_table(const toml::table& table, const std::string& file,
                      const std::vector<std::string>& variants,
                      const std::string& default_convention);
 
+// Validates [experiment] of a resolved tree into `info`.
+void read_experiment_info(const toml::table& resolved, const std::string& file, ExperimentInfo& info);
+// Validates [study] (kind, dataset, data_root; the rest kept as options for the pipeline).
+StudySection read_study(const toml::table& resolved, const std::string& file);
+// Top-level sections of a study file and of its profile overlays.
+const std::vector<std::string>& study_sections();
+const std::vector<std::string>& study_profile_sections();
+
 // The canonical TOML tree of a run (sorted keys, every default filled).
 toml::table canonical_tree(const RunSpec& run);
 

@@ -13,7 +13,15 @@
 //   published = [0.968, "-"]
 //
 // Under a profile whose test sets differ from the paper's, `table.datasets = { msra-b =
-// "synthetic" }` maps a column's dataset to the dataset name looked up in the store.
+// "synthetic" }` maps a column's dataset to the dataset name looked up in the store; a column
+// whose dataset the profile does not evaluate prints "not run in this profile".
+//
+// More column keys: source = "timing" reads the run's timings instead of its results (metric
+// "train_hours", "train_s_per_epoch" or "test_s_per_image" on the column's dataset); scale
+// multiplies our values (e.g. 100 for a percentage the paper prints ×100); published_on names
+// the paper's hardware for timing columns; note adds a footnote to the column. A published
+// value may carry a footnote: published = [{ value = 0.984, note = "..." }, ...]; a row may have
+// note = "..."; [table] notes = ["...", ...] are printed under the table.
 #pragma once
 
 #include <map>
@@ -33,12 +41,18 @@ struct TableColumn {
   bool higher_is_better = true;  // "better" = "higher" | "lower"
   std::string where;        // "file:line:column" of the column (metric, dataset and convention
                             // names are checked against the runs by pipeline::plan)
+  std::string source = "results";  // "results" | "timing"
+  double scale = 1.0;       // our values × scale (published values are as printed)
+  std::string published_on; // hardware of the published timing ("" = not a timing)
+  std::string note;         // footnote of the column
 };
 
 struct TableRow {
   std::string label;                          // required
   std::string variant;                        // "" = published-only baseline
   std::vector<std::optional<double>> published;  // one per column (nullopt = not published)
+  std::vector<std::string> published_notes;      // one per column ("" = none)
+  std::string note;                              // footnote of the row
 };
 
 struct TableSpec {
@@ -47,6 +61,7 @@ struct TableSpec {
   std::vector<TableColumn> columns;
   std::vector<TableRow> rows;
   std::map<std::string, std::string> datasets;  // column dataset → dataset in the store
+  std::vector<std::string> notes;               // printed under the table
   // Dataset name looked up in the store for a column (after the `datasets` mapping).
   std::string store_dataset(const TableColumn& c) const {
     auto it = datasets.find(c.dataset);

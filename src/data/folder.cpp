@@ -65,7 +65,7 @@ cv::Mat read_image(const fs::path& path) {
   return rgb;
 }
 
-cv::Mat read_mask(const fs::path& path) {
+cv::Mat read_mask(const fs::path& path, int threshold) {
   cv::Mat m = cv::imread(path.string(), cv::IMREAD_GRAYSCALE);
   if (m.empty()) throw InputError("cannot read mask " + path.string() + " (missing or corrupt)");
   if (metrics::expand_label_mask(m)) {  // the one rule for 0/1 label masks (metrics/convention.h)
@@ -73,12 +73,12 @@ cv::Mat read_mask(const fs::path& path) {
     if (!warned.exchange(true)) log::warn("mask " + path.string() + " holds 0/1 labels: read as 0/255 (so are others like it)");
   }
   cv::Mat out;
-  cv::threshold(m, out, 127, 255, cv::THRESH_BINARY);
+  cv::threshold(m, out, threshold, 255, cv::THRESH_BINARY);
   return out;
 }
 
-FolderDataset::FolderDataset(const fs::path& dir, std::string name)
-    : dir_(dir), name_(name.empty() ? dir.filename().string() : std::move(name)) {
+FolderDataset::FolderDataset(const fs::path& dir, std::string name, int mask_threshold)
+    : dir_(dir), name_(name.empty() ? dir.filename().string() : std::move(name)), mask_threshold_(mask_threshold) {
   require_layout(dir_);
   const auto images = list_files(dir_ / "images", kImageExts);
   const auto masks = list_files(dir_ / "masks", kMaskExts);
@@ -105,7 +105,7 @@ Sample FolderDataset::get(std::size_t index) const {
   Sample s;
   s.stem = it.stem;
   s.image = read_image(it.image);
-  s.mask = read_mask(it.mask);
+  s.mask = read_mask(it.mask, mask_threshold_);
   if (s.image.size() != s.mask.size())
     throw InputError("dataset '" + name_ + "': image " + it.image.string() + " is " +
                      std::to_string(s.image.cols) + "x" + std::to_string(s.image.rows) +
@@ -120,6 +120,7 @@ std::string FolderDataset::manifest_sha() const {
   if (manifest_.empty()) {
     Sha256 h;
     h.update("folder\n");
+    if (mask_threshold_ != 127) h.update("mask_threshold " + std::to_string(mask_threshold_) + "\n");
     for (const auto& it : items_)
       h.update(it.stem + " " + sha256_file_hex(it.image.string()) + " " +
                sha256_file_hex(it.mask.string()) + "\n");

@@ -1,8 +1,10 @@
 // Folder datasets in the standard salient-object layout (the catalogue of names is registry.h).
 //
 // Layout: DIR/images/<stem>.{jpg,jpeg,png,bmp} and DIR/masks/<stem>.{png,bmp,jpg,jpeg}, matched by
-// stem (samples sorted by stem). Masks are binarised: value > threshold → 255 (threshold 127 for
-// 8-bit masks; masks whose maximum is 1 are read as 0/1 labels). Opening a folder whose image has
+// stem (samples sorted by stem). Masks are binarised: value > threshold → 255 (threshold 127 by
+// default, i.e. 0.5 on the 0–1 scale, which is also how soft ground truth such as PASCAL-S's or
+// the distractor sets' averaged annotations is binarised; masks whose maximum is 1 are read as
+// 0/1 labels). Opening a folder whose image has
 // no mask is an InputError naming the image; get() throws InputError naming the file when an
 // image or mask cannot be decoded or their sizes differ.
 #pragma once
@@ -18,7 +20,9 @@ namespace sodlab::data {
 class FolderDataset : public Dataset {
  public:
   // `name` defaults to the folder's name.
-  explicit FolderDataset(const std::filesystem::path& dir, std::string name = "");
+  // `mask_threshold`: an 8-bit mask value > it is foreground (a non-default value is part of the
+  // manifest, so it is another dataset).
+  explicit FolderDataset(const std::filesystem::path& dir, std::string name = "", int mask_threshold = 127);
   std::size_t size() const override { return items_.size(); }
   Sample get(std::size_t index) const override;
   std::string stem(std::size_t index) const override { return items_.at(index).stem; }
@@ -36,6 +40,7 @@ class FolderDataset : public Dataset {
   };
   std::filesystem::path dir_;
   std::string name_;
+  int mask_threshold_ = 127;
   std::vector<Item> items_;
   mutable std::string manifest_;  // cached
 };

@@ -1,5 +1,7 @@
 #include "data/registry.h"
 
+#include <cmath>
+
 #include "core/error.h"
 #include "data/folder.h"
 #include "data/splits.h"
@@ -18,11 +20,15 @@ DatasetPtr open_synthetic(const fs::path&, Options& options) {
   return std::make_shared<SyntheticDataset>(spec);
 }
 
+// Folder datasets take `gt_threshold` (0.5 by default, in [0, 1)): a mask pixel is foreground
+// when its value / 255 exceeds it, which binarises soft ground truth (averaged annotations).
 DatasetEntry folder_entry(std::string name, std::string folder, std::string summary) {
   const std::string label = name;
   return {std::move(name), std::move(folder), std::move(summary),
-          [label](const fs::path& dir, Options&) -> DatasetPtr {
-            return std::make_shared<FolderDataset>(dir, label);
+          [label](const fs::path& dir, Options& options) -> DatasetPtr {
+            const double t = options.get_double("gt_threshold", 0.5, 0.0, 1.0);
+            if (t >= 1.0) throw InputError(options.context() + ": gt_threshold must be < 1");
+            return std::make_shared<FolderDataset>(dir, label, static_cast<int>(std::floor(t * 255.0)));
           }};
 }
 
@@ -48,7 +54,13 @@ const NameRegistry<DatasetEntry>& dataset_registry() {
           folder_entry("duts-te", "duts-te", "DUTS test set, 5019 images"),
           folder_entry("weizmann-horses", "weizmann-horses", "Weizmann horses, 328 images"),
           folder_entry("portraits", "portraits",
-                       "Shen et al. portrait segmentation, 1800 images (1500/300)"),
+                       "Shen et al. portrait segmentation, 1800 images (splits train 1500 / test 300)"),
+          folder_entry("mturk-distractors", "mturk-distractors",
+                       "Fried et al. MTurk distractors, 403 images, soft GT (averaged annotations; "
+                       "gt_threshold binarises, default 0.5)"),
+          folder_entry("dist9", "dist9",
+                       "Dist9 distractors, 4019 images, MCG-averaged soft GT; class subsets as splits "
+                       "(light, object, person, clutter, pole, trash, sign, shadow, reflection)"),
       });
   return registry;
 }

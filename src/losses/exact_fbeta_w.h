@@ -39,4 +39,11 @@ double exact_fbeta_w(const torch::Tensor& pred, const torch::Tensor& mask,
 double exact_fbeta_w_dense(const torch::Tensor& pred, const torch::Tensor& mask,
                            const ExactFbetaWOptions& o = {});
 
+// The same definition evaluated pair by pair: O(n·|mask|) time, O(n) memory, any size, on the
+// CPU at LibTorch's thread count (edge = zero only). It is the "original formulation" Kolkin
+// §5.5 times against AF_β^w: every pixel pair of Eq. 3 and the nearest-mask-pixel search of
+// Eq. 4 by exhaustive search (the Gaussian of each integer squared distance is tabulated once).
+double exact_fbeta_w_pairwise(const torch::Tensor& pred, const torch::Tensor& mask,
+                              const ExactFbetaWOptions& o = {});
+
 }  // namespace sodlab::losses

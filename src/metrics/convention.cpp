@@ -44,6 +44,10 @@ const NameRegistry<MetricFamilyEntry>& metric_family_registry() {
            &MetricSelection::auroc, {"AUROC", "AUROC_n_valid", "AUROC_curve256"}},
           {"iou", "IoU over 256 thresholds (mean, max; at the max-F threshold with fm)",
            &MetricSelection::iou, {"meanIoU", "maxIoU", "IoU_at_maxF"}},
+          {"miou",
+           "IoU of the raw map thresholded at 0.5 (u8 >= 128; both empty = 1) per image, mean over "
+           "images (Kolkin Table 3's MIoU, printed x100); not the threshold-averaged meanIoU",
+           &MetricSelection::miou, {"mIoU50"}},
       });
   return registry;
 }
@@ -57,7 +61,7 @@ std::vector<std::string> metric_names(const MetricSelection& selection) {
 }
 
 MetricSelection MetricSelection::from_names(const std::vector<std::string>& names) {
-  MetricSelection s{false, false, false, false, false, false, false};
+  MetricSelection s{false, false, false, false, false, false, false, false};
   for (const auto& name : names) {
     if (name == "all") return MetricSelection{};
     if (const MetricFamilyEntry* e = metric_family_registry().find(name)) {

@@ -29,7 +29,7 @@ bool expand_label_mask(cv::Mat& mask);
 
 // Which metric families the evaluator computes (every one by default).
 struct MetricSelection {
-  bool mae = true, fm = true, wfm = true, sm = true, em = true, auroc = true, iou = true;
+  bool mae = true, fm = true, wfm = true, sm = true, em = true, auroc = true, iou = true, miou = true;
   // "all" or a comma-separated subset of the registry's names; InputError on an unknown name.
   static MetricSelection parse(const std::string& csv);
   static MetricSelection from_names(const std::vector<std::string>& names);  // same, as a list

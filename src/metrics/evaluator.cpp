@@ -104,6 +104,7 @@ EvaluationResult Evaluator::result() const {
   if (selection_.mae) d["MAE"] = pysod ? mean("MAE") : mean_finite("MAE");
   if (selection_.sm) d["Sm"] = pysod ? mean("Sm") : mean_finite("Sm");
   if (selection_.wfm) d["wFm"] = mean("wFm");
+  if (selection_.miou) d["mIoU50"] = mean("IoU50");
 
   std::vector<double> f_primary;
   if (selection_.fm) {

@@ -321,6 +321,12 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     val["adpEm"] = emeasure_from_counts(tpa, fpa, n_fg, n);
   }
   if (sel.iou) max_mean(out.iou, val["maxIoU"], val["meanIoU"]);
+  if (sel.miou) {  // raw map at 0.5: u8 >= 128 (no stretching: a probability of one half)
+    std::int64_t inter = 0, pred_fg = 0;
+    for (int v = 128; v < 256; ++v) inter += fg[v], pred_fg += fg[v] + bg[v];
+    const std::int64_t uni = n_fg + pred_fg - inter;
+    val["IoU50"] = uni > 0 ? static_cast<double>(inter) / static_cast<double>(uni) : 1.0;
+  }
   if (sel.auroc) {
     val["AUROC"] = auroc_from_histograms(fg, bg);
     // 256-threshold curve AUC of this image (PySOD test-script style: ascending threshold,

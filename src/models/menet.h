@@ -32,7 +32,8 @@ struct MenetConfig {
   int global_kernel = 7;   // bottleneck kernel; 7 = global at 224 input
   double bn_momentum = 0.1;
   std::uint64_t init_seed = 0;
-  std::string test_map = "softmax";  // saliency(): "softmax" (CE head) or "metric" (§A.5)
+  std::string test_map = "softmax";  // saliency(): "softmax" (CE head) or "metric" (§A.5); the
+                                     // registry defaults to metric where the model has that head
   bool test_minmax = true;           // min-max normalise the softmax map per image (as the code)
   MetricMapOptions metric_map;
 };

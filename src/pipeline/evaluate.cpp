@@ -65,11 +65,6 @@ void record_evaluation(store::ResultsStore& store, const std::string& run_id, co
                        const cache::MapCache* predictions) {
   const metrics::EvaluationResult& r = e.result;
   const std::string conv = metrics::convention_name(r.convention);
-  std::vector<store::ResultRow> rows;
-  for (const auto& [metric, value] : r.dataset)
-    rows.push_back({run_id, e.dataset, e.distortion, metric, conv, value});
-  rows.push_back({run_id, e.dataset, e.distortion, "n_images", conv, static_cast<double>(r.n_images)});
-  store.add_results(rows);
   std::vector<store::PerImageRow> per_image;
   for (const auto& [stem, values] : r.per_image)
     for (const auto& [metric, value] : values)
@@ -90,6 +85,12 @@ void record_evaluation(store::ResultsStore& store, const std::string& run_id, co
     store.add_artifact({run_id, "predictions:" + e.dataset + ":" + e.distortion,
                         predictions->root().string(), cache::make_key(e.prediction_keys),
                         e.prediction_bytes});
+  // The dataset results last: their presence (what missing_evaluations checks) implies the rest.
+  std::vector<store::ResultRow> rows;
+  for (const auto& [metric, value] : r.dataset)
+    rows.push_back({run_id, e.dataset, e.distortion, metric, conv, value});
+  rows.push_back({run_id, e.dataset, e.distortion, "n_images", conv, static_cast<double>(r.n_images)});
+  store.add_results(rows);
 }
 
 std::string summary_line(const SetEvaluation& e) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "cache/map_cache.h"
@@ -20,11 +21,13 @@
 #include "core/timer.h"
 #include "data/loader.h"
 #include "losses/registry.h"
+#include "metrics/convention.h"
 #include "models/registry.h"
 #include "pipeline/evaluate.h"
 #include "pipeline/heartbeat.h"
 #include "pipeline/specs.h"
 #include "store/provenance.h"
+#include "train/checkpoint.h"
 #include "train/trainer.h"
 
 namespace sodlab::pipeline {
@@ -138,23 +141,85 @@ void train_evaluate_record(const PlannedRun& run, const std::string& id, store::
   if (fit.epochs_resumed > 0)
     log::info("  resumed after " + std::to_string(fit.epochs_resumed) + " epoch(s) from " +
               trainer.checkpoint_path());
-  std::unique_ptr<cache::MapCache> predictions;
-  if (spec.eval.save_predictions)
-    predictions = std::make_unique<cache::MapCache>(fs::path(options.cache_dir) / "predictions");
-  const EvalSettings settings = eval_settings(spec);
-  for (const auto& set : run.data.tests) {
-    for (const auto& distortion : spec.data.distortions) {
-      if (stop_requested()) throw train::Interrupted("stopped by a signal before evaluating " + set.label);
-      // Prediction cache keys use the run id (what the maps are), rows the record id.
-      SetEvaluation e =
-          evaluate(*model, set, distortion_spec(distortion), settings, run.run_id, predictions.get());
-      record_evaluation(db, id, e, predictions.get());
-      log::info(summary_line(e));
-    }
-  }
+  evaluate_sets(*model, run, id, db, options, all_evaluations(run));
 }
 
 }  // namespace
+
+std::vector<Evaluation> all_evaluations(const PlannedRun& run) {
+  std::vector<Evaluation> out;
+  for (const auto& set : run.data.tests)
+    for (const auto& distortion : run.spec.data.distortions) out.push_back({&set, distortion});
+  return out;
+}
+
+std::vector<Evaluation> missing_evaluations(const PlannedRun& run, store::ResultsStore& db) {
+  const metrics::MetricSelection selection = metrics::MetricSelection::from_names(run.spec.eval.metrics);
+  std::vector<std::string> required;  // the first key of each selected family stands for it
+  for (const auto& e : metrics::metric_family_registry().entries())
+    if (selection.*(e.flag)) required.push_back(e.produces.front());
+  std::set<std::string> have;
+  for (const auto& r : db.results(run.run_id))
+    have.insert(r.dataset + "\n" + r.distortion + "\n" + r.convention + "\n" + r.metric);
+  std::vector<Evaluation> out;
+  for (const Evaluation& e : all_evaluations(run)) {
+    const std::string prefix = e.set->label + "\n" + distortion_spec(e.distortion).label() + "\n" +
+                               run.spec.eval.convention + "\n";
+    for (const auto& metric : required)
+      if (!have.count(prefix + metric)) {
+        out.push_back(e);
+        break;
+      }
+  }
+  return out;
+}
+
+void evaluate_sets(models::SegmentationModel& model, const PlannedRun& run, const std::string& id,
+                   store::ResultsStore& db, const ExecuteOptions& options,
+                   const std::vector<Evaluation>& evaluations) {
+  std::unique_ptr<cache::MapCache> predictions;
+  if (run.spec.eval.save_predictions)
+    predictions = std::make_unique<cache::MapCache>(fs::path(options.cache_dir) / "predictions");
+  const EvalSettings settings = eval_settings(run.spec);
+  for (const Evaluation& ev : evaluations) {
+    if (stop_requested())
+      throw train::Interrupted("stopped by a signal before evaluating " + ev.set->label);
+    // Prediction cache keys use the run id (what the maps are), rows the record id.
+    SetEvaluation e = evaluate(model, *ev.set, distortion_spec(ev.distortion), settings, run.run_id,
+                               predictions.get());
+    record_evaluation(db, id, e, predictions.get());
+    log::info(summary_line(e));
+  }
+}
+
+void evaluate_completed(const PlannedRun& run, store::ResultsStore& db, const ExecuteOptions& options,
+                        const std::vector<Evaluation>& evaluations) {
+  std::optional<store::ArtifactRow> checkpoint;
+  for (const auto& a : db.artifacts(run.run_id))
+    if (a.kind == "checkpoint") checkpoint = a;
+  std::string sets;
+  for (const auto& e : evaluations)
+    sets += (sets.empty() ? "" : ", ") + e.set->label + " [" + distortion_spec(e.distortion).label() + "]";
+  const std::string redo = "; run with --force to retrain it";
+  if (!checkpoint)
+    throw InputError("run " + run.run_id + " is completed but the store " + db.path() +
+                     " records no checkpoint to evaluate " + sets + " with" + redo);
+  std::error_code ec;
+  if (!fs::is_regular_file(checkpoint->path, ec))
+    throw InputError("run " + run.run_id + ": its checkpoint " + checkpoint->path +
+                     " is missing, so " + sets + " cannot be evaluated" + redo);
+  if (sha256_file_hex(checkpoint->path) != checkpoint->sha256)
+    throw InputError(checkpoint->path + ": checkpoint of run " + run.run_id +
+                     " does not match the SHA-256 recorded in " + db.path() + redo);
+  check_test_sets(run.data, resolve_threads(run.spec.data.workers));
+  Options model_options = run.spec.model.options;
+  auto model = models::make_model(run.spec.model.name, model_options, models::Weights::skip);
+  train::load_checkpoint_state(checkpoint->path, *model, nullptr);
+  model->eval();
+  log::info("  evaluating " + sets + " with the final checkpoint");
+  at::set_num_threads(run.threads);
+  evaluate_sets(*model, run, run.run_id, db, options, evaluations);
+}
 
 ExecuteOutcome execute(const PlannedRun& run, store::ResultsStore& db, const ExecuteOptions& options) {
   const auto existing = db.find_run(run.run_id);
@@ -232,6 +297,17 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
                     bool dry_run) {
   const config::Experiment& ex = plan.experiment;
   RunSummary summary;
+  if (plan.study) {
+    summary.planned = 1;
+    summary.run_ids.push_back(plan.study->run_id);
+    if (dry_run) {
+      log::info(ex.info.name + ": study '" + plan.study->kind + "' " + plan.study->run_id);
+      return summary;
+    }
+    if (run_study(ex, *plan.study, *db, options.force)) ++summary.completed;
+    else ++summary.skipped;
+    return summary;
+  }
   summary.planned = static_cast<int>(plan.runs.size());
   log::info(ex.info.name + (ex.profile.empty() ? "" : " [profile " + ex.profile + "]") + ": " +
             std::to_string(plan.runs.size()) + " run(s)");
@@ -257,10 +333,16 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
     if (auto existing = db->find_run(run.run_id);
         existing && existing->status == store::kStatusCompleted && !options.force) {
       const bool shared = existing->experiment != spec.experiment || existing->variant != spec.variant;
-      log::info(std::string("  already completed") +
-                (shared ? " (trained for " + existing->experiment + " / " + existing->variant + ")" : "") +
+      log::info(std::string("  already trained") +
+                (shared ? " (for " + existing->experiment + " / " + existing->variant + ")" : "") +
                 " (use --force to redo)");
-      ++summary.skipped;
+      const std::vector<Evaluation> missing = missing_evaluations(run, *db);
+      if (missing.empty()) {
+        ++summary.skipped;
+      } else {
+        evaluate_completed(run, *db, options, missing);
+        ++summary.evaluated;
+      }
       continue;
     }
     Timer timer;

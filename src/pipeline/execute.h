@@ -25,13 +25,17 @@
 // others → 1); rows of other runs are never touched.
 //
 // run_plan() is what `sodlab run` does with a plan: every planned run is registered in the store
-// (queued if new) with a reference from this experiment/variant/profile/overrides, completed runs
-// are skipped unless `force`, the rest executed in order; the first failure stops the plan.
+// (queued if new) with a reference from this experiment/variant/profile/overrides, the rest
+// executed in order; the first failure stops the plan. A completed run is not trained again
+// (unless `force`): the test sets and distortions this plan asks for and the store lacks (another
+// experiment trained it, with other test sets or metrics) are evaluated with its final
+// checkpoint (verified against its recorded SHA-256) and recorded; the run stays 'completed'.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "models/model.h"
 #include "pipeline/plan.h"
 #include "store/results_store.h"
 
@@ -48,8 +52,29 @@ enum class ExecuteOutcome { completed, busy };  // busy: another live process ex
 
 ExecuteOutcome execute(const PlannedRun& run, store::ResultsStore& store, const ExecuteOptions& options);
 
+// One evaluation a run asks for: a test set of its data under one distortion.
+struct Evaluation {
+  const TestSet* set = nullptr;  // points into PlannedRun::data
+  config::Distortion distortion;
+};
+
+std::vector<Evaluation> all_evaluations(const PlannedRun& run);
+// Those whose metric families (under the run's convention) the store lacks for run.run_id.
+std::vector<Evaluation> missing_evaluations(const PlannedRun& run, store::ResultsStore& store);
+
+// Evaluates `evaluations` with `model` and records them under `id`.
+void evaluate_sets(models::SegmentationModel& model, const PlannedRun& run, const std::string& id,
+                   store::ResultsStore& store, const ExecuteOptions& options,
+                   const std::vector<Evaluation>& evaluations);
+
+// Evaluates a completed run's `evaluations` with its final checkpoint (InputError, exit 2, when
+// the checkpoint is not recorded, missing or altered: --force retrains).
+void evaluate_completed(const PlannedRun& run, store::ResultsStore& store, const ExecuteOptions& options,
+                        const std::vector<Evaluation>& evaluations);
+
 struct RunSummary {
   int planned = 0, skipped = 0, completed = 0, busy = 0;
+  int evaluated = 0;  // completed runs evaluated on test sets they lacked
   std::vector<std::string> run_ids;
 };
 

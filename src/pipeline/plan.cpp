@@ -99,7 +99,7 @@ void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& ru
   for (const auto& r : runs) {
     for (const auto& m : metrics::metric_names(metrics::MetricSelection::from_names(r.spec.eval.metrics)))
       metrics.insert(m);
-    for (const auto& t : r.data.tests) datasets.insert(t.label);
+    for (const auto& t : r.spec.data.test) datasets.insert(t.label());
     for (const auto& d : r.spec.data.distortions) distortions.insert(distortion_spec(d).label());
   }
   auto fail = [&](const config::TableColumn& c, const std::string& what, const std::string& name,
@@ -111,7 +111,8 @@ void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& ru
     const std::vector<std::string> conventions = metrics::convention_names();
     if (std::find(conventions.begin(), conventions.end(), c.convention) == conventions.end())
       fail(c, "convention", c.convention, {conventions.begin(), conventions.end()}, "conventions");
-    if (!metrics.count(c.metric)) fail(c, "metric", c.metric, metrics, "metrics the runs record");
+    if (c.source == "results" && !metrics.count(c.metric))
+      fail(c, "metric", c.metric, metrics, "metrics the runs record");
     // A column may name a dataset or distortion this profile does not evaluate (it shows "–"),
     // but not one that does not exist.
     const std::string ds = ex.table.store_dataset(c);
@@ -130,14 +131,12 @@ void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& ru
   }
 }
 
-// The code and the libraries that compute a run, and where: other versions may change the bits.
-// (The CPU model is recorded with the run, not part of its identity.)
+}  // namespace
+
 std::string code_identity() {
-  return std::string(build::kCodeVersion) + " libtorch=" + TORCH_VERSION + " opencv=" + CV_VERSION +
+  return std::string("compute=") + build::kComputeHash + " libtorch=" + TORCH_VERSION + " opencv=" + CV_VERSION +
          " device=cpu precision=fp32";
 }
-
-}  // namespace
 
 std::string overrides_text(const std::vector<std::string>& sets) { return join_names(sets, "; "); }
 
@@ -148,6 +147,10 @@ Plan plan(const PlanRequest& request) {
   load.variants = request.variants;
   Plan p;
   p.experiment = config::load_experiment(config::resolve_experiment_path(request.experiment), load);
+  if (p.experiment.is_study()) {
+    p.study = plan_study(p.experiment, request);
+    return p;
+  }
   // Resolve every run's components first (cheap), then open the datasets (may hash files).
   std::vector<config::RunSpec> specs = config::expand(p.experiment);
   for (auto& spec : specs) {
@@ -162,8 +165,10 @@ Plan plan(const PlanRequest& request) {
   for (auto& spec : specs) {
     PlannedRun r;
     r.threads = resolve_threads(request.threads > 0 ? request.threads : spec.train.threads);
-    r.data = open_run_data(spec, &datasets);
-    r.run_id = config::run_id(spec, code_identity(), r.data.manifest_sha, r.threads);
+    if (request.open_data) {
+      r.data = open_run_data(spec, &datasets);
+      r.run_id = config::run_id(spec, code_identity(), r.data.train_manifest_sha, r.threads);
+    }
     r.overrides = overrides;
     r.spec = std::move(spec);
     p.runs.push_back(std::move(r));

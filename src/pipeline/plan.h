@@ -9,10 +9,10 @@
 // in milliseconds, with the file:line:column of the offending component. `sodlab run` and
 // `sodlab table` plan the same way, so a table shows exactly the runs the experiment asks for.
 //
-// Run identity (config::run_id): the canonical resolved model, loss, data, training and eval
+// Run identity (config::run_id): the canonical resolved model, loss, training data and training
 // config, the seed, the resolved intra-op thread count (results differ across thread counts),
-// the code version, the LibTorch and OpenCV versions, device and precision, and the data
-// manifest; NOT the experiment file, variant or profile names. A resume never mixes any of these:
+// code_identity() and the training set's manifest; NOT the experiment file, variant or profile
+// names, nor what is only evaluated (test sets, distortions, metrics: results are keyed by them). A resume never mixes any of these:
 // another value is another run id, hence another checkpoint folder.
 // Two experiment files that train the same thing share one run id, trained once.
 #pragma once
@@ -22,6 +22,7 @@
 
 #include "config/experiment.h"
 #include "pipeline/run_data.h"
+#include "pipeline/study.h"
 
 namespace sodlab::pipeline {
 
@@ -32,6 +33,8 @@ struct PlanRequest {
   std::vector<std::string> variants;   // restrict to these (empty = all)
   int threads = 0;                     // intra-op threads (0: train.threads, then the machine)
   bool check_weights = true;           // resolve pretrained weights now (false: table, listing)
+  bool open_data = true;               // open the datasets and compute run ids (false: validate
+                                       // names and options only; run_id and data stay empty)
 };
 
 struct PlannedRun {
@@ -45,10 +48,16 @@ struct PlannedRun {
 struct Plan {
   config::Experiment experiment;
   std::vector<PlannedRun> runs;  // order of config::expand (variant → fold → seed)
+  std::optional<PlannedStudy> study;  // a [study] file: no runs, this instead
 };
 
 // InputError (exit 2) on any problem, naming the file, position and key.
 Plan plan(const PlanRequest& request);
+
+// The code and libraries that compute (part of every run id): the hash of the computing sources
+// (build::kComputeHash; a commit that changes only documentation, tests or experiment files
+// keeps run ids), LibTorch and OpenCV versions, device and precision.
+std::string code_identity();
 
 // The overrides of a request as stored with its runs (one "key=value" per --set, "; "-joined).
 std::string overrides_text(const std::vector<std::string>& sets);

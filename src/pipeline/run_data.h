@@ -3,7 +3,8 @@
 // With k-fold cross-validation (data.folds = k) the training set is split into k folds (the same
 // for every seed of an experiment); the run trains on k-1 of them, and the held-out fold stands
 // in for every test set that names the training set itself. Other test sets are evaluated whole.
-// manifest_sha identifies the content of all of them (part of the run id).
+// train_manifest_sha identifies the training set's content (part of the run id); manifest_sha
+// that of all of them.
 #pragma once
 
 #include <map>
@@ -24,7 +25,8 @@ struct TestSet {
 struct RunData {
   data::DatasetPtr train;
   std::vector<TestSet> tests;
-  std::string manifest_sha;  // over the train set and every test set
+  std::string train_manifest_sha;  // the training set (after the fold split)
+  std::string manifest_sha;        // over the train set and every test set
 };
 
 // Datasets already opened by earlier runs of a plan, by their resolved reference (a manifest is

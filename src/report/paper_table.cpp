@@ -4,6 +4,8 @@
 #include <cmath>
 #include <iomanip>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "core/error.h"
@@ -25,7 +27,7 @@ std::string count_text(const Cell& c, int planned) {
 }
 
 std::string ours_text(const Cell& c, int planned, int digits, const char* pm) {
-  if (c.n == 0) return planned > 0 ? "– " + count_text(c, planned) : "–";
+  if (c.n == 0) return planned > 0 ? "– " + count_text(c, planned) : "not run in this profile";
   std::string s = fixed(c.mean, digits);
   if (c.n > 1) s += std::string(" ") + pm + " " + fixed(c.std, digits);
   return s + " " + count_text(c, planned);
@@ -35,11 +37,21 @@ std::string published_text(const Cell& c, int digits) {
   return c.published ? fixed(*c.published, digits) : "–";
 }
 
+// "F_1^w MSRA-B→sod": the paper's dataset, and ours when the profile substitutes another.
 std::string column_header(const PaperTable& t, std::size_t i) {
   const auto& c = t.columns[i];
   std::string h = c.label + " " + c.dataset;
+  if (i < t.store_datasets.size() && t.store_datasets[i] != c.dataset) h += "→" + t.store_datasets[i];
   if (c.distortion != "none") h += " " + c.distortion;
   return h;
+}
+
+bool column_in_profile(const PaperTable& t, std::size_t i) { return i >= t.in_profile.size() || t.in_profile[i]; }
+
+constexpr const char* kNotRun = "not run in this profile";
+
+std::string paper_hardware(const config::TableColumn& c) {
+  return c.published_on.empty() ? "" : ", " + c.published_on;
 }
 
 // Shortest text that reads back as the same double.
@@ -72,6 +84,62 @@ std::string latex_escape(const std::string& s) {
   return out;
 }
 
+// A timing column's value for one run (nullopt when the run has no such timing).
+std::optional<double> timing_value(const config::TableColumn& c, const std::string& dataset,
+                                   const std::vector<store::TimingRow>& timings) {
+  if (c.metric == "test_s_per_image") {
+    for (const auto& x : timings)
+      if (x.phase == "inference." + dataset + "." + c.distortion && x.items > 0) return x.seconds / x.items;
+    return std::nullopt;
+  }
+  double total = 0;
+  int epochs = 0;
+  for (const auto& x : timings)
+    if (x.phase.rfind("train.", 0) == 0) total += x.seconds, ++epochs;
+  if (epochs == 0) return std::nullopt;
+  return c.metric == "train_hours" ? total / 3600.0 : total / epochs;
+}
+
+std::string measured_on(const store::RunRecord& r) {
+  return r.host + " (" + r.cpu + "), " + r.device + ", " + std::to_string(r.threads) + " thread(s)";
+}
+
+// Footnotes numbered in order of appearance: columns, rows, published cells, then table notes.
+struct Footnotes {
+  std::vector<std::string> texts;
+  std::vector<std::string> column, row;           // marker per column / row ("" = none)
+  std::vector<std::vector<std::string>> published;  // marker per row × column
+  std::string add(const std::string& text) {
+    if (text.empty()) return "";
+    for (std::size_t i = 0; i < texts.size(); ++i)
+      if (texts[i] == text) return "[" + std::to_string(i + 1) + "]";
+    texts.push_back(text);
+    return "[" + std::to_string(texts.size()) + "]";
+  }
+  explicit Footnotes(const PaperTable& t) {
+    for (const auto& c : t.columns) column.push_back(add(c.note));
+    for (const auto& n : t.row_notes) row.push_back(add(n));
+    for (const auto& notes : t.published_notes) {
+      published.emplace_back();
+      for (const auto& n : notes) published.back().push_back(add(n));
+    }
+    for (const auto& n : t.notes) add(n);
+  }
+  std::string published_marker(std::size_t r, std::size_t c) const {
+    return r < published.size() && c < published[r].size() ? published[r][c] : "";
+  }
+};
+
+std::string with_marker(const std::string& text, const std::string& marker) {
+  return marker.empty() ? text : text + " " + marker;
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
 std::string notes(const PaperTable& t, const std::string& bullet) {
   std::ostringstream os;
   os << bullet << "profile: " << (t.profile.empty() ? "(none)" : t.profile)
@@ -83,8 +151,26 @@ std::string notes(const PaperTable& t, const std::string& bullet) {
     os << bullet << column_header(t, i) << ": metric " << c.metric << ", convention "
        << c.convention << ", distortion " << c.distortion;
     if (t.store_datasets[i] != c.dataset) os << ", our dataset " << t.store_datasets[i];
+    if (c.source == "timing") os << ", timing";
+    if (c.scale != 1.0) os << ", ours × " << exact(c.scale);
+    if (!column_in_profile(t, i)) os << ", " << kNotRun;
     os << (c.higher_is_better ? " (higher is better)" : " (lower is better)") << "\n";
   }
+  bool timing = false;
+  for (const auto& c : t.columns) timing = timing || c.source == "timing";
+  if (timing) {
+    os << bullet << "our timings were measured on "
+       << (t.timing_hosts.empty() ? std::string("(no completed run yet)") : join(t.timing_hosts, "; "));
+    for (const auto& c : t.columns)
+      if (c.source == "timing" && !c.published_on.empty()) {
+        os << "; the paper's on " << c.published_on << " (not comparable)";
+        break;
+      }
+    os << "\n";
+  }
+  const Footnotes f(t);
+  for (std::size_t i = 0; i < f.texts.size(); ++i)
+    os << bullet << "[" << i + 1 << "] " << f.texts[i] << "\n";
   return os.str();
 }
 
@@ -102,30 +188,50 @@ PaperTable build_table(const config::TableSpec& spec, const std::string& experim
   t.caption = spec.caption;
   t.profile = profile;
   t.columns = spec.columns;
-  for (const auto& c : spec.columns) t.store_datasets.push_back(spec.store_dataset(c));
+  t.notes = spec.notes;
+  std::set<std::string> evaluated;
+  for (const auto& run : runs) evaluated.insert(run.datasets.begin(), run.datasets.end());
+  for (const auto& c : spec.columns) {
+    t.store_datasets.push_back(spec.store_dataset(c));
+    t.in_profile.push_back(evaluated.empty() || evaluated.count(t.store_datasets.back()) > 0);
+  }
+  std::set<std::string> hosts;
   for (const auto& spec_row : spec.rows) {
     Row row;
     row.label = spec_row.label;
     row.variant = spec_row.variant;
     row.cells.resize(spec.columns.size());
     for (std::size_t i = 0; i < spec.columns.size(); ++i) row.cells[i].published = spec_row.published[i];
+    t.row_notes.push_back(spec_row.note);
+    t.published_notes.push_back(spec_row.published_notes);
     if (!spec_row.variant.empty()) {
-      std::vector<std::string> completed;
+      std::vector<store::RunRecord> completed;
       for (const auto& run : runs) {
         if (run.variant != spec_row.variant) continue;
         ++row.planned;
         const auto record = store.find_run(run.run_id);
-        if (record && record->status == store::kStatusCompleted) completed.push_back(run.run_id);
+        if (record && record->status == store::kStatusCompleted) completed.push_back(*record);
       }
       row.runs = static_cast<int>(completed.size());
       std::vector<std::vector<double>> values(spec.columns.size());
-      for (const auto& run_id : completed) {
-        for (const auto& res : store.results(run_id)) {
+      for (const auto& record : completed) {
+        bool timed = false;
+        const auto timings = store.timings(record.run_id);
+        for (std::size_t i = 0; i < spec.columns.size(); ++i) {
+          const auto& c = spec.columns[i];
+          if (c.source != "timing" || !t.in_profile[i]) continue;
+          if (const auto v = timing_value(c, t.store_datasets[i], timings)) {
+            values[i].push_back(*v * c.scale);
+            timed = true;
+          }
+        }
+        if (timed) hosts.insert(measured_on(record));
+        for (const auto& res : store.results(record.run_id)) {
           for (std::size_t i = 0; i < spec.columns.size(); ++i) {
             const auto& c = spec.columns[i];
-            if (res.dataset == t.store_datasets[i] && res.metric == c.metric &&
-                res.convention == c.convention && res.distortion == c.distortion)
-              values[i].push_back(res.value);
+            if (c.source == "results" && t.in_profile[i] && res.dataset == t.store_datasets[i] &&
+                res.metric == c.metric && res.convention == c.convention && res.distortion == c.distortion)
+              values[i].push_back(res.value * c.scale);
           }
         }
       }
@@ -146,6 +252,7 @@ PaperTable build_table(const config::TableSpec& spec, const std::string& experim
     }
     t.rows.push_back(std::move(row));
   }
+  t.timing_hosts.assign(hosts.begin(), hosts.end());
   return t;
 }
 
@@ -154,18 +261,24 @@ std::string render_markdown(const PaperTable& t) {
   os << "## " << t.experiment << (t.title.empty() ? "" : ": " + t.title) << " (profile: "
      << (t.profile.empty() ? "none" : t.profile) << ")\n\n";
   if (!t.reproduces.empty()) os << "Reproduces: " << t.reproduces << "\n\n";
+  const Footnotes f(t);
   os << "| Method |";
-  for (std::size_t i = 0; i < t.columns.size(); ++i)
-    os << " " << column_header(t, i) << " (ours) | " << column_header(t, i) << " (paper) |";
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    const std::string h = with_marker(column_header(t, i), f.column[i]);
+    os << " " << h << " (ours) | " << h << " (paper" << paper_hardware(t.columns[i]) << ") |";
+  }
   os << "\n|---|";
   for (std::size_t i = 0; i < t.columns.size(); ++i) os << "---:|---:|";
   os << "\n";
-  for (const auto& r : t.rows) {
-    os << "| " << r.label << (r.variant.empty() ? " (published)" : "") << " |";
+  for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
+    const Row& r = t.rows[ri];
+    os << "| " << with_marker(r.label, f.row[ri]) << (r.variant.empty() ? " (published)" : "") << " |";
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const int d = t.columns[i].digits;
-      os << " " << (r.variant.empty() ? "" : ours_text(r.cells[i], r.planned, d, "±")) << " | "
-         << published_text(r.cells[i], d) << " |";
+      const std::string ours = r.variant.empty()            ? ""
+                               : !column_in_profile(t, i) ? kNotRun
+                                                          : ours_text(r.cells[i], r.planned, d, "±");
+      os << " " << ours << " | " << with_marker(published_text(r.cells[i], d), f.published_marker(ri, i)) << " |";
     }
     os << "\n";
   }
@@ -181,13 +294,15 @@ std::string render_latex(const PaperTable& t) {
   os << "\\begin{table}[t]\n\\centering\n\\begin{tabular}{l";
   for (std::size_t i = 0; i < t.columns.size(); ++i) os << "rr";
   os << "}\n\\hline\nMethod";
+  const Footnotes f(t);
   for (std::size_t i = 0; i < t.columns.size(); ++i)
-    os << " & \\multicolumn{2}{c}{" << latex_escape(column_header(t, i)) << "}";
+    os << " & \\multicolumn{2}{c}{" << latex_escape(with_marker(column_header(t, i), f.column[i])) << "}";
   os << " \\\\\n";
   for (std::size_t i = 0; i < t.columns.size(); ++i) os << " & ours & paper";
   os << " \\\\\n\\hline\n";
-  for (const auto& r : t.rows) {
-    os << latex_escape(r.label);
+  for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
+    const Row& r = t.rows[ri];
+    os << latex_escape(with_marker(r.label, f.row[ri]));
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const int d = t.columns[i].digits;
       const Cell& c = r.cells[i];
@@ -195,23 +310,28 @@ std::string render_latex(const PaperTable& t) {
       if (!r.variant.empty()) {
         const std::string count =
             c.n >= r.planned ? std::to_string(c.n) : std::to_string(c.n) + " of " + std::to_string(r.planned);
-        if (c.n == 0) ours = "--";
+        if (!column_in_profile(t, i)) ours = "{\\scriptsize not run}";
+        else if (c.n == 0) ours = "--";
         else ours = "$" + fixed(c.mean, d) + (c.n > 1 ? " \\pm " + fixed(c.std, d) : "") + "$ {\\scriptsize (" +
                     count + ")}";
       }
-      os << " & " << ours << " & " << (c.published ? fixed(*c.published, d) : "--");
+      os << " & " << ours << " & "
+         << with_marker(c.published ? fixed(*c.published, d) : "--", latex_escape(f.published_marker(ri, i)));
     }
     os << " \\\\\n";
   }
   os << "\\hline\n\\end{tabular}\n\\caption{" << latex_escape(t.title.empty() ? t.experiment : t.title)
      << " (profile " << latex_escape(t.profile.empty() ? "none" : t.profile)
-     << "; ours: mean $\\pm$ std over runs, (n) runs).}\n\\end{table}\n";
+     << "; ours: mean $\\pm$ std over runs, (n) runs)";
+  for (std::size_t i = 0; i < f.texts.size(); ++i) os << " [" << i + 1 << "] " << latex_escape(f.texts[i]);
+  os << ".}\n\\end{table}\n";
   return os.str();
 }
 
 std::string render_csv(const PaperTable& t) {
   std::ostringstream os;
-  os << "profile,row,variant,dataset,store_dataset,metric,convention,distortion,n,planned,mean,std,published\n";
+  os << "profile,row,variant,dataset,store_dataset,metric,convention,distortion,n,planned,mean,std,published,"
+        "in_profile\n";
   for (const auto& r : t.rows) {
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const auto& c = t.columns[i];
@@ -225,7 +345,7 @@ std::string render_csv(const PaperTable& t) {
       if (cell.n > 1) os << exact(cell.std);
       os << ",";
       if (cell.published) os << exact(*cell.published);
-      os << "\n";
+      os << "," << (column_in_profile(t, i) ? 1 : 0) << "\n";
     }
   }
   return os.str();

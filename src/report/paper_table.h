@@ -1,5 +1,11 @@
 // Paper tables: our numbers from the results store beside the paper's published ones.
 //
+// Columns read results (dataset, distortion, metric, convention) or, with source = "timing",
+// the runs' timings (train_hours, train_s_per_epoch, test_s_per_image), × the column's scale.
+// Timing cells name the host, device and threads they were measured on, and the paper's column
+// its hardware: the two are never presented as comparable. Footnotes (column, row, published
+// cell and table notes) are numbered [1], [2], ... in order of appearance.
+//
 // The runs of a row are exactly the planned runs of its variant (pipeline::plan with the same
 // profile and --set overrides as `sodlab run`), by run id: a run made with other overrides or
 // another config never enters the table. Of those, the completed ones count; for each column,
@@ -33,15 +39,23 @@ struct Row {
   std::vector<Cell> cells;          // one per column
 };
 
-// One planned run of the experiment: its variant and run id.
+// One planned run of the experiment: its variant, run id and the datasets it evaluates (a
+// column on a dataset no planned run evaluates prints "not run in this profile"; when no run
+// lists datasets, every column counts as run).
 struct TableRun {
   std::string variant, run_id;
+  std::vector<std::string> datasets;
 };
 
 struct PaperTable {
   std::string experiment, reproduces, title, caption, profile;
   std::vector<config::TableColumn> columns;
   std::vector<std::string> store_datasets;  // dataset looked up per column
+  std::vector<bool> in_profile;             // per column: some planned run evaluates its dataset
+  std::vector<std::string> timing_hosts;    // where our timing cells were measured
+  std::vector<std::string> notes;           // [table] notes
+  std::vector<std::string> row_notes;       // per row ("" = none)
+  std::vector<std::vector<std::string>> published_notes;  // per row, per column
   std::vector<Row> rows;
   std::string overrides;            // the --set overrides the table was planned with ("" = none)
 };

@@ -51,8 +51,10 @@ TEST_CASE("exact F_beta^w: the O(n(H+W)) form equals the n×n definition to 1e-9
             INFO(h << "x" << w << " " << norm << " " << err << " " << beta2 << " " << sigma);
             CHECK(dense > 0.1);
             CHECK(std::abs(exact_fbeta_w(pred, mask, o) - dense) < 1e-9);
+            CHECK(std::abs(exact_fbeta_w_pairwise(pred, mask, o) - dense) < 1e-9);  // Kolkin §5.5's timer
           }
   }
+  CHECK(exact_fbeta_w_pairwise(torch::rand({5, 6}), torch::zeros({5, 6})) == 0.0);
 }
 
 TEST_CASE("exact F_beta^w: truncation is what makes AF differ", "[losses][exact]") {

@@ -26,12 +26,13 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
       {"maxF_threshold", 255}, {"maxF_of_mean_F", 1.0}, {"maxF_of_mean_PR", 1.0},
       {"mean_of_per_image_maxF", 1.0}, {"wFm", 1.0}, {"Sm", 1.0}, {"maxEm", e}, {"adpEm", e},
       {"maxEm_threshold", 255}, {"mean_of_per_image_maxEm", e}, {"AUROC", 1.0},
-      {"AUROC_n_valid", 1}, {"AUROC_curve256", 1.0}, {"maxIoU", 1.0}, {"IoU_at_maxF", 1.0}};
+      {"AUROC_n_valid", 1}, {"AUROC_curve256", 1.0}, {"maxIoU", 1.0}, {"IoU_at_maxF", 1.0},
+      {"mIoU50", 1.0}};
   // Means over the 256 thresholds (t = 0 predicts everything) and keys that need another family.
   const std::set<std::string> from_curves{"meanF", "meanEm", "meanIoU", "meanF_of_mean_F",
                                           "meanF_of_mean_PR"};
   const std::set<std::string> needs_other{"IoU_at_maxF"};  // iou with fm
-  REQUIRE(metric_family_registry().entries().size() == 7);
+  REQUIRE(metric_family_registry().entries().size() == 8);
   for (const auto& family : metric_family_registry().entries()) {
     INFO("metric family " << family.name);
     CHECK(!family.summary.empty());

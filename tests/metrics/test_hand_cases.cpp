@@ -205,3 +205,25 @@ TEST_CASE("Bad input is an InputError") {
   ev.add("a", u8(1, 2, {0, 255}), u8(1, 2, {0, 255}));
   CHECK_THROWS_AS(ev.add("a", u8(1, 2, {0, 255}), u8(1, 2, {0, 255})), InputError);
 }
+
+TEST_CASE("MIoU@0.5 (Kolkin Table 3): per-image IoU of the raw map at u8 >= 128, mean over images") {
+  // GT fg = {0, 1, 2}; pred >= 128 at {1, 2, 3} (127 is below, 128 is at the threshold).
+  const cv::Mat gt = u8(2, 3, {255, 255, 255, 0, 0, 0});
+  const cv::Mat pred = u8(2, 3, {127, 128, 255, 200, 0, 10});
+  MetricSelection only_miou = MetricSelection::from_names({"miou"});
+  for (auto conv : {Convention::pysodmetrics, Convention::sal_eval_toolbox}) {
+    const auto e = evaluate_image(pred, gt, conv, only_miou);
+    CHECK(e.values.at("IoU50") == Approx(2.0 / 4.0).epsilon(1e-15));  // ∩ {1,2}, ∪ {0,1,2,3}
+  }
+  // Not min-max stretched: a map whose maximum is 100 predicts nothing at 0.5.
+  const cv::Mat dim = u8(2, 3, {100, 100, 100, 0, 0, 0});
+  CHECK(evaluate_image(dim, gt, Convention::pysodmetrics, only_miou).values.at("IoU50") == 0.0);
+  // Empty GT and an empty prediction agree perfectly.
+  const cv::Mat zero = u8(2, 3, {0, 0, 0, 0, 0, 0});
+  CHECK(evaluate_image(zero, zero, Convention::pysodmetrics, only_miou).values.at("IoU50") == 1.0);
+  Evaluator ev(Convention::pysodmetrics, only_miou);
+  ev.add("a", pred, gt);
+  ev.add("b", gt, gt);  // perfect: IoU 1
+  CHECK(ev.result().dataset.at("mIoU50") == Approx(0.75).epsilon(1e-15));
+  CHECK(ev.result().dataset.count("meanIoU") == 0);  // the curve statistic is another family
+}

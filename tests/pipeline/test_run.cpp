@@ -129,7 +129,7 @@ TEST_CASE("smoke run records runs, epochs, results, curves and timings", "[pipel
 
   // Running it again reuses the completed run; the table prints our value beside the paper's.
   REQUIRE(run_sodlab(args, dir.path() / "log2") == 0);
-  CHECK(read_file(dir.path() / "log2").find("already completed") != std::string::npos);
+  CHECK(read_file(dir.path() / "log2").find("already trained") != std::string::npos);
   CHECK(count(db, "SELECT count(*) FROM runs") == 1);
   REQUIRE(run_sodlab({"table", kTable4.string(), "--profile", "smoke", "--db", db.string(), "--threads",
                       "1", "--set", "eval.save_predictions=true"},

@@ -125,7 +125,7 @@ TEST_CASE("report: paper table of the planned runs, mean ± std over seeds and f
   const std::string csv = report::render_csv(t);
   INFO(csv);
   CHECK(csv.find("smoke,Proposed,proposed,msra-b,synthetic,auroc,pysodmetrics,none,3,5,0.") != std::string::npos);
-  CHECK(csv.find(",0.988\n") != std::string::npos);
+  CHECK(csv.find(",0.988,1\n") != std::string::npos);  // published, in_profile
   CHECK(csv.find("smoke,DCL [16],,msra-b,synthetic,mae,pysodmetrics,none,0,0,,,0.05") != std::string::npos);
 
   // Without the profile's dataset mapping the store has nothing for msra-b.
