@@ -357,6 +357,7 @@ TableSpec read_table(const toml::table& table, const std::string& file,
     }
   }
   spec.notes = r.string_list("notes", {});
+  spec.layout = r.string("layout", "methods", {"methods", "metrics"});
   if (const toml::table* ds = r.subtable("datasets")) {
     for (auto&& [k, v] : *ds) {
       if (!v.is_string())

@@ -62,6 +62,8 @@ struct TableSpec {
   std::vector<TableRow> rows;
   std::map<std::string, std::string> datasets;  // column dataset → dataset in the store
   std::vector<std::string> notes;               // printed under the table
+  std::string layout = "methods";  // Markdown: one row per method ("methods") or, for wide
+                                   // tables, one row per column ("metrics", the paper's layout)
   // Dataset name looked up in the store for a column (after the `datasets` mapping).
   std::string store_dataset(const TableColumn& c) const {
     auto it = datasets.find(c.dataset);

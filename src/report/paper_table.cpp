@@ -189,6 +189,7 @@ PaperTable build_table(const config::TableSpec& spec, const std::string& experim
   t.profile = profile;
   t.columns = spec.columns;
   t.notes = spec.notes;
+  t.layout = spec.layout;
   std::set<std::string> evaluated;
   for (const auto& run : runs) evaluated.insert(run.datasets.begin(), run.datasets.end());
   for (const auto& c : spec.columns) {
@@ -262,6 +263,34 @@ std::string render_markdown(const PaperTable& t) {
      << (t.profile.empty() ? "none" : t.profile) << ")\n\n";
   if (!t.reproduces.empty()) os << "Reproduces: " << t.reproduces << "\n\n";
   const Footnotes f(t);
+  if (t.layout == "metrics") {  // the paper's layout of a wide table: a row per column
+    os << "| Dataset, metric |";
+    for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
+      const Row& r = t.rows[ri];
+      const std::string label = with_marker(r.label, f.row[ri]);
+      if (!r.variant.empty()) os << " " << label << " (ours) |";
+      os << " " << label << " (paper) |";
+    }
+    os << "\n|---|";
+    for (const Row& r : t.rows) os << (r.variant.empty() ? "---:|" : "---:|---:|");
+    os << "\n";
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
+      const auto& on = t.columns[i].published_on;
+      os << "| " << with_marker(column_header(t, i), f.column[i]) << (on.empty() ? "" : " (paper on " + on + ")")
+         << " |";
+      for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
+        const Row& r = t.rows[ri];
+        const int d = t.columns[i].digits;
+        if (!r.variant.empty())
+          os << " " << (!column_in_profile(t, i) ? kNotRun : ours_text(r.cells[i], r.planned, d, "±")) << " |";
+        os << " " << with_marker(published_text(r.cells[i], d), f.published_marker(ri, i)) << " |";
+      }
+      os << "\n";
+    }
+    os << "\n" << notes(t, "- ");
+    if (!t.caption.empty()) os << "\n" << t.caption << "\n";
+    return os.str();
+  }
   os << "| Method |";
   for (std::size_t i = 0; i < t.columns.size(); ++i) {
     const std::string h = with_marker(column_header(t, i), f.column[i]);

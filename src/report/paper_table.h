@@ -54,6 +54,7 @@ struct PaperTable {
   std::vector<bool> in_profile;             // per column: some planned run evaluates its dataset
   std::vector<std::string> timing_hosts;    // where our timing cells were measured
   std::vector<std::string> notes;           // [table] notes
+  std::string layout = "methods";           // markdown: a row per method, or per column ("metrics")
   std::vector<std::string> row_notes;       // per row ("" = none)
   std::vector<std::vector<std::string>> published_notes;  // per row, per column
   std::vector<Row> rows;
