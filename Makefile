@@ -13,7 +13,7 @@ PROFILE    ?= small
 THREADS    ?=
 THREADS_ARG = $(if $(THREADS),--threads $(THREADS))
 
-.PHONY: all deps configure build test run bench bench-eval bench-metrics bench-losses bench-models bench-data \
+.PHONY: all deps configure build test run bench bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness \
         tables list-tables ablations clean
 .PHONY: fuzz fuzz-ci
 
@@ -68,7 +68,7 @@ ablations: build
 	@for f in ablations/*.toml; do $(SODLAB) run $$f --profile $(PROFILE) || exit $$?; \
 	  $(SODLAB) table $$f --profile $(PROFILE) || exit $$?; done
 
-bench: bench-eval bench-metrics bench-losses bench-models bench-data
+bench: bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness
 
 bench-metrics: build
 	SODLAB_SHARED_DIR=$(SHARED) $(BUILD)/benchmarks/bench_metrics
@@ -84,6 +84,9 @@ bench-models: build
 
 bench-data: build
 	$(BUILD)/benchmarks/bench_data
+
+bench-robustness: build
+	$(BUILD)/benchmarks/bench_robustness
 
 # libFuzzer targets (fuzz/README.md), built with clang into build-fuzz/: FUZZ_SECONDS per target.
 # `fuzz-ci` is the short run of every CI submission (about a minute, on the checked-in seeds).

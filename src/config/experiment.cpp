@@ -172,6 +172,135 @@ Experiment load_study(const toml::table& doc, const std::string& text, const std
   return ex;
 }
 
+// An eval-only file ([eval] runs_of): see Experiment::runs_of.
+const std::vector<std::string> kEvalOnlySections{"experiment", "data", "eval", "table", "profiles"};
+const std::vector<std::string> kEvalOnlyDataKeys{"test", "distortions", "batch_size", "workers", "data_root"};
+
+void check_eval_only_overlay(const toml::table& t, const std::string& path, const std::string& file,
+                             const std::vector<std::string>& sections) {
+  check_overlay_sections(t, path, file, sections);
+  if (const toml::node* d = t.get("data")) {
+    const std::string p = path.empty() ? "data" : path + ".data";
+    if (!d->is_table()) fail(d, file, p, std::string("expected a table, got ") + detail::type_name(*d));
+    detail::TableReader r(*d->as_table(), p, file);
+    for (const auto& k : kEvalOnlyDataKeys) r.node(k);
+    try {
+      r.finish();
+    } catch (const InputError& e) {
+      throw InputError(std::string(e.what()) +
+                       " (an eval-only file, [eval] runs_of, sets only how runs are evaluated: data.test, "
+                       "data.distortions, data.batch_size, data.workers)");
+    }
+  }
+}
+
+// Whether a --set override is about evaluation (applies to the eval-only file) or training.
+bool is_evaluation_set(const std::string& assignment) {
+  const std::string key = assignment.substr(0, assignment.find('='));
+  auto starts = [&](const std::string& p) { return key.rfind(p, 0) == 0; };
+  if (starts("eval.") || starts("table.") || starts("experiment.")) return true;
+  for (const auto& k : kEvalOnlyDataKeys)
+    if (starts("data." + k)) return true;
+  return false;
+}
+
+Experiment load_eval_only(const toml::table& doc, const std::string& path, const LoadOptions& options,
+                          bool validate_other_profiles) {
+  check_eval_only_overlay(doc, "", path, kEvalOnlySections);
+  Experiment ex;
+  ex.source_path = path;
+  ex.profile = options.profile;
+  ex.profile_names = names_of(doc, "profiles", path);
+  if (!options.profile.empty() &&
+      std::find(ex.profile_names.begin(), ex.profile_names.end(), options.profile) == ex.profile_names.end())
+    throw InputError(path + ": " + unknown_name_message("profile", options.profile, ex.profile_names,
+                                                        "profiles in this file"));
+  const toml::node* runs_of = doc.at_path("eval.runs_of").node();
+  if (!runs_of->is_string()) fail(runs_of, path, "eval.runs_of", "expected the name of an experiment (a string)");
+  ex.runs_of = runs_of->value<std::string>().value_or("");
+  // This file's tree: base → profile → SODLAB_DATA_ROOT → its --set overrides.
+  toml::table own = doc;
+  own.erase("profiles");
+  own["eval"].as_table()->erase("runs_of");
+  LoadOptions ref_options;
+  ref_options.profile = options.profile;
+  ref_options.variants = options.variants;
+  if (!options.profile.empty()) {
+    if (const toml::table* p = overlay_of(doc, "profiles", options.profile, path)) {
+      toml::table overlay = *p;
+      check_eval_only_overlay(overlay, "profiles." + options.profile, path,
+                              {"experiment", "data", "eval", "table", "variants"});
+      if (overlay.get("variants")) {
+        detail::TableReader r(overlay, "profiles." + options.profile, path);
+        const auto listed = r.string_list("variants", {});
+        if (ref_options.variants.empty()) ref_options.variants = listed;
+        overlay.erase("variants");
+      }
+      detail::deep_merge(own, std::move(overlay));
+    }
+  }
+  if (const char* env = std::getenv("SODLAB_DATA_ROOT"); env && *env)
+    if (auto* d = own.get("data"); d && d->is_table()) d->as_table()->insert_or_assign("data_root", std::string(env));
+  for (const auto& s : options.sets) {
+    if (!is_evaluation_set(s)) {
+      ref_options.sets.push_back(s);
+      continue;
+    }
+    toml::table over = detail::parse_set(s);
+    check_eval_only_overlay(over, "", "--set", {"experiment", "data", "eval", "table"});
+    detail::deep_merge(own, std::move(over));
+  }
+  Experiment ref;
+  std::string ref_text, ref_path;
+  try {
+    ref_path = resolve_experiment_path(ex.runs_of);
+    std::ifstream in(ref_path, std::ios::binary);
+    std::ostringstream os;
+    os << in.rdbuf();
+    ref_text = os.str();
+    ref = load_experiment_text(ref_text, ref_path, ref_options);
+  } catch (const InputError& e) {
+    throw InputError(detail::where(runs_of, path) + ": eval.runs_of '" + ex.runs_of + "': " + e.what());
+  }
+  if (ref.is_study() || ref.is_eval_only())
+    fail(runs_of, path, "eval.runs_of", "'" + ex.runs_of + "' trains no runs of its own (it is a " +
+                                            (ref.is_study() ? "study" : "eval-only file") + ")");
+  toml::table table_tree;
+  if (const toml::node* t = own.get("table")) {
+    if (!t->is_table()) fail(t, path, "table", std::string("expected a table, got ") + detail::type_name(*t));
+    table_tree = *t->as_table();
+    own.erase("table");
+  }
+  ex.variant_names = ref.variant_names;
+  for (const auto& v : ref.variant_names) {
+    toml::table tree = resolve(ref_text, ref_path, v, ref_options);
+    tree.erase("table");
+    toml::table overlay = own;
+    if (auto* e = overlay.get("experiment")) tree.insert_or_assign("experiment", *e);
+    overlay.erase("experiment");
+    detail::deep_merge(tree, std::move(overlay));
+    RunSpec run;
+    run.source_path = path;
+    run.variant = v;
+    run.profile = options.profile;
+    detail::read_run_sections(tree, path, run);
+    ex.variants.push_back(std::move(run));
+  }
+  ex.info = ex.variants.front().info;
+  std::vector<std::string> ref_variants = names_of(parse_text(ref_text, ref_path), "variants", ref_path);
+  if (!table_tree.empty())
+    ex.table = detail::read_table(table_tree, path, ref_variants, ex.variants.front().eval.convention);
+  if (validate_other_profiles) {
+    for (const auto& other : ex.profile_names) {
+      if (other == options.profile) continue;
+      LoadOptions o;
+      o.profile = other;
+      load_eval_only(doc, path, o, false);
+    }
+  }
+  return ex;
+}
+
 }  // namespace
 
 Experiment load_experiment_text(const std::string& text, const std::string& path,
@@ -179,6 +308,7 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
   {
     const toml::table doc = parse_text(text, path);
     if (doc.get("study")) return load_study(doc, text, path, options);
+    if (doc.at_path("eval.runs_of")) return load_eval_only(doc, path, options, true);
   }
   Experiment ex;
   std::vector<std::string> all_variants_;

@@ -51,10 +51,15 @@ struct DatasetSpec {
 
 // Evaluation-time distortion. kind "none" (level 0), "awgn" (level = σ in [0, 255] on the 0-255
 // intensity scale, the scale of data::Distortion), "jpeg" (level = quality, integer 1..100).
-// The label recorded in results.distortion is data::Distortion::label() ("awgn_s10", "jpeg_q50").
+// Random strength ({ kind = "awgn", random = "uniform", low = 5, high = 50 }): each image's
+// level drawn from U[low, high] (jpeg: integers), seeded per image; the drawn level is stored in
+// per_image as metric "distortion_level". The label recorded in results.distortion is
+// data::Distortion::label() ("awgn_s10", "jpeg_q50", "awgn_U5-50").
 struct Distortion {
   std::string kind;
   double level = 0;
+  std::string random;          // "" (fixed level) | "uniform"
+  double low = 0, high = 0;    // random only
 };
 
 // A registry-built component: model, loss or augmentation. `options` holds every key except
@@ -109,6 +114,12 @@ struct EvalSection {
                                       // ["all"] (the default)
   std::string metrics_where;          // "file:line:column" of eval.metrics ("" = default)
   bool save_predictions = false;      // keep 8-bit maps in the prediction cache
+  // [eval.jacobian]: input-sensitivity estimators run on each clean test set (robustness/
+  // jacobian.h validates names and options). estimators = ["paper_code", "salient_sum", "mc_fd"];
+  // every other key (input_size, output_size, directions, step, ...) is kept in `jacobian`.
+  std::vector<std::string> jacobian_estimators;  // empty = none
+  Options jacobian{"eval.jacobian"};
+  std::string jacobian_where;                     // "file:line:column" of [eval.jacobian]
 };
 
 // One run: one variant × seed × fold under one profile.
@@ -163,10 +174,18 @@ struct Experiment {
   std::vector<RunSpec> variants;            // one resolved template per variant (seed/fold unset)
   TableSpec table;                          // empty (no columns) if the file has no [table]
   std::optional<StudySection> study;        // set for a [study] file (then `variants` is empty)
+  // Eval-only file ([eval] runs_of = "<experiment>"): the runs are that experiment's (its
+  // variants, training and profile), this file only says how they are evaluated (data.test,
+  // data.distortions, data.batch_size, data.workers, [eval]) and tabulated. Never trains.
+  std::string runs_of;                      // "" = trains its own runs
   bool is_study() const { return study.has_value(); }
+  bool is_eval_only() const { return !runs_of.empty(); }
 };
 
-// Reads and validates `path` (InputError on any problem, naming file:line:column and key).
+// Reads and validates `path` (InputError on any problem, naming file:line:column and key). An
+// eval-only file loads the experiment it names (with the same profile; --set overrides of what
+// is trained go to that experiment, those of data.test/distortions/batch_size/workers, [eval],
+// [experiment] and [table] to this file) and overlays its evaluation settings on each variant.
 Experiment load_experiment(const std::string& path, const LoadOptions& options = {});
 // Same, from text (`path` used in messages only). For tests and tools.
 Experiment load_experiment_text(const std::string& text, const std::string& path,

@@ -42,19 +42,28 @@ DatasetSpec read_dataset(const toml::node& node, const std::string& path, const 
 
 Distortion read_distortion(const toml::node& node, const std::string& path, const std::string& file) {
   if (!node.is_table())
-    fail(&node, file, path, std::string("expected { kind = \"none\"|\"awgn\"|\"jpeg\", level = ... }, got ") +
-                                type_name(node));
+    fail(&node, file, path, std::string("expected { kind = \"none\"|\"awgn\"|\"jpeg\", level = ... } or ") +
+                                "{ kind = ..., random = \"uniform\", low = ..., high = ... }, got " + type_name(node));
   TableReader r(*node.as_table(), path, file);
   Distortion d;
   d.kind = r.string("kind", "none", {"none", "awgn", "jpeg"});
+  d.random = r.string("random", "", {"", "uniform"});
+  const bool awgn = d.kind == "awgn";
+  auto level = [&](const char* key) {  // σ on the 0-255 intensity scale, or a JPEG quality
+    return awgn ? r.number(key, 0.0, 0.0, 255.0) : static_cast<double>(r.integer(key, 75, 1, 100));
+  };
   if (d.kind == "none") {
+    if (!d.random.empty()) fail(r.node("random"), file, path + ".random", "kind \"none\" has no strength to draw");
     d.level = r.number("level", 0.0, 0.0, 0.0);
-  } else if (d.kind == "awgn") {
+  } else if (d.random.empty()) {
     r.required("level");
-    d.level = r.number("level", 0.0, 0.0, 255.0);  // σ on the 0-255 intensity scale
+    d.level = level("level");
   } else {
-    r.required("level");
-    d.level = static_cast<double>(r.integer("level", 75, 1, 100));
+    r.required("low");
+    r.required("high");
+    d.low = level("low");
+    d.high = level("high");
+    if (!(d.low < d.high)) fail(r.node("high"), file, path + ".high", "must be greater than low");
   }
   r.finish();
   return d;
@@ -269,6 +278,18 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
     e.metrics = r.string_list("metrics", {"all"});
     if (e.metrics.empty()) fail(r.node("metrics"), file, "eval.metrics", "needs at least one metric");
     e.save_predictions = r.boolean("save_predictions", false);
+    if (const toml::table* j = r.subtable("jacobian")) {
+      TableReader jr(*j, "eval.jacobian", file);
+      e.jacobian_where = where(j, file);
+      e.jacobian_estimators = jr.string_list("estimators", {});
+      if (e.jacobian_estimators.empty())
+        fail(jr.node("estimators") ? jr.node("estimators") : j, file, "eval.jacobian.estimators",
+             "needs at least one estimator (paper_code, salient_sum, mc_fd)");
+      for (const auto& key : jr.rest()) {
+        e.jacobian.set(key, to_option_value(*j->get(key), file, jr.key_path(key)));
+        e.jacobian.set_where(key, where(j->get(key), file));
+      }
+    }
     r.finish();
   }
   top.finish();
@@ -298,6 +319,7 @@ TableSpec read_table(const toml::table& table, const std::string& file,
     col.distortion = c.string("distortion", "none");
     col.label = c.string("label", col.metric);
     col.digits = static_cast<int>(c.integer("digits", 3, 0, 10));
+    col.notation = c.string("notation", "fixed", {"fixed", "sci"});
     col.higher_is_better = c.string("better", "higher", {"higher", "lower"}) == "higher";
     col.source = c.string("source", "results", {"results", "timing"});
     if (col.source == "timing" && col.metric != "train_hours" && col.metric != "train_s_per_epoch" &&
@@ -426,7 +448,10 @@ toml::table canonical_tree(const RunSpec& run) {
   for (const auto& t : d.test) test.push_back(dataset_tree(t));
   data.insert_or_assign("test", std::move(test));
   toml::array dist;
-  for (const auto& x : d.distortions) dist.push_back(toml::table{{"kind", x.kind}, {"level", x.level}});
+  for (const auto& x : d.distortions) {
+    if (x.random.empty()) dist.push_back(toml::table{{"kind", x.kind}, {"level", x.level}});
+    else dist.push_back(toml::table{{"kind", x.kind}, {"random", x.random}, {"low", x.low}, {"high", x.high}});
+  }
   data.insert_or_assign("distortions", std::move(dist));
   root.insert_or_assign("data", std::move(data));
   root.insert_or_assign("model", component_tree(run.model));
@@ -450,6 +475,14 @@ toml::table canonical_tree(const RunSpec& run) {
   root.insert_or_assign("train", std::move(train));
   toml::table eval{{"convention", run.eval.convention}, {"save_predictions", run.eval.save_predictions}};
   eval.insert_or_assign("metrics", to_array(run.eval.metrics));
+  if (!run.eval.jacobian_estimators.empty()) {
+    toml::table j;
+    j.insert_or_assign("estimators", to_array(run.eval.jacobian_estimators));
+    for (const auto& [k, v] : run.eval.jacobian.resolved().empty() ? run.eval.jacobian.given()
+                                                                    : run.eval.jacobian.resolved())
+      put_option(j, k, v);
+    eval.insert_or_assign("jacobian", std::move(j));
+  }
   root.insert_or_assign("eval", std::move(eval));
   return root;
 }

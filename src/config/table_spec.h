@@ -18,7 +18,8 @@
 //
 // More column keys: source = "timing" reads the run's timings instead of its results (metric
 // "train_hours", "train_s_per_epoch" or "test_s_per_image" on the column's dataset); scale
-// multiplies our values (e.g. 100 for a percentage the paper prints ×100); published_on names
+// multiplies our values (e.g. 100 for a percentage the paper prints ×100); notation = "sci"
+// prints 1.36E-08 (Jacobian statistics); published_on names
 // the paper's hardware for timing columns; note adds a footnote to the column. A published
 // value may carry a footnote: published = [{ value = 0.984, note = "..." }, ...]; a row may have
 // note = "..."; [table] notes = ["...", ...] are printed under the table.
@@ -38,6 +39,7 @@ struct TableColumn {
   std::string distortion;   // results.distortion label; default "none"
   std::string label;        // header text; default "<metric>"
   int digits = 3;           // decimals when rendering (0..10)
+  std::string notation = "fixed";  // "fixed" | "sci" (1.36E-08: `digits` decimals of the mantissa)
   bool higher_is_better = true;  // "better" = "higher" | "lower"
   std::string where;        // "file:line:column" of the column (metric, dataset and convention
                             // names are checked against the runs by pipeline::plan)

@@ -132,41 +132,81 @@ Sample augment_sample(const Sample& s, const AugmentSpec& spec, Rng& rng, int wi
 
 std::string Distortion::label() const {
   std::ostringstream os;
-  if (kind == "awgn") os << "awgn_s" << sigma;
-  else if (kind == "jpeg") os << "jpeg_q" << quality;
+  if (kind == "awgn") random ? os << "awgn_U" << low << "-" << high : os << "awgn_s" << sigma;
+  else if (kind == "jpeg") random ? os << "jpeg_U" << low << "-" << high : os << "jpeg_q" << quality;
   else os << "none";
   return os.str();
+}
+
+double Distortion::level() const {
+  if (kind == "awgn") return sigma;
+  if (kind == "jpeg") return quality;
+  return 0.0;
+}
+
+Distortion Distortion::draw(std::uint64_t seed) const {
+  if (!random) return *this;
+  Distortion d = *this;
+  d.random = false;
+  Rng rng(seed);
+  if (kind == "awgn") d.sigma = rng.uniform(low, high);
+  else if (kind == "jpeg") d.quality = rng.uniform_int(static_cast<int>(low), static_cast<int>(high));
+  return d;
+}
+
+std::uint64_t distortion_level_seed(std::uint64_t root, const std::string& stem) {
+  return derive_seed(root, "distortion-level:" + stem);
+}
+
+std::uint64_t distortion_noise_seed(std::uint64_t root, const std::string& stem) {
+  return derive_seed(root, "distortion-noise:" + stem);
 }
 
 Distortion parse_distortion(const std::string& text) {
   Distortion d;
   auto fail = [&] {
     throw InputError("bad distortion '" + text +
-                     "': expected none, awgn:SIGMA (0-255 scale, e.g. awgn:10) or jpeg:QUALITY "
-                     "(1-100, e.g. jpeg:50)");
+                     "': expected none, awgn:SIGMA (0-255 scale, e.g. awgn:10), jpeg:QUALITY "
+                     "(1-100, e.g. jpeg:50), or a random strength awgn:ULOW-HIGH / jpeg:ULOW-HIGH "
+                     "(e.g. awgn:U5-50, jpeg:U10-50)");
   };
   if (text.empty() || text == "none") return d;
   std::string kind, value;
   if (auto c = text.find(':'); c != std::string::npos) kind = text.substr(0, c), value = text.substr(c + 1);
   else if (text.rfind("awgn_s", 0) == 0) kind = "awgn", value = text.substr(6);
   else if (text.rfind("jpeg_q", 0) == 0) kind = "jpeg", value = text.substr(6);
+  else if (text.rfind("awgn_U", 0) == 0) kind = "awgn", value = text.substr(5);
+  else if (text.rfind("jpeg_U", 0) == 0) kind = "jpeg", value = text.substr(5);
   else fail();
-  try {
+  if (kind != "awgn" && kind != "jpeg") fail();
+  d.kind = kind;
+  // A number that must use the whole string.
+  auto number = [&](const std::string& v) {
     std::size_t used = 0;
-    if (kind == "awgn") {
-      d.kind = kind;
-      d.sigma = std::stod(value, &used);
-      if (used != value.size() || !(d.sigma >= 0) || d.sigma > 1000) fail();
-    } else if (kind == "jpeg") {
-      d.kind = kind;
-      d.quality = std::stoi(value, &used);
-      if (used != value.size() || d.quality < 1 || d.quality > 100) fail();
-    } else {
+    double x = 0;
+    try {
+      x = std::stod(v, &used);
+    } catch (const std::logic_error&) {
       fail();
     }
-  } catch (const std::logic_error&) {
-    fail();
+    if (used != v.size() || v.empty() || !std::isfinite(x)) fail();
+    return x;
+  };
+  const double max = kind == "awgn" ? 255.0 : 100.0, min = kind == "awgn" ? 0.0 : 1.0;
+  auto integral = [&](double x) { return kind == "awgn" || x == std::floor(x); };
+  if (!value.empty() && value[0] == 'U') {
+    const auto dash = value.find('-', 1);
+    if (dash == std::string::npos) fail();
+    d.random = true;
+    d.low = number(value.substr(1, dash - 1));
+    d.high = number(value.substr(dash + 1));
+    if (!(d.low >= min) || !(d.high <= max) || !(d.low < d.high) || !integral(d.low) || !integral(d.high)) fail();
+    return d;
   }
+  const double x = number(value);
+  if (!(x >= min) || !(x <= max) || !integral(x)) fail();
+  if (kind == "awgn") d.sigma = x;
+  else d.quality = static_cast<int>(x);
   return d;
 }
 
@@ -200,6 +240,7 @@ cv::Mat jpeg_reencode(const cv::Mat& rgb, int quality) {
 }
 
 cv::Mat apply_distortion(const cv::Mat& rgb, const Distortion& d, std::uint64_t seed) {
+  if (d.random) throw RuntimeFailure("apply_distortion: " + d.label() + " has no level (draw() it first)");
   if (d.kind == "awgn") return add_awgn(rgb, d.sigma, seed);
   if (d.kind == "jpeg") return jpeg_reencode(rgb, d.quality);
   return rgb.clone();

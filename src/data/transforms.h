@@ -60,17 +60,33 @@ Sample augment_sample(const Sample& s, const AugmentSpec& spec, Rng& rng, int wi
 
 // Evaluation distortions. kind none | awgn (sigma on the 0-255 scale; pixel + N(0, σ²) per
 // channel, rounded and clipped) | jpeg (re-encoded with cv::imencode at `quality` 1..100).
+// A random-strength distortion (MEnet's "random strengths") draws each image's level from a
+// uniform law: σ ~ U[low, high] (awgn), quality ~ U{low, ..., high} (jpeg), seeded per image.
 struct Distortion {
   std::string kind = "none";
   double sigma = 0.0;
   int quality = 100;
-  // "none", "awgn_s10", "jpeg_q50": the label stored with results.
+  bool random = false;         // level drawn per image from [low, high]
+  double low = 0, high = 0;
+  // "none", "awgn_s10", "jpeg_q50"; random: "awgn_U5-50", "jpeg_U10-50". The label stored with
+  // results.
   std::string label() const;
+  // σ (awgn), quality (jpeg), 0 (none); for a random distortion, meaningless until drawn.
+  double level() const;
+  // The fixed distortion of one image: a random one's level drawn from `seed`, else itself.
+  Distortion draw(std::uint64_t seed) const;
 };
-// Parses "none", "awgn:10" / "awgn_s10", "jpeg:50" / "jpeg_q50"; InputError otherwise.
+// Parses "none", "awgn:10" / "awgn_s10", "jpeg:50" / "jpeg_q50", and the random forms
+// "awgn:U5-50" / "awgn_U5-50", "jpeg:U10-50" / "jpeg_U10-50"; InputError otherwise.
 Distortion parse_distortion(const std::string& text);
 
-// Applies `d` to an RGB image; `seed` drives the AWGN noise (use derive_seed(root, "awgn", index)).
+// Seeds of one image's distortion, from the root seed and the image's stem (independent of the
+// dataset's order and of batching): the level draw and the AWGN noise.
+std::uint64_t distortion_level_seed(std::uint64_t root, const std::string& stem);
+std::uint64_t distortion_noise_seed(std::uint64_t root, const std::string& stem);
+
+// Applies the fixed distortion `d` (draw() a random one first) to an RGB image; `seed` drives the
+// AWGN noise (distortion_noise_seed). A random `d` (not drawn) is a RuntimeFailure.
 cv::Mat apply_distortion(const cv::Mat& rgb, const Distortion& d, std::uint64_t seed);
 cv::Mat add_awgn(const cv::Mat& rgb, double sigma, std::uint64_t seed);
 cv::Mat jpeg_reencode(const cv::Mat& rgb, int quality);

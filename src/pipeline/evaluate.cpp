@@ -35,11 +35,17 @@ SetEvaluation evaluate(models::SegmentationModel& model, const TestSet& set,
   for (std::size_t first = 0; first < n; first += batch) {
     const std::size_t count = std::min(batch, n - first);
     std::vector<data::Sample> samples(count);
+    std::vector<double> levels(count);
     parallel_for(static_cast<int>(count), resolve_threads(settings.workers), [&](int i) {
       samples[i] = set.dataset->get(first + i);
-      samples[i].image = data::apply_distortion(
-          samples[i].image, distortion, data::derive_seed(settings.seed, "distortion", first + i));
+      const std::string& stem = samples[i].stem;
+      const data::Distortion fixed = distortion.draw(data::distortion_level_seed(settings.seed, stem));
+      levels[i] = fixed.level();
+      samples[i].image = data::apply_distortion(samples[i].image, fixed,
+                                                data::distortion_noise_seed(settings.seed, stem));
     });
+    if (distortion.random)
+      for (std::size_t i = 0; i < count; ++i) out.levels.emplace_back(samples[i].stem, levels[i]);
     std::vector<cv::Mat> images;
     for (const auto& s : samples) images.push_back(s.image);
     Timer timer;
@@ -69,6 +75,8 @@ void record_evaluation(store::ResultsStore& store, const std::string& run_id, co
   for (const auto& [stem, values] : r.per_image)
     for (const auto& [metric, value] : values)
       per_image.push_back({run_id, e.dataset, e.distortion, stem, metric, conv, value});
+  for (const auto& [stem, level] : e.levels)  // a random strength's drawn level, per image
+    per_image.push_back({run_id, e.dataset, e.distortion, stem, "distortion_level", conv, level});
   store.add_per_image(per_image);
   std::vector<store::CurvePoint> points;
   for (const auto& [key, ys] : r.curves) {

@@ -1,7 +1,7 @@
 // Evaluation of a model on one test set under one distortion, and recording it in the store.
 //
-// evaluate() predicts every image (batched, at the run's input size; AWGN noise seeded per image
-// from the run seed), scores the maps with the metrics evaluator and returns everything; it
+// evaluate() predicts every image (batched, at the run's input size; a random strength's level
+// and the AWGN noise seeded per image from the run seed and the image's stem), scores the maps with the metrics evaluator and returns everything; it
 // writes nothing, so eval-only experiments and re-scoring can use it without training.
 // record_evaluation() writes one SetEvaluation: dataset results (+ n_images), per-image values,
 // curves, the inference timing, and (when maps were cached) the predictions artifact.
@@ -27,7 +27,7 @@ struct EvalSettings {
   int input_size = 224;       // model input (square)
   int batch_size = 8;         // images per forward
   int workers = 0;            // loading threads (0: all cores)
-  std::uint64_t seed = 0;     // distortion noise: derive_seed(seed, "distortion", index)
+  std::uint64_t seed = 0;     // distortions: data::distortion_level_seed / _noise_seed(seed, stem)
   std::string device = "cpu";
 };
 
@@ -39,6 +39,9 @@ struct SetEvaluation {
   std::int64_t images = 0;
   std::vector<std::string> prediction_keys;  // cache keys in dataset order (empty: not cached)
   std::int64_t prediction_bytes = 0;
+  // A random-strength distortion: each image's drawn level (σ or quality), recorded in
+  // per_image as metric "distortion_level".
+  std::vector<std::pair<std::string, double>> levels;
 };
 
 // Settings of a run's evaluation (convention, metric families, sizes, seed) from its config.

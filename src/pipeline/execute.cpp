@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "code_version.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/names.h"
 #include "core/stop_signal.h"
 #include "core/threads.h"
 #include "core/timer.h"
@@ -25,6 +27,7 @@
 #include "models/registry.h"
 #include "pipeline/evaluate.h"
 #include "pipeline/heartbeat.h"
+#include "pipeline/jacobian_eval.h"
 #include "pipeline/specs.h"
 #include "store/provenance.h"
 #include "train/checkpoint.h"
@@ -146,10 +149,17 @@ void train_evaluate_record(const PlannedRun& run, const std::string& id, store::
 
 }  // namespace
 
+std::string Evaluation::describe() const {
+  return set->label + " [" + (jacobian.empty() ? distortion_spec(distortion).label() : "jacobian " + jacobian) + "]";
+}
+
 std::vector<Evaluation> all_evaluations(const PlannedRun& run) {
   std::vector<Evaluation> out;
-  for (const auto& set : run.data.tests)
-    for (const auto& distortion : run.spec.data.distortions) out.push_back({&set, distortion});
+  for (const auto& set : run.data.tests) {
+    for (const auto& distortion : run.spec.data.distortions) out.push_back({&set, distortion, ""});
+    for (const auto& estimator : run.spec.eval.jacobian_estimators)
+      out.push_back({&set, config::Distortion{"none"}, estimator});
+  }
   return out;
 }
 
@@ -161,8 +171,15 @@ std::vector<Evaluation> missing_evaluations(const PlannedRun& run, store::Result
   std::set<std::string> have;
   for (const auto& r : db.results(run.run_id))
     have.insert(r.dataset + "\n" + r.distortion + "\n" + r.convention + "\n" + r.metric);
+  std::map<std::string, std::string> jacobian_label;
+  for (const auto& [estimator, label] : jacobian_conventions(run.spec)) jacobian_label[estimator] = label;
   std::vector<Evaluation> out;
   for (const Evaluation& e : all_evaluations(run)) {
+    if (!e.jacobian.empty()) {
+      const std::string first = robustness::estimator_registry().find(e.jacobian)->metrics.front();
+      if (!have.count(e.set->label + "\nnone\n" + jacobian_label[e.jacobian] + "\n" + first)) out.push_back(e);
+      continue;
+    }
     const std::string prefix = e.set->label + "\n" + distortion_spec(e.distortion).label() + "\n" +
                                run.spec.eval.convention + "\n";
     for (const auto& metric : required)
@@ -183,7 +200,14 @@ void evaluate_sets(models::SegmentationModel& model, const PlannedRun& run, cons
   const EvalSettings settings = eval_settings(run.spec);
   for (const Evaluation& ev : evaluations) {
     if (stop_requested())
-      throw train::Interrupted("stopped by a signal before evaluating " + ev.set->label);
+      throw train::Interrupted("stopped by a signal before evaluating " + ev.describe());
+    if (!ev.jacobian.empty()) {
+      const SetJacobian j = evaluate_jacobian(model, *ev.set, ev.jacobian, jacobian_settings(run.spec),
+                                              run.spec.data.workers);
+      record_jacobian(db, id, j);
+      log::info(summary_line(j));
+      continue;
+    }
     // Prediction cache keys use the run id (what the maps are), rows the record id.
     SetEvaluation e = evaluate(model, *ev.set, distortion_spec(ev.distortion), settings, run.run_id,
                                predictions.get());
@@ -198,8 +222,7 @@ void evaluate_completed(const PlannedRun& run, store::ResultsStore& db, const Ex
   for (const auto& a : db.artifacts(run.run_id))
     if (a.kind == "checkpoint") checkpoint = a;
   std::string sets;
-  for (const auto& e : evaluations)
-    sets += (sets.empty() ? "" : ", ") + e.set->label + " [" + distortion_spec(e.distortion).label() + "]";
+  for (const auto& e : evaluations) sets += (sets.empty() ? "" : ", ") + e.describe();
   const std::string redo = "; run with --force to retrain it";
   if (!checkpoint)
     throw InputError("run " + run.run_id + " is completed but the store " + db.path() +
@@ -266,6 +289,25 @@ ExecuteOutcome execute(const PlannedRun& run, store::ResultsStore& db, const Exe
   return ExecuteOutcome::completed;
 }
 
+// An eval-only plan evaluates trained runs and never trains: every run must be completed.
+static void require_trained(const Plan& plan, store::ResultsStore& db) {
+  const config::Experiment& ex = plan.experiment;
+  std::vector<std::string> missing;
+  for (const PlannedRun& run : plan.runs) {
+    const auto record = db.find_run(run.run_id);
+    if (record && record->status == store::kStatusCompleted) continue;
+    missing.push_back(run.run_id + " (variant " + run.spec.variant +
+                      (run.spec.fold >= 0 ? ", fold " + std::to_string(run.spec.fold) : "") + ", seed " +
+                      std::to_string(run.spec.seed) + (record ? ", " + record->status : ", not in the store") + ")");
+  }
+  if (missing.empty()) return;
+  const std::string command = "sodlab run " + ex.runs_of + (ex.profile.empty() ? "" : " --profile " + ex.profile);
+  throw InputError(ex.info.name + " evaluates the runs of " + ex.runs_of + " and never trains; " +
+                   std::to_string(missing.size()) + " of " + std::to_string(plan.runs.size()) +
+                   " are not trained in " + db.path() + ": " + join_names(missing, "; ") + ". Run `" +
+                   command + "` first (with the same --threads and training --set overrides)");
+}
+
 // Builds each distinct model of the plan once and runs it on one image of the input size.
 static void dry_run_models(const Plan& plan) {
   std::set<std::string> seen;
@@ -313,8 +355,9 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
             std::to_string(plan.runs.size()) + " run(s)");
   if (dry_run) dry_run_models(plan);
   if (!dry_run) {
+    if (ex.is_eval_only()) require_trained(plan, *db);
     for (const PlannedRun& run : plan.runs) {
-      db->register_planned(run_record(run));
+      if (!ex.is_eval_only()) db->register_planned(run_record(run));
       db->add_run_ref(run_ref(run));
     }
   }

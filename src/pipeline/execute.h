@@ -52,14 +52,18 @@ enum class ExecuteOutcome { completed, busy };  // busy: another live process ex
 
 ExecuteOutcome execute(const PlannedRun& run, store::ResultsStore& store, const ExecuteOptions& options);
 
-// One evaluation a run asks for: a test set of its data under one distortion.
+// One evaluation a run asks for: the maps of a test set of its data under one distortion, or
+// one [eval.jacobian] estimator on the clean test set.
 struct Evaluation {
   const TestSet* set = nullptr;  // points into PlannedRun::data
   config::Distortion distortion;
+  std::string jacobian;          // "" = score the maps; else the estimator (distortion none)
+  std::string describe() const;  // "sod [awgn_s10]", "sod [jacobian paper_code]"
 };
 
 std::vector<Evaluation> all_evaluations(const PlannedRun& run);
-// Those whose metric families (under the run's convention) the store lacks for run.run_id.
+// Those whose metric families (under the run's convention), or whose estimator's metrics (under
+// its settings label), the store lacks for run.run_id.
 std::vector<Evaluation> missing_evaluations(const PlannedRun& run, store::ResultsStore& store);
 
 // Evaluates `evaluations` with `model` and records them under `id`.

@@ -16,7 +16,9 @@
 #include "losses/registry.h"
 #include "metrics/convention.h"
 #include "models/registry.h"
+#include "pipeline/jacobian_eval.h"
 #include "pipeline/specs.h"
+#include "robustness/jacobian.h"
 
 namespace sodlab::pipeline {
 namespace {
@@ -84,21 +86,49 @@ void resolve_augmentation(config::RunSpec& run) {
   });
 }
 
-void check_eval(const config::RunSpec& run) {
+void check_eval(config::RunSpec& run) {
   at_position(run.eval.metrics_where, run, [&] {
     metrics::MetricSelection::from_names(run.eval.metrics);
     metrics::parse_convention(run.eval.convention);
   });
+  if (!run.eval.jacobian_estimators.empty())
+    at_position(run.eval.jacobian_where, run, [&] { run.eval.jacobian = resolved_jacobian_options(run); });
+}
+
+// A column may name a Jacobian estimator as its convention ("paper_code"): it reads that
+// estimator's results, whose convention is its settings label in the planned runs (one label
+// for all of them).
+void resolve_jacobian_columns(config::Experiment& ex, const std::vector<PlannedRun>& runs) {
+  const auto known = robustness::known_estimators();
+  for (auto& c : ex.table.columns) {
+    if (std::find(known.begin(), known.end(), c.convention) == known.end()) continue;
+    std::set<std::string> labels;
+    for (const auto& r : runs)
+      for (const auto& [estimator, label] : jacobian_conventions(r.spec))
+        if (estimator == c.convention) labels.insert(label);
+    if (labels.empty())
+      throw InputError(c.where + ": table column: convention '" + c.convention +
+                       "' is a Jacobian estimator that no run evaluates (add it to [eval.jacobian] estimators)");
+    if (labels.size() > 1)
+      throw InputError(c.where + ": table column: the runs evaluate '" + c.convention +
+                       "' with different settings (" + join_names({labels.begin(), labels.end()}) +
+                       "): a column reads one");
+    c.convention = *labels.begin();
+  }
 }
 
 // Every column of the table names a metric, convention, dataset and distortion the planned runs
 // record (a typo would otherwise render "–" forever).
 void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& runs) {
   if (ex.table.empty() || runs.empty()) return;
-  std::set<std::string> metrics, datasets, distortions;
+  std::set<std::string> metrics, datasets, distortions, jacobian_labels;
   for (const auto& r : runs) {
     for (const auto& m : metrics::metric_names(metrics::MetricSelection::from_names(r.spec.eval.metrics)))
       metrics.insert(m);
+    for (const auto& [estimator, label] : jacobian_conventions(r.spec)) {
+      jacobian_labels.insert(label);
+      for (const auto& m : robustness::estimator_registry().find(estimator)->metrics) metrics.insert(m);
+    }
     for (const auto& t : r.spec.data.test) datasets.insert(t.label());
     for (const auto& d : r.spec.data.distortions) distortions.insert(distortion_spec(d).label());
   }
@@ -108,9 +138,9 @@ void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& ru
     throw InputError(c.where + ": table column: " + unknown_name_message(what, name, list, plural));
   };
   for (const auto& c : ex.table.columns) {
-    const std::vector<std::string> conventions = metrics::convention_names();
-    if (std::find(conventions.begin(), conventions.end(), c.convention) == conventions.end())
-      fail(c, "convention", c.convention, {conventions.begin(), conventions.end()}, "conventions");
+    std::set<std::string> conventions = jacobian_labels;
+    for (const auto& name : metrics::convention_names()) conventions.insert(name);
+    if (!conventions.count(c.convention)) fail(c, "convention", c.convention, conventions, "conventions");
     if (c.source == "results" && !metrics.count(c.metric))
       fail(c, "metric", c.metric, metrics, "metrics the runs record");
     // A column may name a dataset or distortion this profile does not evaluate (it shows "–"),
@@ -173,6 +203,7 @@ Plan plan(const PlanRequest& request) {
     r.spec = std::move(spec);
     p.runs.push_back(std::move(r));
   }
+  resolve_jacobian_columns(p.experiment, p.runs);
   check_table(p.experiment, p.runs);
   return p;
 }

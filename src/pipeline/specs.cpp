@@ -53,6 +53,9 @@ data::Distortion distortion_spec(const config::Distortion& c) {
   d.kind = c.kind;
   if (c.kind == "awgn") d.sigma = c.level;
   if (c.kind == "jpeg") d.quality = static_cast<int>(std::lround(c.level));
+  d.random = !c.random.empty();
+  d.low = c.low;
+  d.high = c.high;
   return d;
 }
 

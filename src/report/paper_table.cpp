@@ -26,15 +26,23 @@ std::string count_text(const Cell& c, int planned) {
   return "(" + std::to_string(c.n) + " of " + std::to_string(planned) + " runs)";
 }
 
-std::string ours_text(const Cell& c, int planned, int digits, const char* pm) {
+// A value as the column prints it: `digits` decimals, fixed or scientific ("1.36E-08").
+std::string number(double v, const config::TableColumn& col) {
+  if (col.notation != "sci") return fixed(v, col.digits);
+  std::ostringstream os;
+  os << std::scientific << std::uppercase << std::setprecision(col.digits) << v;
+  return os.str();
+}
+
+std::string ours_text(const Cell& c, int planned, const config::TableColumn& col, const char* pm) {
   if (c.n == 0) return planned > 0 ? "– " + count_text(c, planned) : "not run in this profile";
-  std::string s = fixed(c.mean, digits);
-  if (c.n > 1) s += std::string(" ") + pm + " " + fixed(c.std, digits);
+  std::string s = number(c.mean, col);
+  if (c.n > 1) s += std::string(" ") + pm + " " + number(c.std, col);
   return s + " " + count_text(c, planned);
 }
 
-std::string published_text(const Cell& c, int digits) {
-  return c.published ? fixed(*c.published, digits) : "–";
+std::string published_text(const Cell& c, const config::TableColumn& col) {
+  return c.published ? number(*c.published, col) : "–";
 }
 
 // "F_1^w MSRA-B→sod": the paper's dataset, and ours when the profile substitutes another.
@@ -132,6 +140,13 @@ struct Footnotes {
 
 std::string with_marker(const std::string& text, const std::string& marker) {
   return marker.empty() ? text : text + " " + marker;
+}
+
+// Text inside a Markdown table cell: '|' would end the cell ("||J||_F", "max |g|").
+std::string md_cell(const std::string& text) {
+  std::string out;
+  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
@@ -264,26 +279,33 @@ std::string render_markdown(const PaperTable& t) {
   if (!t.reproduces.empty()) os << "Reproduces: " << t.reproduces << "\n\n";
   const Footnotes f(t);
   if (t.layout == "metrics") {  // the paper's layout of a wide table: a row per column
+    // A row of ours that the paper does not have (no published value) gets no paper column.
+    auto paper_column = [&](const Row& r) {
+      if (r.variant.empty()) return true;
+      for (const Cell& c : r.cells)
+        if (c.published) return true;
+      return false;
+    };
     os << "| Dataset, metric |";
     for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
       const Row& r = t.rows[ri];
-      const std::string label = with_marker(r.label, f.row[ri]);
+      const std::string label = md_cell(with_marker(r.label, f.row[ri]));
       if (!r.variant.empty()) os << " " << label << " (ours) |";
-      os << " " << label << " (paper) |";
+      if (paper_column(r)) os << " " << label << " (paper) |";
     }
     os << "\n|---|";
-    for (const Row& r : t.rows) os << (r.variant.empty() ? "---:|" : "---:|---:|");
+    for (const Row& r : t.rows) os << (r.variant.empty() || !paper_column(r) ? "---:|" : "---:|---:|");
     os << "\n";
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const auto& on = t.columns[i].published_on;
-      os << "| " << with_marker(column_header(t, i), f.column[i]) << (on.empty() ? "" : " (paper on " + on + ")")
+      os << "| " << md_cell(with_marker(column_header(t, i), f.column[i])) << (on.empty() ? "" : " (paper on " + on + ")")
          << " |";
       for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
         const Row& r = t.rows[ri];
-        const int d = t.columns[i].digits;
+        const config::TableColumn& d = t.columns[i];
         if (!r.variant.empty())
           os << " " << (!column_in_profile(t, i) ? kNotRun : ours_text(r.cells[i], r.planned, d, "±")) << " |";
-        os << " " << with_marker(published_text(r.cells[i], d), f.published_marker(ri, i)) << " |";
+        if (paper_column(r)) os << " " << with_marker(published_text(r.cells[i], d), f.published_marker(ri, i)) << " |";
       }
       os << "\n";
     }
@@ -293,7 +315,7 @@ std::string render_markdown(const PaperTable& t) {
   }
   os << "| Method |";
   for (std::size_t i = 0; i < t.columns.size(); ++i) {
-    const std::string h = with_marker(column_header(t, i), f.column[i]);
+    const std::string h = md_cell(with_marker(column_header(t, i), f.column[i]));
     os << " " << h << " (ours) | " << h << " (paper" << paper_hardware(t.columns[i]) << ") |";
   }
   os << "\n|---|";
@@ -301,9 +323,9 @@ std::string render_markdown(const PaperTable& t) {
   os << "\n";
   for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
     const Row& r = t.rows[ri];
-    os << "| " << with_marker(r.label, f.row[ri]) << (r.variant.empty() ? " (published)" : "") << " |";
+    os << "| " << md_cell(with_marker(r.label, f.row[ri])) << (r.variant.empty() ? " (published)" : "") << " |";
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
-      const int d = t.columns[i].digits;
+      const config::TableColumn& d = t.columns[i];
       const std::string ours = r.variant.empty()            ? ""
                                : !column_in_profile(t, i) ? kNotRun
                                                           : ours_text(r.cells[i], r.planned, d, "±");
@@ -333,7 +355,7 @@ std::string render_latex(const PaperTable& t) {
     const Row& r = t.rows[ri];
     os << latex_escape(with_marker(r.label, f.row[ri]));
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
-      const int d = t.columns[i].digits;
+      const config::TableColumn& d = t.columns[i];
       const Cell& c = r.cells[i];
       std::string ours;
       if (!r.variant.empty()) {
@@ -341,11 +363,11 @@ std::string render_latex(const PaperTable& t) {
             c.n >= r.planned ? std::to_string(c.n) : std::to_string(c.n) + " of " + std::to_string(r.planned);
         if (!column_in_profile(t, i)) ours = "{\\scriptsize not run}";
         else if (c.n == 0) ours = "--";
-        else ours = "$" + fixed(c.mean, d) + (c.n > 1 ? " \\pm " + fixed(c.std, d) : "") + "$ {\\scriptsize (" +
+        else ours = "$" + number(c.mean, d) + (c.n > 1 ? " \\pm " + number(c.std, d) : "") + "$ {\\scriptsize (" +
                     count + ")}";
       }
       os << " & " << ours << " & "
-         << with_marker(c.published ? fixed(*c.published, d) : "--", latex_escape(f.published_marker(ri, i)));
+         << with_marker(c.published ? number(*c.published, d) : "--", latex_escape(f.published_marker(ri, i)));
     }
     os << " \\\\\n";
   }

@@ -2,6 +2,9 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <set>
+
 #include "core/error.h"
 #include "data/synthetic.h"
 #include "data/transforms.h"
@@ -108,4 +111,42 @@ TEST_CASE("distortion labels parse and round-trip", "[data][distortion]") {
   CHECK_THROWS_AS(parse_distortion("jpeg:0"), sodlab::InputError);
   CHECK_THROWS_AS(parse_distortion("blur:3"), sodlab::InputError);
   CHECK_THROWS_AS(parse_distortion("awgn:x"), sodlab::InputError);
+}
+
+TEST_CASE("random-strength distortions: labels, per-image draws in range, seeded by the stem",
+          "[data][distortion]") {
+  const Distortion awgn = parse_distortion("awgn:U5-50");
+  CHECK(awgn.random);
+  CHECK(awgn.label() == "awgn_U5-50");
+  CHECK(parse_distortion(awgn.label()).label() == "awgn_U5-50");
+  const Distortion jpeg = parse_distortion("jpeg_U10-50");
+  CHECK(jpeg.label() == "jpeg_U10-50");
+  CHECK_THROWS_AS(parse_distortion("awgn:U50-5"), sodlab::InputError);   // low < high
+  CHECK_THROWS_AS(parse_distortion("jpeg:U0-50"), sodlab::InputError);   // quality ≥ 1
+  CHECK_THROWS_AS(parse_distortion("jpeg:U10.5-50"), sodlab::InputError);  // integral qualities
+  CHECK_THROWS_AS(parse_distortion("awgn:U5"), sodlab::InputError);
+  // Draws: continuous σ in [5, 50), every integer quality of {10..12} reachable, nothing outside.
+  std::set<int> qualities;
+  double lo = 1e9, hi = -1e9;
+  const Distortion q = parse_distortion("jpeg:U10-12");
+  for (int i = 0; i < 400; ++i) {
+    const std::string stem = "img" + std::to_string(i);
+    const Distortion a = awgn.draw(distortion_level_seed(7, stem));
+    CHECK_FALSE(a.random);
+    lo = std::min(lo, a.sigma), hi = std::max(hi, a.sigma);
+    qualities.insert(q.draw(distortion_level_seed(7, stem)).quality);
+  }
+  CHECK(lo >= 5);
+  CHECK(hi < 50);
+  CHECK(hi - lo > 40);  // spread over the range
+  CHECK(qualities == std::set<int>{10, 11, 12});
+  // Same root and stem → same level; another stem or root → (almost surely) another.
+  CHECK(awgn.draw(distortion_level_seed(7, "a")).sigma == awgn.draw(distortion_level_seed(7, "a")).sigma);
+  CHECK(awgn.draw(distortion_level_seed(7, "a")).sigma != awgn.draw(distortion_level_seed(7, "b")).sigma);
+  CHECK(awgn.draw(distortion_level_seed(7, "a")).sigma != awgn.draw(distortion_level_seed(8, "a")).sigma);
+  // A fixed distortion draws itself; an undrawn random one cannot be applied.
+  CHECK(parse_distortion("awgn:10").draw(3).sigma == 10);
+  const cv::Mat img(8, 8, CV_8UC3, cv::Scalar(100, 100, 100));
+  CHECK_THROWS(apply_distortion(img, awgn, 1));
+  CHECK_NOTHROW(apply_distortion(img, awgn.draw(distortion_level_seed(1, "x")), 1));
 }

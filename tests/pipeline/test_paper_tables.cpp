@@ -97,7 +97,8 @@ TEST_CASE("the smoke profile of every paper table runs end to end and trains sha
   // studies after the runs they read; every file of experiments/ is in the list.
   const std::vector<std::string> order{"kolkin2017/table4", "kolkin2017/table1", "kolkin2017/table2",
                                        "kolkin2017/table3", "kolkin2017/sec5_5", "kolkin2017/fig6",
-                                       "menet/table4",      "menet/table1",      "menet/table5"};
+                                       "menet/table4",      "menet/table1",      "menet/table5",
+                                       "menet/table2",      "menet/fig9",        "menet/table3"};
   const auto names = experiment_names();
   CHECK(std::set<std::string>(order.begin(), order.end()) == std::set<std::string>(names.begin(), names.end()));
   std::map<std::string, pipeline::Plan> plans;
@@ -160,6 +161,40 @@ TEST_CASE("the smoke profile of every paper table runs end to end and trains sha
   for (const auto& r : db.results(fig6.run_id))
     if (r.metric == "n_images") counts[r.dataset] = r.value;
   CHECK(counts == std::map<std::string, double>{{"synthetic", 8}, {"synthetic-3", 8}, {"synthetic-4", 8}, {"synthetic-5", 8}});
+  // MEnet Tables II, III and Fig. 9 evaluate menet/table4's runs without training them: random
+  // strengths with each image's drawn level; the paper's Jacobian statistic at round-off, the
+  // meaningful ones not.
+  for (const char* ex : {"menet/table2", "menet/fig9", "menet/table3"}) {
+    CAPTURE(ex);
+    CHECK(plans.at(ex).experiment.is_eval_only());
+    for (const auto& r : plans.at(ex).runs) CHECK(r.run_id == id_of("menet/table4", r.spec.variant));
+  }
+  for (const auto& run : plans.at("menet/table3").runs) {
+    std::map<std::string, double> j;
+    std::set<std::string> distortions;
+    for (const auto& r : db.results(run.run_id)) {
+      j[r.convention.substr(0, r.convention.find('/')) + ":" + r.metric] = r.value;
+      distortions.insert(r.distortion);
+    }
+    CHECK(distortions.count("awgn_U5-50") == 1);
+    CHECK(distortions.count("jpeg_U10-50") == 1);
+    CHECK(distortions.count("awgn_s50") == 1);
+    REQUIRE(j.count("paper_code:J_max") == 1);
+    REQUIRE(j.count("salient_sum:J_max") == 1);
+    REQUIRE(j.count("mc_fd:J_fro") == 1);
+    CHECK(j["paper_code:J_max"] < 1e-6);
+    CHECK(j["salient_sum:J_max"] > 1e3 * j["paper_code:J_max"]);
+    CHECK(std::isfinite(j["mc_fd:J_fro"]));
+    CHECK(j["mc_fd:J_fro"] > 0);
+    int levels = 0;
+    for (const auto& p : db.per_image(run.run_id))
+      if (p.metric == "distortion_level" && p.distortion == "jpeg_U10-50") {
+        CHECK(p.value >= 10);
+        CHECK(p.value <= 50);
+        ++levels;
+      }
+    CHECK(levels == 8);
+  }
   // A second pass trains and evaluates nothing.
   for (const auto& name : order) {
     const pipeline::RunSummary s = pipeline::run_plan(plans.at(name), &db, options);

@@ -137,3 +137,26 @@ TEST_CASE("report: paper table of the planned runs, mean ± std over seeds and f
   config::TableSpec empty;
   CHECK_THROWS_AS(report::build_table(empty, "x", "", "smoke", planned, db), InputError);
 }
+
+TEST_CASE("report: scientific notation, '|' inside cells, and rows of ours only in the metrics layout") {
+  sodlab::testing::TempDir dir;
+  store::ResultsStore db((dir.path() / "r.db").string());
+  add_run(db, "p1", "proposed", 1, 0, 1.2345e-9, 0.2);
+  add_run(db, "a1", "no_A", 1, 0, 0.5, 0.25);
+  std::string spec = kSpec;
+  spec.replace(spec.find("label = \"AUROC\" }"), 17, "label = \"max |g|\", notation = \"sci\", digits = 2 }");
+  spec.replace(spec.find("published = [0.976, 0.1]"), 24, "");  // no_A: ours only
+  spec.replace(spec.find("title = "), 0, "layout = \"metrics\"\n");
+  config::LoadOptions o;
+  o.profile = "smoke";
+  const auto ex = config::load_experiment_text(spec, "t.toml", o);
+  const auto t = report::build_table(ex.table, ex.info.name, "", "smoke", {{"proposed", "p1"}, {"no_A", "a1"}}, db);
+  const std::string md = report::render_markdown(t);
+  INFO(md);
+  // Header: Proposed has published values (ours + paper), no_A none (ours only), DCL (paper only).
+  CHECK(md.find("| Dataset, metric | Proposed (ours) | Proposed (paper) | Proposed, no A (ours) | DCL [16] (paper) |") !=
+        std::string::npos);
+  CHECK(md.find("| max \\|g\\| msra-b→synthetic | 1.23E-09 (n=1) | 9.88E-01 | 5.00E-01 (n=1) | 9.68E-01 |") !=
+        std::string::npos);
+  CHECK(report::render_latex(t).find("$1.23E-09$") != std::string::npos);
+}
