@@ -1,9 +1,7 @@
 #include "pipeline/execute.h"
 
 #include <torch/torch.h>
-#include <torch/version.h>
 
-#include <opencv2/core/version.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,7 +12,6 @@
 #include <sstream>
 
 #include "cache/map_cache.h"
-#include "code_version.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/names.h"
@@ -28,6 +25,7 @@
 #include "pipeline/evaluate.h"
 #include "pipeline/heartbeat.h"
 #include "pipeline/jacobian_eval.h"
+#include "pipeline/provenance.h"
 #include "pipeline/specs.h"
 #include "store/provenance.h"
 #include "train/checkpoint.h"
@@ -48,14 +46,7 @@ store::RunRecord run_record(const PlannedRun& run) {
   record.seed = spec.seed;
   record.config_toml = spec.config_toml;
   record.overrides = run.overrides;
-  record.code_version = build::kCodeVersion;
-  record.code_dirty = build::kCodeDirty;
-  record.host = store::host_name();
-  record.cpu = store::cpu_model();
-  record.threads = run.threads;
-  record.device = "cpu";
-  record.libtorch = TORCH_VERSION;
-  record.opencv = CV_VERSION;
+  fill_provenance(record, run.threads);
   return record;
 }
 

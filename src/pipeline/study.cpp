@@ -1,9 +1,7 @@
 #include "pipeline/study.h"
 
 #include <torch/torch.h>
-#include <torch/version.h>
 
-#include <opencv2/core/version.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -14,7 +12,6 @@
 #include <set>
 #include <sstream>
 
-#include "code_version.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -27,6 +24,7 @@
 #include "metrics/weighted_fmeasure.h"
 #include "pipeline/heartbeat.h"
 #include "pipeline/plan.h"
+#include "pipeline/provenance.h"
 #include "store/provenance.h"
 
 namespace sodlab::pipeline {
@@ -179,7 +177,7 @@ double min_seconds(int repeats, const std::function<void()>& f) {
   return best;
 }
 
-void run_loss_timing(const PlannedStudy& s, store::ResultsStore& db, Heartbeat&) {
+void run_loss_timing(const PlannedStudy& s, store::ResultsStore& db) {
   const int images = static_cast<int>(int_option(s, "images")), size = static_cast<int>(int_option(s, "size"));
   const int repeats = static_cast<int>(int_option(s, "repeats"));
   const auto seed = static_cast<std::uint64_t>(int_option(s, "seed"));
@@ -247,7 +245,7 @@ void run_loss_timing(const PlannedStudy& s, store::ResultsStore& db, Heartbeat&)
   rec.flush();
 }
 
-void run_paired_images(const PlannedStudy& s, store::ResultsStore& db, Heartbeat&) {
+void run_paired_images(const PlannedStudy& s, store::ResultsStore& db) {
   std::vector<std::string> missing;
   for (const auto& pair : s.pairs)
     for (const std::string& id : {pair.a, pair.b}) {
@@ -355,14 +353,7 @@ bool run_study(const config::Experiment& ex, const PlannedStudy& s, store::Resul
   record.profile = s.profile;
   record.config_toml = s.config_text;
   record.overrides = s.overrides;
-  record.code_version = build::kCodeVersion;
-  record.code_dirty = build::kCodeDirty;
-  record.host = store::host_name();
-  record.cpu = store::cpu_model();
-  record.threads = s.threads;
-  record.device = "cpu";
-  record.libtorch = TORCH_VERSION;
-  record.opencv = CV_VERSION;
+  fill_provenance(record, s.threads);
   const store::ClaimResult claim = db.claim_run(record, store::process_owner());
   if (!claim.claimed) {
     log::info("  skipped: being executed by " + claim.owner);
@@ -370,8 +361,8 @@ bool run_study(const config::Experiment& ex, const PlannedStudy& s, store::Resul
   }
   Heartbeat heartbeat(db, s.run_id);
   try {
-    if (s.kind == "loss_timing") run_loss_timing(s, db, heartbeat);
-    else run_paired_images(s, db, heartbeat);
+    if (s.kind == "loss_timing") run_loss_timing(s, db);
+    else run_paired_images(s, db);
     db.set_status(s.run_id, store::kStatusCompleted);
   } catch (const Error& e) {
     db.set_status(s.run_id, store::kStatusFailed, e.what());
