@@ -14,7 +14,7 @@ THREADS    ?=
 THREADS_ARG = $(if $(THREADS),--threads $(THREADS))
 
 .PHONY: all deps configure build test run bench bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness \
-        tables list-tables ablations clean
+        tables list-tables plots ablations clean
 .PHONY: fuzz fuzz-ci
 
 all: build
@@ -40,7 +40,7 @@ run: build
 # One target per experiment file, generated from experiments/<paper>/<table>.toml as
 # <paper>-<table> (kolkin2017-table1, menet-table4, ...): runs what the store does not hold yet
 # (runs shared with another table are trained once), then writes the table to
-# results/tables/$(PROFILE)/<paper>-<table>.md and prints it. A study that reads another
+# results/tables/$(PROFILE)/<paper>-<table>.md and prints it. A study or an eval-only file that reads another
 # experiment's runs (runs_of = "...") depends on that experiment's target.
 EXPERIMENTS   := $(patsubst experiments/%.toml,%,$(sort $(wildcard experiments/*/*.toml)))
 TABLE_TARGETS := $(subst /,-,$(EXPERIMENTS))
@@ -62,6 +62,16 @@ tables: build
 
 list-tables:
 	@echo $(TABLE_TARGETS)
+
+# Figures of MEnet's robustness experiments (after make menet-table2 menet-fig9): PR curves under
+# each distortion (Fig. 7), adaptive F against AWGN sigma (Fig. 9), training curves; PNG with its
+# gnuplot script and data in results/plots/$(PROFILE)/.
+plots: build
+	$(SODLAB) plot menet/fig9 --kind distortion --profile $(PROFILE) $(THREADS_ARG)
+	$(SODLAB) plot menet/table2 --kind pr --profile $(PROFILE) $(THREADS_ARG)
+	$(SODLAB) plot menet/table2 --kind pr --distortion awgn_U5-50 --profile $(PROFILE) $(THREADS_ARG)
+	$(SODLAB) plot menet/table2 --kind pr --distortion jpeg_U10-50 --profile $(PROFILE) $(THREADS_ARG)
+	$(SODLAB) plot menet/table4 --kind training --profile $(PROFILE) $(THREADS_ARG)
 
 # Ablation sweeps (ablations/*.toml): every variant of every file.
 ablations: build

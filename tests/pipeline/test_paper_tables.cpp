@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "pipeline/execute.h"
 #include "pipeline/plan.h"  // includes LibTorch, whose glog defines CHECK: Catch2 must come after
+#include "report/figure.h"
 #include "report/paper_table.h"
 #include "store/results_store.h"
 
@@ -194,6 +195,16 @@ TEST_CASE("the smoke profile of every paper table runs end to end and trains sha
         ++levels;
       }
     CHECK(levels == 8);
+  }
+  // Fig. 9's figure: adaptive F at the seven σ of each of the three models.
+  {
+    report::FigureRequest fr;
+    fr.kind = "distortion";
+    for (const auto& r : plans.at("menet/fig9").runs) fr.runs.push_back({r.spec.variant, r.run_id, {"synthetic"}});
+    const report::Figure fig = report::build_figure(fr, db);
+    REQUIRE(fig.panels.size() == 1);
+    REQUIRE(fig.panels[0].series.size() == 3);
+    for (const auto& s : fig.panels[0].series) CHECK(s.xy.size() == 7);
   }
   // A second pass trains and evaluates nothing.
   for (const auto& name : order) {

@@ -1,0 +1,94 @@
+// `sodlab plot NAME|SPEC.toml --kind pr|fmeasure|emeasure|distortion|training`: a figure of an
+// experiment's runs (the runs its table shows: same profile, --set overrides and threads),
+// rendered with gnuplot; the script and data are kept beside the image (report/gnuplot.h).
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "command.h"
+#include "config/experiment.h"
+#include "core/error.h"
+#include "core/threads.h"
+#include "pipeline/plan.h"
+#include "report/figure.h"
+#include "report/gnuplot.h"
+#include "store/results_store.h"
+
+namespace sodlab::cli {
+namespace {
+
+struct PlotArgs {
+  pipeline::PlanRequest plan;
+  report::FigureRequest figure;
+  std::string format = "png";
+  std::string db = store::default_db_path();
+  std::string out_dir = "results/plots";
+  std::string name;
+};
+
+CommandRegistration registration{
+    "plot", "Draw PR / F / E curves, a metric against distortion strength, or training curves (gnuplot)",
+    [](CLI::App& app) {
+      auto a = std::make_shared<PlotArgs>();
+      a->figure.kind = "pr";
+      app.add_option("experiment", a->plan.experiment,
+                     "Experiment name (kolkin2017/table4, menet/fig9, ...) or a .toml path")
+          ->required();
+      app.add_option("--kind,-k", a->figure.kind, "pr | fmeasure | emeasure | distortion | training")
+          ->capture_default_str();
+      app.add_option("--profile,-p", a->plan.profile, "Profile whose runs to draw (default: that of the latest completed run)");
+      app.add_option("--set,-s", a->plan.sets, "The --set overrides the runs were made with");
+      app.add_option("--threads", a->plan.threads, "The --threads the runs were made with")
+          ->check(CLI::Range(0, kMaxThreads));
+      app.add_option("--distortion", a->figure.distortion, "Curves under this distortion label (pr, fmeasure, emeasure)")
+          ->capture_default_str();
+      app.add_option("--distortion-kind", a->figure.distortion_kind, "distortion: awgn | jpeg (the x axis)")
+          ->capture_default_str();
+      app.add_option("--metric", a->figure.metric, "distortion: the metric on the y axis")->capture_default_str();
+      app.add_option("--format,-f", a->format, "png | svg | pdf")->capture_default_str();
+      app.add_option("--out-dir,-o", a->out_dir, "Figures go to <out-dir>/<profile>/")->capture_default_str();
+      app.add_option("--name", a->name, "File name without extension (default <paper>-<table>-<kind>)");
+      app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
+      return [a] {
+        const std::string path = config::resolve_experiment_path(a->plan.experiment);
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(a->db, ec))
+          throw InputError(a->db + ": no results database (run the experiment first, or pass --db)");
+        store::ResultsStore db(a->db, store::OpenMode::read_only);
+        pipeline::PlanRequest request = a->plan;
+        request.check_weights = false;
+        if (request.profile.empty())
+          request.profile = db.latest_completed_profile(config::load_experiment(path).info.name).value_or("");
+        const pipeline::Plan plan = pipeline::plan(request);
+        if (plan.study) throw InputError(plan.experiment.info.name + " is a study: it has no curves to draw");
+        report::FigureRequest figure = a->figure;
+        for (const auto& r : plan.runs) {
+          report::TableRun run{r.spec.variant, r.run_id, {}};
+          for (const auto& t : r.data.tests) run.datasets.push_back(t.label);
+          figure.runs.push_back(std::move(run));
+        }
+        for (const auto& row : plan.experiment.table.rows)
+          if (!row.variant.empty()) figure.labels.push_back({row.variant, row.label});
+        if (!plan.runs.empty()) figure.convention = plan.runs.front().spec.eval.convention;
+        const config::Experiment& ex = plan.experiment;
+        figure.title = ex.info.name + ": " + figure.kind + (request.profile.empty() ? "" : " (profile " + request.profile + ")");
+        std::string name = a->name;
+        if (name.empty()) {
+          name = ex.info.name + "-" + figure.kind;
+          for (char& c : name)
+            if (c == '/') c = '-';
+          if (figure.distortion != "none") name += "-" + figure.distortion;
+        }
+        const report::Figure f = report::build_figure(figure, db);
+        for (const auto& m : f.missing) std::cerr << "left out: " << m << "\n";
+        const std::string dir =
+            (std::filesystem::path(a->out_dir) / (request.profile.empty() ? "none" : request.profile)).string();
+        const report::Rendered r = report::render(f, dir, name, a->format);
+        std::cout << r.image << "\n";
+        std::cerr << "script " << r.script << ", data " << r.data << "\n";
+        return 0;
+      };
+    }};
+
+}  // namespace
+}  // namespace sodlab::cli
