@@ -1,48 +1,99 @@
-// `sodlab eval`: evaluate a folder of saliency maps against a folder of masks (or built-in
+// `sodlab eval`: evaluate folders of saliency maps against folders of masks (or built-in
 // synthetic pairs) under a named metric convention.
+//
+// One method on one dataset (`--pred DIR --gt DIR`) prints the full result and can write JSON,
+// per-image and curve files. Several (`--pred NAME=DIR` and `--gt DATASET=DIR`, each repeatable)
+// compare methods: every folder is checked first (all missing ones reported at once), coverage
+// is printed per method and dataset (maps matched / masks without a map / maps without a mask;
+// `--strict` makes a missing map an error), then one table of methods × datasets with the top
+// three per column marked (report/method_table.h), to the terminal and to `--table FILE.md|.tex`.
+// A method's DIR may hold "{dataset}" (replaced by the dataset's name); with several datasets and
+// no placeholder, its maps for dataset D are in DIR/D.
 #include "command.h"
 
+#include "code_version.h"
 #include "core/error.h"
 #include "core/threads.h"
-#include "core/timer.h"
 #include "metrics/folder_eval.h"
 #include "metrics/result_io.h"
+#include "report/method_table.h"
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <set>
 
 namespace {
 
 using namespace sodlab;
+namespace fs = std::filesystem;
 
 struct EvalArgs {
-  std::string pred, gt, convention = "pysodmetrics", metrics = "all", json, per_image, curves;
+  std::vector<std::string> preds, gts;
+  std::string convention = "pysodmetrics", metrics = "all", json, per_image, curves, table;
   int threads = 0, synthetic = 0;
-  bool resize = false, decode_only = false;
+  bool resize = false, decode_only = false, strict = false;
 };
 
-int run_eval(const EvalArgs& a) {
-  metrics::FolderEvalOptions options;
-  options.convention = metrics::parse_convention(a.convention);
-  options.selection = metrics::MetricSelection::parse(a.metrics);
-  options.threads = a.threads;
-  options.resize = a.resize;
-  const auto start = std::chrono::steady_clock::now();
-  auto seconds = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
+struct Named {
+  std::string name, dir;
+};
 
+// "NAME=DIR" or "DIR" (named after its last path component).
+Named named(const std::string& value) {
+  const auto eq = value.find('=');
+  if (eq != std::string::npos && eq > 0 && value.substr(0, eq).find('/') == std::string::npos)
+    return {value.substr(0, eq), value.substr(eq + 1)};
+  fs::path p(value);
+  if (p.filename().empty()) p = p.parent_path();
+  return {p.filename().string(), value};
+}
+
+std::string maps_dir(const Named& method, const std::string& dataset, std::size_t n_datasets) {
+  std::string dir = method.dir;
+  const std::string placeholder = "{dataset}";
+  if (const auto at = dir.find(placeholder); at != std::string::npos) return dir.replace(at, placeholder.size(), dataset);
+  return n_datasets > 1 ? (fs::path(dir) / dataset).string() : dir;
+}
+
+nlohmann::json provenance(const EvalArgs& a, const metrics::FolderEvalOptions& o) {
+  nlohmann::json p;
+  p["sodlab_version"] = build::kCodeVersion;
+  p["convention"] = metrics::convention_name(o.convention);
+  p["beta2"] = 0.3;
+  p["thresholds"] = 256;
+  p["threshold_scale"] = "[0, 1]: threshold t of the 256 is t/255";
+  p["metrics"] = a.metrics;
+  p["resize"] = a.resize;
+  p["pred"] = a.preds;
+  p["gt"] = a.gts;
+  return p;
+}
+
+void write_text(const std::string& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary);
+  if (!(out << text)) throw RuntimeFailure("cannot write " + file);
+  std::cerr << "wrote " << file << "\n";
+}
+
+int run_single(const EvalArgs& a, const metrics::FolderEvalOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   metrics::EvaluationResult result;
   if (a.synthetic > 0) {
-    if (!a.pred.empty() || !a.gt.empty()) throw InputError("--synthetic cannot be combined with --pred/--gt");
+    if (!a.preds.empty() || !a.gts.empty()) throw InputError("--synthetic cannot be combined with --pred/--gt");
     result = metrics::evaluate_synthetic(a.synthetic, options);
   } else {
-    if (a.pred.empty() || a.gt.empty()) throw InputError("eval needs --pred DIR and --gt DIR (or --synthetic N)");
-    const auto pairs = metrics::match_folders(a.pred, a.gt);
+    const auto pairs = metrics::match_folders(named(a.preds[0]).dir, named(a.gts[0]).dir);
     for (const auto& p : pairs.unmatched_preds) std::cerr << "unmatched prediction (no mask): " << p.string() << "\n";
     for (const auto& p : pairs.unmatched_gts) std::cerr << "unmatched mask (no prediction): " << p.string() << "\n";
+    if (a.strict && !pairs.unmatched_gts.empty())
+      throw InputError("--strict: " + std::to_string(pairs.unmatched_gts.size()) + " mask(s) have no map, e.g. " +
+                       pairs.unmatched_gts.front().string());
     if (a.decode_only) {
       metrics::decode_only(pairs, options.threads);
       const double s = seconds();
@@ -57,25 +108,125 @@ int run_eval(const EvalArgs& a) {
   std::printf("evaluated %lld images in %.4f s (%.1f images/s, %d threads)\n",
               static_cast<long long>(result.n_images), s, result.n_images / s,
               resolve_threads(options.threads));
-  if (!a.json.empty()) metrics::write_json(result, a.json);
+  if (!a.json.empty()) {
+    nlohmann::json j = metrics::to_json(result);
+    j["provenance"] = provenance(a, options);
+    write_text(a.json, j.dump(1) + "\n");
+  }
   if (!a.per_image.empty()) metrics::write_per_image_csv(result, a.per_image);
   if (!a.curves.empty()) metrics::write_curves_csv(result, a.curves);
   return 0;
+}
+
+int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options) {
+  if (!a.per_image.empty() || !a.curves.empty() || a.decode_only)
+    throw InputError("--per-image, --curves and --decode-only take one --pred and one --gt");
+  std::vector<Named> methods, datasets;
+  for (const auto& p : a.preds) methods.push_back(named(p));
+  for (const auto& g : a.gts) datasets.push_back(named(g));
+  // Every folder first: all the missing ones in one message.
+  std::vector<std::string> missing;
+  std::error_code ec;
+  for (const auto& d : datasets)
+    if (!fs::is_directory(d.dir, ec)) missing.push_back("masks of " + d.name + ": " + d.dir);
+  for (const auto& m : methods)
+    for (const auto& d : datasets) {
+      const std::string dir = maps_dir(m, d.name, datasets.size());
+      if (!fs::is_directory(dir, ec)) missing.push_back("maps of " + m.name + " on " + d.name + ": " + dir);
+    }
+  if (!missing.empty()) {
+    std::string msg = std::to_string(missing.size()) + " folder(s) not found:";
+    for (const auto& m : missing) msg += "\n  " + m;
+    throw InputError(msg);
+  }
+  std::map<std::pair<std::string, std::string>, metrics::FolderPairs> pairs;
+  std::cout << "coverage (maps matched / masks without a map / maps without a mask):\n";
+  nlohmann::json json_coverage;
+  std::vector<std::string> uncovered;
+  for (const auto& m : methods)
+    for (const auto& d : datasets) {
+      const auto& p = pairs[{m.name, d.name}] = metrics::match_folders(maps_dir(m, d.name, datasets.size()), d.dir);
+      std::printf("  %-16s %-16s %6zu / %zu / %zu\n", m.name.c_str(), d.name.c_str(), p.stems.size(),
+                  p.unmatched_gts.size(), p.unmatched_preds.size());
+      json_coverage[m.name][d.name] = {{"matched", p.stems.size()},
+                                       {"masks_without_map", p.unmatched_gts.size()},
+                                       {"maps_without_mask", p.unmatched_preds.size()}};
+      if (!p.unmatched_gts.empty())
+        uncovered.push_back(m.name + " on " + d.name + ": " + std::to_string(p.unmatched_gts.size()) +
+                            " mask(s) without a map, e.g. " + p.unmatched_gts.front().filename().string());
+    }
+  if (a.strict && !uncovered.empty()) {
+    std::string msg = "--strict: maps are missing:";
+    for (const auto& u : uncovered) msg += "\n  " + u;
+    throw InputError(msg);
+  }
+  report::MethodTable table;
+  table.title = std::string("sodlab eval (") + metrics::convention_name(options.convention) + ")";
+  for (const auto& m : methods) table.methods.push_back(m.name);
+  for (const auto& d : datasets) table.datasets.push_back(d.name);
+  for (const auto& [key, p] : pairs)
+    if (!p.unmatched_gts.empty()) {
+      table.partial[key] = std::to_string(p.stems.size()) + " of " +
+                           std::to_string(p.stems.size() + p.unmatched_gts.size()) + " masks";
+      std::cerr << "warning: " << key.first << " on " << key.second << " is evaluated on " << table.partial[key]
+                << " (--strict refuses)\n";
+    }
+  nlohmann::json json;
+  json["provenance"] = provenance(a, options);
+  json["coverage"] = json_coverage;
+  std::set<std::string> produced;
+  for (const auto& m : methods)
+    for (const auto& d : datasets) {
+      const metrics::EvaluationResult r = metrics::evaluate_folders(pairs.at({m.name, d.name}), options);
+      for (const auto& [metric, value] : r.dataset) {
+        table.values[{m.name, d.name, metric}] = value;
+        produced.insert(metric);
+      }
+      json["results"][m.name][d.name] = metrics::to_json(r);
+      json["results"][m.name][d.name].erase("per_image");
+      json["results"][m.name][d.name].erase("curves");
+    }
+  for (const char* k : {"MAE", "maxF", "adpF", "wFm", "Sm", "maxEm", "AUROC"})
+    if (produced.count(k)) table.metrics.push_back(k);
+  const std::string md = report::render_methods_markdown(table);
+  std::cout << "\n" << md;
+  if (!a.table.empty()) {
+    const bool tex = a.table.size() > 4 && a.table.compare(a.table.size() - 4, 4, ".tex") == 0;
+    write_text(a.table, tex ? report::render_methods_latex(table) : md);
+  }
+  if (!a.json.empty()) write_text(a.json, json.dump(1) + "\n");
+  return 0;
+}
+
+int run_eval(const EvalArgs& a) {
+  metrics::FolderEvalOptions options;
+  options.convention = metrics::parse_convention(a.convention);
+  options.selection = metrics::MetricSelection::parse(a.metrics);
+  options.threads = a.threads;
+  options.resize = a.resize;
+  if (a.synthetic > 0) return run_single(a, options);
+  if (a.preds.empty() || a.gts.empty()) throw InputError("eval needs --pred DIR and --gt DIR (or --synthetic N)");
+  if (a.preds.size() == 1 && a.gts.size() == 1 && a.table.empty()) return run_single(a, options);
+  return run_comparison(a, options);
 }
 
 cli::CommandRegistration reg{
     "eval", "evaluate saliency maps against masks (PySODMetrics / MATLAB toolbox conventions)",
     [](CLI::App& app) {
       auto a = std::make_shared<EvalArgs>();
-      app.add_option("--pred", a->pred, "folder of predicted saliency maps (png/jpg/bmp, 8-bit grey)");
-      app.add_option("--gt", a->gt, "folder of ground-truth masks, matched by file stem");
+      app.add_option("--pred", a->preds,
+                     "folder of predicted saliency maps (png/jpg/bmp, 8-bit grey); repeat as NAME=DIR to compare "
+                     "methods (DIR may hold {dataset})");
+      app.add_option("--gt", a->gts, "folder of ground-truth masks, matched by file stem; repeat as DATASET=DIR");
       app.add_option("--convention", a->convention, "pysodmetrics | sal_eval_toolbox")
           ->capture_default_str();
       app.add_option("--metrics", a->metrics, "comma list of mae,fm,wfm,sm,em,auroc,iou (or all)")
           ->capture_default_str();
-      app.add_option("--json", a->json, "write results as JSON to FILE (NaN as null)");
+      app.add_option("--json", a->json, "write results (with provenance) as JSON to FILE (NaN as null)");
       app.add_option("--per-image", a->per_image, "write per-image metrics as CSV to FILE");
       app.add_option("--curves", a->curves, "write dataset curves (threshold 0..255) as CSV to FILE");
+      app.add_option("--table", a->table, "write the methods × datasets table to FILE (.md, or .tex: booktabs)");
+      app.add_flag("--strict", a->strict, "a mask without a predicted map is an error (exit 2)");
       app.add_option("--threads", a->threads, "worker threads (default: SODLAB_THREADS or all cores)")->check(CLI::Range(0, kMaxThreads));
       app.add_flag("--resize", a->resize, "resize predictions bilinearly to the mask size if they differ");
       app.add_option("--synthetic", a->synthetic, "evaluate N built-in deterministic synthetic pairs");

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "report/latex.h"
 #include "store/results_store.h"
 
 namespace sodlab::report {
@@ -73,23 +74,6 @@ std::string csv_field(const std::string& s) {
   std::string q = "\"";
   for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
   return q + "\"";
-}
-
-std::string latex_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '_': case '%': case '&': case '#': case '$': case '{': case '}':
-        out += '\\';
-        out += c;
-        break;
-      case '^': out += "\\^{}"; break;
-      case '~': out += "\\~{}"; break;
-      case '\\': out += "\\textbackslash{}"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // A timing column's value for one run (nullopt when the run has no such timing).
@@ -347,13 +331,13 @@ std::string render_latex(const PaperTable& t) {
   os << "}\n\\hline\nMethod";
   const Footnotes f(t);
   for (std::size_t i = 0; i < t.columns.size(); ++i)
-    os << " & \\multicolumn{2}{c}{" << latex_escape(with_marker(column_header(t, i), f.column[i])) << "}";
+    os << " & \\multicolumn{2}{c}{" << latex_text(with_marker(column_header(t, i), f.column[i])) << "}";
   os << " \\\\\n";
   for (std::size_t i = 0; i < t.columns.size(); ++i) os << " & ours & paper";
   os << " \\\\\n\\hline\n";
   for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
     const Row& r = t.rows[ri];
-    os << latex_escape(with_marker(r.label, f.row[ri]));
+    os << latex_text(with_marker(r.label, f.row[ri]));
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const config::TableColumn& d = t.columns[i];
       const Cell& c = r.cells[i];
@@ -367,14 +351,14 @@ std::string render_latex(const PaperTable& t) {
                     count + ")}";
       }
       os << " & " << ours << " & "
-         << with_marker(c.published ? number(*c.published, d) : "--", latex_escape(f.published_marker(ri, i)));
+         << with_marker(c.published ? number(*c.published, d) : "--", latex_text(f.published_marker(ri, i)));
     }
     os << " \\\\\n";
   }
-  os << "\\hline\n\\end{tabular}\n\\caption{" << latex_escape(t.title.empty() ? t.experiment : t.title)
-     << " (profile " << latex_escape(t.profile.empty() ? "none" : t.profile)
+  os << "\\hline\n\\end{tabular}\n\\caption{" << latex_text(t.title.empty() ? t.experiment : t.title)
+     << " (profile " << latex_text(t.profile.empty() ? "none" : t.profile)
      << "; ours: mean $\\pm$ std over runs, (n) runs)";
-  for (std::size_t i = 0; i < f.texts.size(); ++i) os << " [" << i + 1 << "] " << latex_escape(f.texts[i]);
+  for (std::size_t i = 0; i < f.texts.size(); ++i) os << " [" << i + 1 << "] " << latex_text(f.texts[i]);
   os << ".}\n\\end{table}\n";
   return os.str();
 }

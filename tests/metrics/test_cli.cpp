@@ -147,3 +147,61 @@ TEST_CASE("sodlab eval stops OpenBLAS's idle thread instead of letting it spin")
   INFO(slurp(counts));
   CHECK(yields < 1000);
 }
+
+TEST_CASE("sodlab eval compares methods on datasets: folders checked first, coverage, --strict, top three marked") {
+  if (!fs::exists(sodlab::testing::sodlab_binary())) {
+    SODLAB_SKIP("sodlab binary not built");
+  }
+  TempDir tmp;
+  const fs::path root = tmp.path();
+  // Two datasets of 3 masks; methods: perfect (the masks), shifted (worse), partial (2 of 3 maps
+  // on "b"), each with a folder per dataset.
+  for (const std::string d : {"a", "b"}) {
+    for (const std::string m : {"perfect", "shifted", "partial"}) fs::create_directories(root / m / d);
+    fs::create_directories(root / "gt" / d);
+    for (int i = 0; i < 3; ++i) {
+      cv::Mat gt = cv::Mat::zeros(24, 24, CV_8UC1), shifted = cv::Mat::zeros(24, 24, CV_8UC1);
+      gt(cv::Rect(4 + i, 4, 10, 10)) = 255;
+      shifted(cv::Rect(8 + i, 8, 10, 10)) = 200;
+      const std::string name = "img" + std::to_string(i) + ".png";
+      write_png(root / "gt" / d / name, gt);
+      write_png(root / "perfect" / d / name, gt);
+      write_png(root / "shifted" / d / name, shifted);
+      if (d == "a" || i < 2) write_png(root / "partial" / d / name, shifted);
+    }
+  }
+  const std::string preds = " --pred perfect=" + (root / "perfect").string() + " --pred shifted=" +
+                            (root / "shifted").string() + " --pred partial=" + (root / "partial" / "{dataset}").string();
+  const std::string gts = " --gt a=" + (root / "gt" / "a").string() + " --gt b=" + (root / "gt" / "b").string();
+  const fs::path log = root / "log.txt";
+  const int rc = run(preds + gts + " --metrics mae,fm --table " + (root / "t.md").string() + " --json " +
+                         (root / "r.json").string(),
+                     log);
+  const std::string out = slurp(log);
+  INFO(out);
+  REQUIRE(rc == 0);
+  CHECK(out.find("partial          b                     2 / 1 / 0") != std::string::npos);
+  CHECK(out.find("warning: partial on b is evaluated on 2 of 3 masks") != std::string::npos);
+  const std::string md = slurp(root / "t.md");
+  CHECK(md.find("| Method | a MAE ↓ | a maxF ↑ | a adpF ↑ | b MAE ↓ | b maxF ↑ | b adpF ↑ |") != std::string::npos);
+  CHECK(md.find("| perfect | **0.000** | **1.000** | **1.000** | **0.000** |") != std::string::npos);
+  CHECK(md.find("† partial on b: evaluated on 2 of 3 masks only") != std::string::npos);
+  std::ifstream in(root / "r.json");
+  const auto j = nlohmann::json::parse(in);
+  CHECK(j["provenance"]["convention"] == "pysodmetrics");
+  CHECK(j["provenance"]["beta2"] == 0.3);
+  CHECK(j["coverage"]["partial"]["b"]["masks_without_map"] == 1);
+  CHECK(j["results"]["perfect"]["a"]["dataset"]["MAE"].get<double>() == 0.0);
+  // --strict: a missing map is bad input; every missing folder is named at once.
+  CHECK(run(preds + gts + " --strict", log) == 2);
+  CHECK(slurp(log).find("partial on b: 1 mask(s) without a map") != std::string::npos);
+  CHECK(run(" --pred x=" + (root / "nope").string() + " --pred y=" + (root / "nope2").string() + gts, log) == 2);
+  const std::string missing = slurp(log);
+  CHECK(missing.find("4 folder(s) not found") != std::string::npos);
+  CHECK(missing.find("maps of y on b") != std::string::npos);
+  // LaTeX: booktabs, the best in bold.
+  REQUIRE(run(preds + gts + " --metrics mae --table " + (root / "t.tex").string(), log) == 0);
+  const std::string tex = slurp(root / "t.tex");
+  CHECK(tex.find("\\toprule") != std::string::npos);
+  CHECK(tex.find("perfect & \\textbf{0.000}") != std::string::npos);
+}

@@ -148,7 +148,7 @@ TEST_CASE("figures: gnuplot renders PNG, SVG and PDF, keeps script and data, PNG
   const std::string script = read(r.script);
   CHECK(script.find("\"demo-pr.dat\" index 0") != std::string::npos);  // relative: re-renderable
   CHECK(script.find(out.string()) == std::string::npos);
-  CHECK(read(r.data).find("marks of 'Method A (mean of 2 runs)'") != std::string::npos);
+  CHECK(read(r.data).find("mark 'adaptive' of 'Method A (mean of 2 runs)'") != std::string::npos);
   const std::string first = read(r.image);
   report::render(pr, out.string(), "demo-pr", "png");
   CHECK(read(r.image) == first);
