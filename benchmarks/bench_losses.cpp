@@ -2,6 +2,7 @@
 // measured in the same run (a direct 19×19 convolution implementation of the same AF_β^w loss)
 // and against the paper's published CPU figures (Kolkin et al. §5.5: AF_β^w 8.7 s for 15 images
 // = 580 ms per image; the exact F_β^w 37 min for 15 images = 148 s per image).
+#include "core/blas_threads.h"
 #include "core/threads.h"
 #include "losses/exact_fbeta_w.h"
 #include "losses/registry.h"
@@ -9,7 +10,9 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 using namespace sodlab;
 
@@ -77,6 +80,28 @@ BENCHMARK_CAPTURE(BM_AfFbetaW, separable, std::string("separable"))->Unit(benchm
 BENCHMARK_CAPTURE(BM_AfFbetaW, toeplitz, std::string("toeplitz"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_AfFbetaW, direct19x19, std::string("direct"))->Unit(benchmark::kMillisecond);
 
+// One thread pool or two (core/blas_threads.h): AF_β^w forward + backward (default options) with
+// OpenBLAS's own pthread pool on every core beside LibTorch's OpenMP pool, against OpenBLAS
+// single-threaded inside LibTorch's parallel work (what sodlab-torch does), in the same run.
+void BM_BlasThreadPolicy(benchmark::State& state) {
+  auto [mask, logits] = batch(kBatch, kSize);
+  auto l = make("af_fbeta_w");
+  auto t = l->prepare(mask);
+  const int policy = use_one_thread_pool();
+  double two_pools = 0, one_pool = 0;
+  for (auto _ : state) {
+    set_blas_threads(resolve_threads(0));
+    two_pools = seconds_per_step(*l, t, logits, {}, 5) / kBatch * 1e3;
+    set_blas_threads(std::max(1, policy));
+    one_pool = seconds_per_step(*l, t, logits, {}, 5) / kBatch * 1e3;
+  }
+  state.counters["ms_per_image_blas_pool_all_cores"] = two_pools;
+  state.counters["ms_per_image_one_blas_thread"] = one_pool;
+  state.counters["speedup_one_pool"] = two_pools / one_pool;
+  state.counters["openblas_pthread"] = blas_info().parallel == "pthread" ? 1 : 0;
+}
+BENCHMARK(BM_BlasThreadPolicy)->Iterations(2)->Unit(benchmark::kMillisecond);
+
 // Every loss: forward + backward per image (batch 8, 224×224, float32), default options.
 void BM_Loss(benchmark::State& state, const std::string& name) {
   auto [mask, logits] = batch(kBatch, kSize);
@@ -133,6 +158,10 @@ BENCHMARK(BM_ExactFbetaW)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
   torch::set_num_threads(resolve_threads(0));
+  const int blas = use_one_thread_pool();  // as sodlab-torch
+  const BlasInfo info = blas_info();
+  std::printf("threads %d; BLAS: %s (%s), %d thread(s) inside each call\n", torch::get_num_threads(),
+              info.openblas ? info.config.c_str() : "not OpenBLAS", info.parallel.c_str(), blas);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/blas_threads.h"
 #include "core/options.h"
 #include "core/threads.h"
 #include "models/registry.h"
@@ -149,9 +150,15 @@ BENCHMARK(BM_SznPeakMemory224)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::k
 
 int main(int argc, char** argv) {
   at::set_num_threads(resolve_threads(0));
+  // The reference is the machine's SGEMM peak: OpenBLAS on every core before LibTorch's OpenMP
+  // pool has run (nothing competes). The models then run as sodlab-torch runs them: one pool.
+  set_blas_threads(resolve_threads(0));
   g_sgemm_gflops = measure_sgemm_gflops();
-  std::printf("threads %d; SGEMM 2048²: %.1f GFLOP/s (reference for fraction_of_sgemm)\n", at::get_num_threads(),
-              g_sgemm_gflops);
+  const int blas = use_one_thread_pool();
+  const double policy_gflops = measure_sgemm_gflops();
+  std::printf("threads %d; SGEMM 2048² peak: %.1f GFLOP/s (OpenBLAS on %d threads, alone: the reference for "
+              "fraction_of_sgemm); with sodlab-torch's %d BLAS thread(s): %.1f GFLOP/s\n",
+              at::get_num_threads(), g_sgemm_gflops, resolve_threads(0), blas, policy_gflops);
   std::printf("modes: /0 forward (eval, no grad), /1 forward+backward (train), /2 forward+backward with the "
               "backbone (szn) frozen; menet /1 uses batch 2 (train-mode BN at the 1×1 bottleneck)\n");
   std::printf("szn peak memory: /0 per-scale classifier, /1 direct concatenation\n");

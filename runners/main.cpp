@@ -17,6 +17,7 @@
 
 #include "code_version.h"
 #include "command.h"
+#include "core/blas_threads.h"
 #include "core/error.h"
 #include "core/names.h"
 #include "core/options.h"
@@ -70,6 +71,8 @@ void print_usage() {
 int main(int argc, char** argv) {
 #ifdef SODLAB_DELEGATE_TO
   stop_idle_blas_threads();
+#else
+  sodlab::use_one_thread_pool();  // LibTorch's OpenMP threads do the parallel work (core/blas_threads.h)
 #endif
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cache/map_cache.h"
+#include "core/blas_threads.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/names.h"
@@ -115,6 +116,7 @@ void train_evaluate_record(const PlannedRun& run, const std::string& id, store::
                            const ExecuteOptions& options, bool restart) {
   const config::RunSpec& spec = run.spec;
   check_test_sets(run.data, resolve_threads(spec.data.workers));
+  use_one_thread_pool();  // the BLAS threads the run id names (code_identity)
   Options model_options = spec.model.options;
   auto model = models::make_model(spec.model.name, model_options, models::Weights::load);
   Options loss_options = spec.loss.options;
@@ -232,6 +234,7 @@ void evaluate_completed(const PlannedRun& run, store::ResultsStore& db, const Ex
   model->eval();
   log::info("  evaluating " + sets + " with the final checkpoint");
   at::set_num_threads(run.threads);
+  use_one_thread_pool();
   evaluate_sets(*model, run, run.run_id, db, options, evaluations);
 }
 

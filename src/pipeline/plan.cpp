@@ -8,6 +8,7 @@
 #include <opencv2/core/version.hpp>
 
 #include "code_version.h"
+#include "core/blas_threads.h"
 #include "core/error.h"
 #include "core/names.h"
 #include "core/threads.h"
@@ -165,7 +166,7 @@ void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& ru
 
 std::string code_identity() {
   return std::string("compute=") + build::kComputeHash + " libtorch=" + TORCH_VERSION + " opencv=" + CV_VERSION +
-         " device=cpu precision=fp32";
+         " device=cpu precision=fp32 blas_threads=" + std::to_string(blas_threads_policy());
 }
 
 std::string overrides_text(const std::vector<std::string>& sets) { return join_names(sets, "; "); }

@@ -56,7 +56,8 @@ Plan plan(const PlanRequest& request);
 
 // The code and libraries that compute (part of every run id): the hash of the computing sources
 // (build::kComputeHash; a commit that changes only documentation, tests or experiment files
-// keeps run ids), LibTorch and OpenCV versions, device and precision.
+// keeps run ids), LibTorch and OpenCV versions, device, precision and the BLAS thread count
+// (core/blas_threads.h: OpenBLAS's results depend on it).
 std::string code_identity();
 
 // The overrides of a request as stored with its runs (one "key=value" per --set, "; "-joined).

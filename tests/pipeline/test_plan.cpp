@@ -2,6 +2,7 @@
 // shared runs across experiment files), the config → spec adapter, and the table defect: a
 // paper table shows exactly the runs its experiment plans.
 #include <algorithm>
+#include <cstdlib>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -134,6 +135,13 @@ TEST_CASE("plan: options are resolved with their defaults, and the identity is c
   const pipeline::Plan p = pipeline::plan(request(file));
   REQUIRE(p.runs.size() == 2);
   const auto& proposed = p.runs[0];
+  // The BLAS thread count (OpenBLAS's results depend on it) is part of the identity.
+  CHECK(pipeline::code_identity().find("blas_threads=1") != std::string::npos);
+  setenv("SODLAB_BLAS_THREADS", "2", 1);
+  CHECK(pipeline::code_identity().find("blas_threads=2") != std::string::npos);
+  CHECK(pipeline::plan(request(file)).runs[0].run_id != proposed.run_id);
+  unsetenv("SODLAB_BLAS_THREADS");
+  CHECK(pipeline::plan(request(file)).runs[0].run_id == proposed.run_id);
   // Every default is explicit in the recorded config (so a default spelled out is the same run).
   CHECK(proposed.spec.config_toml.find("kernel_norm") != std::string::npos);
   CHECK(proposed.spec.config_toml.find("init_seed = 0") != std::string::npos);  // = the seed
