@@ -93,7 +93,7 @@ void record_jacobian(store::ResultsStore& store, const std::string& run_id, cons
       if (std::isfinite(value)) sum += value, ++count;
     }
   store.add_per_image(per_image);
-  store.add_timing({run_id, "jacobian." + j.estimator + "." + j.dataset, j.seconds,
+  store.add_timing({run_id, "jacobian." + j.convention + "." + j.dataset, j.seconds,
                     static_cast<std::int64_t>(j.per_image.size()), "cpu"});
   std::vector<store::ResultRow> rows;
   for (const auto& metric : order) {

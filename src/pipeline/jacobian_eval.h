@@ -5,7 +5,7 @@
 // values go to per_image and their means over the set to results (+ n_images), all under
 // distortion "none" and convention = the estimator's settings label (e.g.
 // "paper_code/in64/out32"), so two settings never share rows. Timing: phase
-// "jacobian.<estimator>.<dataset>".
+// "jacobian.<convention label>.<dataset>" (e.g. "jacobian.mc_fd/in64/out32/.../seed0.sod").
 #pragma once
 
 #include <string>

@@ -22,10 +22,23 @@ namespace {
 const char* const kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"};
 
 const int kMarkPoints[] = {7, 5, 13, 9};  // filled circle, square, diamond, triangle
+const char* const kMarkSymbols[] = {"●", "■", "◆", "▲"};
+
+// A mark's label without its value: "max F 0.612" → "max F".
+std::string mark_name(const std::string& label) {
+  const auto space = label.find_last_of(' ');
+  if (space == std::string::npos) return label;
+  const std::string last = label.substr(space + 1);
+  return last.find_first_not_of("0123456789.-") == std::string::npos ? label.substr(0, space) : label;
+}
 
 std::string quoted(const std::string& s) {  // a gnuplot double-quoted string
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\n') {  // a line break inside a title
+      out += "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
@@ -103,7 +116,7 @@ std::string gnuplot_script(const Figure& figure, const std::string& name, const 
   std::size_t entries = 0;  // legend lines under the tallest panel
   for (const auto& p : figure.panels) {
     std::size_t e = 0;
-    for (const auto& s : p.series) e += 1 + s.marks.size();
+    e += p.series.size();
     entries = std::max(entries, e);
   }
   const int width = 560 * cols, height = (400 + 18 * static_cast<int>(entries)) * rows + 40;
@@ -118,7 +131,14 @@ std::string gnuplot_script(const Figure& figure, const std::string& name, const 
      << "set grid lc rgb \"#dddddd\"\nset key below vertical maxrows " << entries << "\n";
   int block = 0;
   for (const auto& p : figure.panels) {
-    os << "\nset title " << quoted(p.title) << "\nset xlabel " << quoted(p.xlabel) << "\nset ylabel "
+    std::string key;  // what each point type marks, from the first series with marks
+    for (const auto& s : p.series)
+      if (!s.marks.empty()) {
+        for (std::size_t k = 0; k < s.marks.size(); ++k)
+          key += std::string(k ? "   " : "") + kMarkSymbols[k % 4] + " " + mark_name(s.marks[k].label);
+        break;
+      }
+    os << "\nset title " << quoted(key.empty() ? p.title : p.title + "\n" + key) << "\nset xlabel " << quoted(p.xlabel) << "\nset ylabel "
        << quoted(p.ylabel) << "\nset xrange [" << number(p.xmin) << ":" << number(p.xmax) << "]\nset yrange ["
        << number(p.ymin) << ":" << number(p.ymax) << "]\nunset arrow\n";
     for (double x : p.vlines)
@@ -128,12 +148,18 @@ std::string gnuplot_script(const Figure& figure, const std::string& name, const 
     for (std::size_t i = 0; i < p.series.size(); ++i) {
       const Series& s = p.series[i];
       const std::string colour = kColours[i % (sizeof kColours / sizeof *kColours)];
+      // One legend line per series; its marks (point types named in the panel title) carry
+      // their values there, e.g. "MEnet (max F 0.612)".
+      std::string values;
+      for (const auto& m : s.marks)
+        if (m.label != mark_name(m.label)) values += (values.empty() ? "" : ", ") + m.label;
       os << sep << quoted(name + ".dat") << " index " << block++ << " with " << (s.points ? "linespoints pt 7 ps 0.8" : "lines")
-         << " lw 2 " << (s.dashed ? "dt 2 " : "") << "lc rgb \"" << colour << "\" title " << quoted(s.label);
+         << " lw 2 " << (s.dashed ? "dt 2 " : "") << "lc rgb \"" << colour << "\" title "
+         << quoted(s.label + (values.empty() ? "" : " (" + values + ")"));
       sep = ", \\\n     ";
-      for (std::size_t k = 0; k < s.marks.size(); ++k)  // circle, square, diamond, ...
+      for (std::size_t k = 0; k < s.marks.size(); ++k)  // circle, square, diamond, triangle
         os << sep << quoted(name + ".dat") << " index " << block++ << " with points pt " << kMarkPoints[k % 4]
-           << " ps 1.6 lc rgb \"" << colour << "\" title " << quoted(s.label + ": " + s.marks[k].label);
+           << " ps 1.6 lc rgb \"" << colour << "\" notitle";
     }
     os << "\n";
   }
