@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "command.h"
+#include "planned_runs.h"
 #include "config/experiment.h"
 #include "core/error.h"
 #include "core/threads.h"
@@ -50,23 +51,14 @@ CommandRegistration registration{
       app.add_option("--name", a->name, "File name without extension (default <paper>-<table>-<kind>)");
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
       return [a] {
-        const std::string path = config::resolve_experiment_path(a->plan.experiment);
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(a->db, ec))
-          throw InputError(a->db + ": no results database (run the experiment first, or pass --db)");
+        require_results_db(a->db);
         store::ResultsStore db(a->db, store::OpenMode::read_only);
-        pipeline::PlanRequest request = a->plan;
-        request.check_weights = false;
-        if (request.profile.empty())
-          request.profile = db.latest_completed_profile(config::load_experiment(path).info.name).value_or("");
-        const pipeline::Plan plan = pipeline::plan(request);
+        const DisplayPlan d = plan_for_display(a->plan, db);
+        const pipeline::Plan& plan = d.plan;
+        const pipeline::PlanRequest& request = d.request;
         if (plan.study) throw InputError(plan.experiment.info.name + " is a study: it has no curves to draw");
         report::FigureRequest figure = a->figure;
-        for (const auto& r : plan.runs) {
-          report::TableRun run{r.spec.variant, r.run_id, {}};
-          for (const auto& t : r.data.tests) run.datasets.push_back(t.label);
-          figure.runs.push_back(std::move(run));
-        }
+        figure.runs = d.runs;
         for (const auto& row : plan.experiment.table.rows)
           if (!row.variant.empty()) figure.labels.push_back({row.variant, row.label});
         if (!plan.runs.empty()) figure.convention = plan.runs.front().spec.eval.convention;

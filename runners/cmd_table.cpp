@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "command.h"
+#include "planned_runs.h"
 #include "core/threads.h"
 #include "config/experiment.h"
 #include "core/error.h"
@@ -46,30 +47,17 @@ CommandRegistration registration{
       return [a] {
         if (a->format != "md" && a->format != "tex" && a->format != "csv")
           throw InputError("--format '" + a->format + "': expected md, tex or csv");
-        const std::string path = config::resolve_experiment_path(a->plan.experiment);
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(a->db, ec))
-          throw InputError(a->db + ": no results database (run the experiment first, or pass --db)");
+        require_results_db(a->db);
         store::ResultsStore db(a->db, store::OpenMode::read_only);
-        pipeline::PlanRequest request = a->plan;
-        request.check_weights = false;  // showing results needs no pretrained weights
-        if (request.profile.empty())
-          request.profile = db.latest_completed_profile(config::load_experiment(path).info.name).value_or("");
-        const pipeline::Plan plan = pipeline::plan(request);
-        std::vector<report::TableRun> runs;
-        for (const auto& r : plan.runs) {
-          report::TableRun run{r.spec.variant, r.run_id, {}};
-          for (const auto& test : r.data.tests) run.datasets.push_back(test.label);
-          runs.push_back(std::move(run));
-        }
-        if (plan.study) runs.push_back({"ours", plan.study->run_id, plan.study->datasets});
-        const config::Experiment& ex = plan.experiment;
+        const DisplayPlan d = plan_for_display(a->plan, db);
+        const config::Experiment& ex = d.plan.experiment;
         report::PaperTable t =
-            report::build_table(ex.table, ex.info.name, ex.info.reproduces, request.profile, runs, db);
-        t.overrides = pipeline::overrides_text(request.sets);
+            report::build_table(ex.table, ex.info.name, ex.info.reproduces, d.request.profile, d.runs, db);
+        t.overrides = pipeline::overrides_text(d.request.sets);
         const std::string text = a->format == "md"    ? report::render_markdown(t)
                                  : a->format == "tex" ? report::render_latex(t)
                                                       : report::render_csv(t);
+        std::error_code ec;
         if (a->out.empty()) {
           std::cout << text;
         } else {

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdio>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "store/results_store.h"
@@ -113,4 +115,32 @@ TEST_CASE("cli: sodlab table / query / runs on a small store") {
   CHECK(rs.text.find("\"seed\": 1") != std::string::npos);
   CHECK(rs.text.find("\"seed\": 0") == std::string::npos);
   CHECK(run("runs --db " + db).text.find("(2 rows)") != std::string::npos);
+}
+
+TEST_CASE("cli: sodlab plot draws the runs an experiment's table shows") {
+  if (!std::filesystem::exists(sodlab::testing::sodlab_binary())) SODLAB_SKIP("sodlab binary not built");
+  if (std::system("gnuplot --version > /dev/null 2>&1") != 0)
+    SODLAB_SKIP("gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)");
+  sodlab::testing::TempDir dir;
+  const std::string db = (dir.path() / "r.db").string();
+  const std::string spec = (dir.path() / "demo.toml").string();
+  std::ofstream(spec) << kSpec;
+  const std::string common = " --db " + db + " --threads 1";
+  const std::string plots = (dir.path() / "plots").string();
+  // Nothing run yet: bad input, nothing drawn.
+  CHECK(run("plot " + spec + " --profile smoke --out-dir " + plots + common).rc == 2);
+  REQUIRE(run("run " + spec + " --profile smoke --variant a --runs-dir " + (dir.path() / "runs").string() + common).rc == 0);
+  const auto out = run("plot " + spec + " --profile smoke --kind training --out-dir " + plots + common);
+  INFO(out.text);
+  REQUIRE(out.rc == 0);
+  const auto png = std::filesystem::path(plots) / "smoke" / "demo-table1-training.png";
+  CHECK(std::filesystem::file_size(png) > 1000);
+  CHECK(std::filesystem::exists(std::filesystem::path(plots) / "smoke" / "demo-table1-training.gp"));
+  // The runs evaluated mae and auroc only: no P/R/F curves to draw, said so.
+  const auto pr = run("plot " + spec + " --profile smoke --kind pr --out-dir " + plots + common);
+  CHECK(pr.rc == 2);
+  CHECK(pr.text.find("Ours (a) on synthetic: no P curve") != std::string::npos);
+  const auto bad = run("plot " + spec + " --profile smoke --kind roc --out-dir " + plots + common);
+  CHECK(bad.rc == 2);
+  CHECK(bad.text.find("unknown figure kind 'roc'") != std::string::npos);
 }
