@@ -81,25 +81,37 @@ SetJacobian evaluate_jacobian(models::SegmentationModel& model, const TestSet& s
   return out;
 }
 
-void record_jacobian(store::ResultsStore& store, const std::string& run_id, const SetJacobian& j) {
-  std::vector<store::PerImageRow> per_image;
-  std::map<std::string, std::pair<double, std::int64_t>> sums;  // metric → (sum, finite count)
+namespace {
+
+// Each metric's mean over the images where it is finite, in first-seen order ((metric, mean);
+// a metric finite nowhere is left out).
+std::vector<std::pair<std::string, double>> finite_means(const SetJacobian& j) {
+  std::map<std::string, std::pair<double, std::int64_t>> sums;
   std::vector<std::string> order;
   for (const auto& [stem, values] : j.per_image)
     for (const auto& [metric, value] : values) {
-      per_image.push_back({run_id, j.dataset, "none", stem, metric, j.convention, value});
       if (!sums.count(metric)) order.push_back(metric);
       auto& [sum, count] = sums[metric];
       if (std::isfinite(value)) sum += value, ++count;
     }
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& metric : order)
+    if (const auto& [sum, count] = sums[metric]; count > 0) out.emplace_back(metric, sum / count);
+  return out;
+}
+
+}  // namespace
+
+void record_jacobian(store::ResultsStore& store, const std::string& run_id, const SetJacobian& j) {
+  std::vector<store::PerImageRow> per_image;
+  for (const auto& [stem, values] : j.per_image)
+    for (const auto& [metric, value] : values)
+      per_image.push_back({run_id, j.dataset, "none", stem, metric, j.convention, value});
   store.add_per_image(per_image);
   store.add_timing({run_id, "jacobian." + j.convention + "." + j.dataset, j.seconds,
                     static_cast<std::int64_t>(j.per_image.size()), "cpu"});
   std::vector<store::ResultRow> rows;
-  for (const auto& metric : order) {
-    const auto& [sum, count] = sums[metric];
-    if (count > 0) rows.push_back({run_id, j.dataset, "none", metric, j.convention, sum / count});
-  }
+  for (const auto& [metric, mean] : finite_means(j)) rows.push_back({run_id, j.dataset, "none", metric, j.convention, mean});
   rows.push_back({run_id, j.dataset, "none", "n_images", j.convention, static_cast<double>(j.per_image.size())});
   store.add_results(rows);
 }
@@ -107,16 +119,8 @@ void record_jacobian(store::ResultsStore& store, const std::string& run_id, cons
 std::string summary_line(const SetJacobian& j) {
   std::ostringstream line;
   line << "  " << j.dataset << " [jacobian " << j.convention << "]";
-  std::map<std::string, std::pair<double, int>> sums;
-  std::vector<std::string> order;
-  for (const auto& [stem, values] : j.per_image)
-    for (const auto& [metric, value] : values) {
-      if (!sums.count(metric)) order.push_back(metric);
-      if (std::isfinite(value)) sums[metric].first += value, ++sums[metric].second;
-    }
-  for (const auto& m : order)
-    if (sums[m].second > 0)
-      line << "  " << m << " " << std::scientific << std::setprecision(2) << sums[m].first / sums[m].second;
+  for (const auto& [metric, mean] : finite_means(j))
+    line << "  " << metric << " " << std::scientific << std::setprecision(2) << mean;
   const double images = static_cast<double>(std::max<std::size_t>(1, j.per_image.size()));
   line << std::fixed << "  (" << j.per_image.size() << " images, " << std::setprecision(1)
        << 1e3 * j.seconds / images << " ms/image)";
