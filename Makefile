@@ -73,10 +73,18 @@ plots: build
 	$(SODLAB) plot menet/table2 --kind pr --distortion jpeg_U10-50 --profile $(PROFILE) $(THREADS_ARG)
 	$(SODLAB) plot menet/table4 --kind training --profile $(PROFILE) $(THREADS_ARG)
 
-# Ablation sweeps (ablations/*.toml): every variant of every file.
+# Ablation sweeps (ablations/*.toml): every point of every sweep, SWEEP_JOBS worker processes of
+# cores / SWEEP_JOBS threads each (the threads are part of the run ids: the table is rendered
+# with the same), tables in results/tables/$(PROFILE)/ablations/.
+SWEEP_JOBS ?= $(JOBS)
 ablations: build
-	@for f in ablations/*.toml; do $(SODLAB) run $$f --profile $(PROFILE) || exit $$?; \
-	  $(SODLAB) table $$f --profile $(PROFILE) || exit $$?; done
+	@threads=$$(( $$(nproc) / $(SWEEP_JOBS) )); [ $$threads -ge 1 ] || threads=1; \
+	for f in ablations/*.toml; do \
+	  $(SODLAB) sweep $$f --profile $(PROFILE) --jobs $(SWEEP_JOBS) --threads $$threads || exit $$?; \
+	  mkdir -p results/tables/$(PROFILE)/ablations; \
+	  $(SODLAB) table $$f --profile $(PROFILE) --threads $$threads \
+	    --out results/tables/$(PROFILE)/ablations/$$(basename $$f .toml).md || exit $$?; \
+	  cat results/tables/$(PROFILE)/ablations/$$(basename $$f .toml).md; done
 
 bench: bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness
 

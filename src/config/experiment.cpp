@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/schema.h"
+#include "config/sweep.h"
 #include "config/toml_reader.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -26,19 +27,6 @@ toml::table parse_text(const std::string& text, const std::string& path) {
     throw InputError(path + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
                      ": TOML syntax error: " + std::string(e.description()));
   }
-}
-
-// Keys of a table in file order (toml::table iterates sorted).
-std::vector<std::string> keys_in_file_order(const toml::table& t) {
-  std::vector<std::pair<std::pair<toml::source_index, toml::source_index>, std::string>> keyed;
-  for (auto&& [k, v] : t) {
-    const auto& b = k.source().begin.line ? k.source().begin : v.source().begin;
-    keyed.push_back({{b.line, b.column}, std::string(k.str())});
-  }
-  std::sort(keyed.begin(), keyed.end());
-  std::vector<std::string> out;
-  for (auto& k : keyed) out.push_back(k.second);
-  return out;
 }
 
 // Checks that an overlay only touches the allowed sections.
@@ -66,13 +54,14 @@ std::vector<std::string> names_of(const toml::table& doc, const char* group, con
   const toml::node* g = doc.get(group);
   if (!g) return {};
   if (!g->is_table()) fail(g, file, group, std::string("expected a table, got ") + detail::type_name(*g));
-  return keys_in_file_order(*g->as_table());
+  return detail::keys_in_file_order(*g->as_table());
 }
 
 // Resolved tree of one variant: base → variant → profile → env data root → --set.
 toml::table resolve(const std::string& text, const std::string& file, const std::string& variant,
                     const LoadOptions& options) {
   toml::table doc = parse_text(text, file);
+  detail::expand_sweep(doc, file, options.profile);
   toml::table variants, profiles;
   if (auto* v = doc.get("variants"); v && v->is_table()) variants = std::move(*v->as_table());
   if (auto* p = doc.get("profiles"); p && p->is_table()) profiles = std::move(*p->as_table());
@@ -106,6 +95,34 @@ toml::table resolve(const std::string& text, const std::string& file, const std:
     detail::deep_merge(doc, std::move(over));
   }
   return doc;
+}
+
+// Every variant of the file under `profile`, in order (a [sweep] expanded into its points).
+std::vector<std::string> all_variant_names(const std::string& text, const std::string& file,
+                                           const std::string& profile) {
+  toml::table doc = parse_text(text, file);
+  const detail::SweepExpansion sweep = detail::expand_sweep(doc, file, profile);
+  return sweep.present ? sweep.names : names_of(doc, "variants", file);
+}
+
+// The parameters of a variant: each leaf key path its overlay sets, with the value it resolved to
+// (after the profile and --set); arrays and tables as TOML text.
+std::vector<std::pair<std::string, OptionValue>> variant_params(const toml::table& overlay,
+                                                                const toml::table& resolved,
+                                                                const std::string& file) {
+  std::vector<std::pair<std::string, OptionValue>> out;
+  for (const auto& key : detail::leaf_paths(overlay)) {
+    const toml::node* n = resolved.at_path(key).node();
+    if (!n) continue;  // replaced wholesale by the profile (another model or loss)
+    if (n->is_array() || n->is_table()) {
+      std::ostringstream os;
+      n->visit([&](auto&& x) { os << toml::toml_formatter(x, toml::format_flags::none); });
+      out.emplace_back(key, os.str());
+    } else {
+      out.emplace_back(key, detail::to_option_value(*n, file, key));
+    }
+  }
+  return out;
 }
 
 std::string serialize(const toml::table& t) {
@@ -287,7 +304,7 @@ Experiment load_eval_only(const toml::table& doc, const std::string& path, const
     ex.variants.push_back(std::move(run));
   }
   ex.info = ex.variants.front().info;
-  std::vector<std::string> ref_variants = names_of(parse_text(ref_text, ref_path), "variants", ref_path);
+  std::vector<std::string> ref_variants = all_variant_names(ref_text, ref_path, options.profile);
   if (!table_tree.empty())
     ex.table = detail::read_table(table_tree, path, ref_variants, ex.variants.front().eval.convention);
   if (validate_other_profiles) {
@@ -314,10 +331,15 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
   std::vector<std::string> all_variants_;
   ex.source_path = path;
   ex.profile = options.profile;
+  toml::table variant_overlays;  // after the sweep's expansion
   {
-    const toml::table doc = parse_text(text, path);
+    toml::table doc = parse_text(text, path);
     check_overlay_sections(doc, "", path, detail::top_level_sections());
-    const auto all_variants = names_of(doc, "variants", path);
+    const detail::SweepExpansion sweep = detail::expand_sweep(doc, path, options.profile);
+    ex.sweep_keys = sweep.keys;
+    ex.sweep = sweep.present;
+    const auto all_variants = sweep.present ? sweep.names : names_of(doc, "variants", path);
+    if (const toml::node* v = doc.get("variants"); v && v->is_table()) variant_overlays = *v->as_table();
     ex.profile_names = names_of(doc, "profiles", path);
     if (!options.profile.empty() &&
         std::find(ex.profile_names.begin(), ex.profile_names.end(), options.profile) ==
@@ -371,6 +393,8 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
     run.source_path = path;
     run.variant = v;
     run.profile = options.profile;
+    if (const toml::node* o = variant_overlays.get(v); o && o->is_table())
+      run.params = variant_params(*o->as_table(), resolved, path);
     detail::read_run_sections(resolved, path, run);
     // The table does not depend on the variant; rows may name any variant of the file.
     if (has_table && ex.variants.empty())
@@ -385,7 +409,8 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
     LoadOptions o = options;
     o.profile = other;
     o.sets.clear();
-    for (const auto& v : ex.variant_names) {
+    const std::vector<std::string> names = ex.sweep ? all_variant_names(text, path, other) : ex.variant_names;
+    for (const auto& v : names) {
       toml::table resolved = resolve(text, path, v, o);
       resolved.erase("table");
       RunSpec probe;
@@ -462,6 +487,8 @@ std::string resolve_experiment_path(const std::string& name_or_path) {
   const char* env = std::getenv("SODLAB_EXPERIMENTS_DIR");
   const fs::path dir = env && *env ? fs::path(env) : fs::path("experiments");
   const fs::path p = dir / (name_or_path + ".toml");
+  // A name outside experiments/ (ablations/kolkin2017_af_options) is the .toml beside the cwd.
+  if (!fs::is_regular_file(p, ec) && fs::is_regular_file(name_or_path + ".toml", ec)) return name_or_path + ".toml";
   if (!fs::is_regular_file(p, ec))
     throw InputError("experiment '" + name_or_path + "': " + p.string() +
                      " not found (run from the repository root or set SODLAB_EXPERIMENTS_DIR)");

@@ -1,8 +1,8 @@
 // Experiment files: TOML → typed, validated structs, and their expansion into runs.
 //
 // An experiment file (experiments/<paper>/<table>.toml) has the sections [experiment], [data],
-// [model], [loss], [train] (+ [[train.stages]]), [eval], [variants.<name>], [profiles.<name>] and
-// [table]. Every key is checked against the schema (src/config/schema.cpp, the ONE place that
+// [model], [loss], [train] (+ [[train.stages]]), [eval], [variants.<name>], [sweep] (a grid of
+// overrides, each point a variant: config/sweep.h), [profiles.<name>] and [table]. Every key is checked against the schema (src/config/schema.cpp, the ONE place that
 // holds defaults and ranges). Errors are InputError with "file:line:column: key.path: what"
 // and, for unknown keys, the closest known key.
 //
@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/table_spec.h"
@@ -136,6 +137,10 @@ struct RunSpec {
   Component loss;
   TrainSection train;        // train.seeds holds only this run's seed
   EvalSection eval;
+  // What its variant sets: each leaf key path of the [variants.<v>] overlay (a sweep point's
+  // swept keys among them) with the value it resolved to after the profile and --set; arrays and
+  // tables as TOML text. Recorded as the run's queryable parameters (store params).
+  std::vector<std::pair<std::string, OptionValue>> params;
   // Canonical resolved config of this run (sorted keys, defaults filled, [run] section with
   // experiment/variant/profile/seed/fold). Deterministic: same inputs → same bytes.
   std::string config_toml;
@@ -178,8 +183,13 @@ struct Experiment {
   // variants, training and profile), this file only says how they are evaluated (data.test,
   // data.distortions, data.batch_size, data.workers, [eval]) and tabulated. Never trains.
   std::string runs_of;                      // "" = trains its own runs
+  // [sweep] (config/sweep.h): its points are the variants (variant_names), named by their values
+  // ("theta=5,sigma=1.5"); sweep_keys lists the swept key paths.
+  bool sweep = false;
+  std::vector<std::string> sweep_keys;
   bool is_study() const { return study.has_value(); }
   bool is_eval_only() const { return !runs_of.empty(); }
+  bool is_sweep() const { return sweep; }
 };
 
 // Reads and validates `path` (InputError on any problem, naming file:line:column and key). An

@@ -140,7 +140,8 @@ Stage read_stage(const toml::node& node, std::size_t index, const std::string& f
 
 const std::vector<std::string>& top_level_sections() {
   static const std::vector<std::string> v{"experiment", "data",     "model",    "loss", "train",
-                                          "eval",       "variants", "profiles", "table"};
+                                          "eval",       "variants", "profiles", "table",
+                                          "sweep"};
   return v;
 }
 const std::vector<std::string>& variant_sections() {

@@ -42,6 +42,18 @@ const char* type_name(const toml::node& node) {
   }
 }
 
+std::vector<std::string> keys_in_file_order(const toml::table& t) {
+  std::vector<std::pair<std::pair<toml::source_index, toml::source_index>, std::string>> keyed;
+  for (auto&& [k, v] : t) {
+    const auto& b = k.source().begin.line ? k.source().begin : v.source().begin;
+    keyed.push_back({{b.line, b.column}, std::string(k.str())});
+  }
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::string> out;
+  for (auto& k : keyed) out.push_back(k.second);
+  return out;
+}
+
 namespace {
 
 bool identity_differs(const toml::table& base, const toml::table& overlay) {

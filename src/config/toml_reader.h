@@ -25,6 +25,10 @@ std::string where(const toml::node* node, const std::string& fallback_file);
 std::string join_path(const std::string& parent, const std::string& key);
 const char* type_name(const toml::node& node);
 
+// Keys of a table in file order (toml::table iterates sorted by name; keys without a position,
+// e.g. generated ones, come first, by name).
+std::vector<std::string> keys_in_file_order(const toml::table& t);
+
 // Deep merge (moves from `overlay`): tables merge key by key, except that a table whose
 // identity key ("name" or "dataset") differs from the base's replaces it; arrays and scalars
 // replace. Source positions travel with the moved nodes.

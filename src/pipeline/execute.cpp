@@ -249,7 +249,11 @@ ExecuteOutcome execute(const PlannedRun& run, store::ResultsStore& db, const Exe
     fs::remove_all(fs::path(options.runs_dir) / record.run_id, ec);  // an earlier failed attempt's
   }
   const std::string id = record.run_id;
-  const store::ClaimResult claim = db.claim_run(record, store::process_owner());
+  const store::ClaimResult claim = db.claim_run(record, store::process_owner(), options.claim);
+  if (!claim.claimed && claim.status != store::kStatusRunning) {
+    log::info("  left: " + claim.status + (claim.owner.empty() ? "" : " by " + claim.owner));
+    return ExecuteOutcome::left;
+  }
   if (!claim.claimed) {
     log::info("  skipped: being executed by " + claim.owner + " (heartbeat " +
               std::to_string(static_cast<int>(claim.heartbeat_age_seconds)) + " s ago)");
@@ -302,6 +306,14 @@ static void require_trained(const Plan& plan, store::ResultsStore& db) {
                    command + "` first (with the same --threads and training --set overrides)");
 }
 
+void register_runs(const Plan& plan, store::ResultsStore& db) {
+  for (const PlannedRun& run : plan.runs) {
+    if (!plan.experiment.is_eval_only()) db.register_planned(run_record(run));
+    db.add_run_ref(run_ref(run));
+    if (!run.spec.params.empty()) db.add_params(run.run_id, run.spec.params);
+  }
+}
+
 // Builds each distinct model of the plan once and runs it on one image of the input size.
 static void dry_run_models(const Plan& plan) {
   std::set<std::string> seen;
@@ -350,10 +362,7 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
   if (dry_run) dry_run_models(plan);
   if (!dry_run) {
     if (ex.is_eval_only()) require_trained(plan, *db);
-    for (const PlannedRun& run : plan.runs) {
-      if (!ex.is_eval_only()) db->register_planned(run_record(run));
-      db->add_run_ref(run_ref(run));
-    }
+    register_runs(plan, *db);
   }
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     const PlannedRun& run = plan.runs[i];
@@ -383,10 +392,9 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
       continue;
     }
     Timer timer;
-    if (execute(run, *db, options) == ExecuteOutcome::busy) {
-      ++summary.busy;
-      continue;
-    }
+    const ExecuteOutcome outcome = execute(run, *db, options);
+    if (outcome == ExecuteOutcome::busy) ++summary.busy;
+    if (outcome != ExecuteOutcome::completed) continue;
     ++summary.completed;
     log::info("  completed in " + std::to_string(static_cast<int>(timer.seconds())) + " s");
   }

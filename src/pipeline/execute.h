@@ -25,7 +25,8 @@
 // others → 1); rows of other runs are never touched.
 //
 // run_plan() is what `sodlab run` does with a plan: every planned run is registered in the store
-// (queued if new) with a reference from this experiment/variant/profile/overrides, the rest
+// (queued if new) with a reference from this experiment/variant/profile/overrides and its
+// parameters (register_runs), the rest
 // executed in order; the first failure stops the plan. A completed run is not trained again
 // (unless `force`): the test sets and distortions this plan asks for and the store lacks (another
 // experiment trained it, with other test sets or metrics) are evaluated with its final
@@ -46,9 +47,13 @@ struct ExecuteOptions {
   std::string cache_dir = "results/cache";   // HDF5 caches (predictions: eval.save_predictions)
   bool force = false;                        // redo runs that are already completed
   bool restart = false;                      // ignore existing checkpoints (train from scratch)
+  store::ClaimPolicy claim;                  // what execute() may take over (sweep workers leave
+                                             // completed runs and this sweep's failures alone)
 };
 
-enum class ExecuteOutcome { completed, busy };  // busy: another live process executes it
+// busy: another live process executes it; left: the claim policy left it (completed meanwhile,
+// or failed earlier in this sweep)
+enum class ExecuteOutcome { completed, busy, left };
 
 ExecuteOutcome execute(const PlannedRun& run, store::ResultsStore& store, const ExecuteOptions& options);
 
@@ -81,6 +86,10 @@ struct RunSummary {
   int evaluated = 0;  // completed runs evaluated on test sets they lacked
   std::vector<std::string> run_ids;
 };
+
+// Registers every planned run in the store (queued if new; an eval-only plan registers none)
+// with this plan's reference and its variant's parameters (store params).
+void register_runs(const Plan& plan, store::ResultsStore& store);
 
 // Logs one line per run ("[i/n] <run_id> variant=... seed=... fold=..."); with `dry_run` also
 // builds every distinct model once and runs it on one input-size image, so errors that only

@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
+#include <type_traits>
+#include <variant>
 
 #include "core/error.h"
 #include "store/provenance.h"
@@ -254,9 +256,6 @@ void ResultsStore::begin_run(const RunRecord& r) {
   tx.commit();
 }
 
-namespace {
-// An owner "host:pid" on this host whose process no longer exists (killed with -9: its heartbeat
-// is still fresh, but nobody is executing the run). Owners on other hosts are never presumed dead.
 bool owner_is_dead(const std::string& owner) {
   const auto colon = owner.rfind(':');
   if (colon == std::string::npos || owner.substr(0, colon) != host_name()) return false;
@@ -265,9 +264,8 @@ bool owner_is_dead(const std::string& owner) {
   if (pid <= 0 || *end != '\0') return false;
   return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
-}  // namespace
 
-ClaimResult ResultsStore::claim_run(const RunRecord& r, const std::string& owner) {
+ClaimResult ResultsStore::claim_run(const RunRecord& r, const std::string& owner, const ClaimPolicy& policy) {
   require_writable("claim_run");
   const std::string status = r.status.empty() ? kStatusRunning : r.status;
   check_startable(path_, "claim_run", r, status);
@@ -275,12 +273,27 @@ ClaimResult ResultsStore::claim_run(const RunRecord& r, const std::string& owner
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);  // BEGIN IMMEDIATE: no other claim can interleave between check and write
   {
+    Stmt kept(db_, "SELECT status, coalesce(owner, ''), coalesce(ended_at, '') FROM runs WHERE run_id = ?");
+    if (kept.bind(1, r.run_id).step()) {
+      const std::string stored = kept.text(0);
+      if ((stored == kStatusCompleted && !policy.take_completed) ||
+          (stored == kStatusFailed && !policy.keep_failed_since.empty() &&
+           kept.text(2) >= policy.keep_failed_since)) {
+        ClaimResult left;
+        left.status = stored;
+        left.owner = kept.text(1);
+        return left;
+      }
+    }
+  }
+  {
     Stmt held(db_, "SELECT owner, (julianday('now') - julianday(heartbeat_at)) * 86400.0 FROM runs "
                    "WHERE run_id = ? AND status = 'running' AND " +
                        detail::effective_status_sql(stale_seconds_) + " = 'running' AND owner IS NOT ?");
     held.bind(1, r.run_id).bind(2, owner);
     if (held.step() && !owner_is_dead(held.is_null(0) ? "" : held.text(0))) {
       ClaimResult busy;
+      busy.status = kStatusRunning;
       busy.owner = held.text(0);
       busy.heartbeat_age_seconds = held.is_null(1) ? 0.0 : std::max(0.0, held.real(1));
       return busy;  // the transaction rolls back: nothing changed
@@ -380,6 +393,58 @@ void ResultsStore::add_run_ref(const RunRef& f) {
   }
   insert_ref(db_, f);
   tx.commit();
+}
+
+void ResultsStore::add_params(const std::string& run_id,
+                              const std::vector<std::pair<std::string, OptionValue>>& params) {
+  require_writable("add_params");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  {
+    Stmt e(db_, "SELECT 1 FROM runs WHERE run_id = ?");
+    if (!e.bind(1, run_id).step()) throw InputError(path_ + ": add_params: no run '" + run_id + "'");
+  }
+  Stmt s(db_, "INSERT OR IGNORE INTO params (run_id, key, value) VALUES (?, ?, ?)");
+  for (const auto& [key, value] : params) {
+    s.bind(1, run_id).bind(2, key);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, bool>) s.bind(3, static_cast<std::int64_t>(v ? 1 : 0));
+          else s.bind(3, v);
+        },
+        value);
+    s.run();
+  }
+  tx.commit();
+}
+
+std::vector<ParamRow> ResultsStore::params(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT key, value, typeof(value) FROM params WHERE run_id = ? ORDER BY key, value");
+  s.bind(1, run_id);
+  std::vector<ParamRow> out;
+  while (s.step()) {
+    ParamRow p{run_id, s.text(0), std::string()};
+    const std::string type = s.text(2);
+    if (type == "integer") p.value = s.integer(1);
+    else if (type == "real") p.value = s.real(1);
+    else p.value = s.text(1);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+int ResultsStore::mark_owner_interrupted(const std::string& owner, const std::string& error) {
+  require_writable("mark_owner_interrupted");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, std::string("UPDATE runs SET status = 'interrupted', error = ?, ended_at = ") + kNow +
+                  " WHERE owner = ? AND status = 'running'");
+  s.bind(1, error).bind(2, owner).run();
+  const int n = sqlite3_changes(db_);
+  tx.commit();
+  return n;
 }
 
 void ResultsStore::set_status(const std::string& run_id, const std::string& status,
@@ -641,6 +706,7 @@ int ResultsStore::merge_from(const std::string& other_path) {
     exec(db_, "INSERT OR IGNORE INTO main.run_refs (run_id, experiment, variant, profile, overrides, "
               "first_seen_at) SELECT run_id, experiment, variant, profile, overrides, first_seen_at "
               "FROM shard.run_refs");
+    exec(db_, "INSERT OR IGNORE INTO main.params (run_id, key, value) SELECT run_id, key, value FROM shard.params");
     exec(db_, "DROP TABLE temp.merge_ids");
     tx.commit();
   } catch (...) {

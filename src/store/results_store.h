@@ -39,7 +39,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "core/options.h"
 
 struct sqlite3;
 
@@ -74,14 +77,33 @@ struct RunRecord {
   std::string attempt_of;    // a --force redo attempt: the run_id it redoes; "" = not an attempt
 };
 
+// One parameter of a run (table params): a config key path and the value it resolved to.
+struct ParamRow {
+  std::string run_id, key;
+  OptionValue value;  // booleans read back as integers 0/1
+};
+
+// What claim_run() may take over besides queued, interrupted and stale runs.
+struct ClaimPolicy {
+  bool take_completed = true;     // false: a completed run is left alone (sweep workers)
+  std::string keep_failed_since;  // non-empty (UTC timestamp): a run that failed at or after it is
+                                  // left alone (not retried by the sweep that saw it fail)
+};
+
 // The outcome of claim_run().
 struct ClaimResult {
   bool claimed = false;
+  std::string status;                // not claimed: the stored status that kept it ("running",
+                                     // "completed" or "failed"); claimed: ""
   std::string owner;                 // the run's owner now: yours if claimed, else the holder's
                                      // ("" = begun by begin_run or an older sodlab, no claim)
   double heartbeat_age_seconds = 0;  // not claimed: seconds since the holder's last heartbeat;
                                      // claimed: 0
 };
+
+// An owner "host:pid" on this host whose process no longer exists (killed with -9: its heartbeat
+// is still fresh, but nobody is executing the run). Owners on other hosts are never presumed dead.
+bool owner_is_dead(const std::string& owner);
 
 // "host:pid" of the calling process (host_name() in provenance.h), the owner for claim_run().
 std::string process_owner();
@@ -174,7 +196,9 @@ class ResultsStore {
   // completed, failed, interrupted or stale run is taken over; so is one `owner` holds, and one
   // whose owner is a process of this host that no longer exists, e.g. after kill -9).
   // InputError on an empty run_id or owner. Keep heartbeating while executing (see heartbeat()).
-  ClaimResult claim_run(const RunRecord& record, const std::string& owner);
+  // `policy` may also leave completed runs, and runs that failed since a time, alone (status says
+  // which kept it).
+  ClaimResult claim_run(const RunRecord& record, const std::string& owner, const ClaimPolicy& policy = {});
   // Replaces run `run_id` by its completed redo attempt, in one transaction: InputError (naming
   // both ids; nothing changed) unless run `attempt_id` exists, is stored 'completed' and has
   // attempt_of = run_id, nor while run_id itself is 'running' with a fresh heartbeat under an
@@ -191,6 +215,13 @@ class ResultsStore {
   void register_planned(const RunRecord& record);
   // Adds a ref to an existing run if absent (INSERT OR IGNORE; first_seen_at = now).
   void add_run_ref(const RunRef& ref);
+  // Adds the run's parameters (INSERT OR IGNORE, one transaction); InputError if the run does not
+  // exist. Only ever added to, like refs: a run shared by two variants has both's parameters.
+  void add_params(const std::string& run_id, const std::vector<std::pair<std::string, OptionValue>>& params);
+  std::vector<ParamRow> params(const std::string& run_id);  // ordered by key, value
+  // Stored 'running' runs owned by `owner` become 'interrupted' with `error` (a worker that died:
+  // its runs are free at once, not after the heartbeat goes stale); returns how many.
+  int mark_owner_interrupted(const std::string& owner, const std::string& error);
   // Sets status (and error); ended_at = now for completed/failed/interrupted.
   // InputError if the status is not one of the five or the run does not exist.
   void set_status(const std::string& run_id, const std::string& status,
@@ -228,7 +259,9 @@ class ResultsStore {
 
   // Copies every run (and its rows) of another store into this one; a run_id present in both
   // keeps the copy whose row was updated last (heartbeat_at/ended_at); run_refs of both are
-  // kept (union). The shard is migrated first. Returns runs copied.
+  // kept (union), and so are params. The shard is migrated first (a shard of a newer schema, or
+  // a file that is not a sodlab store, is refused with an InputError naming it). Idempotent:
+  // merging the same shard again copies nothing. Returns runs copied.
   int merge_from(const std::string& other_path);
 
  private:

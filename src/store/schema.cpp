@@ -148,6 +148,22 @@ CREATE VIEW run_overview AS
          (SELECT count(*) FROM run_refs f WHERE f.run_id = r.run_id) AS refs
   FROM runs r;
 )sql",
+      // 5: the parameters of a run (what its variant or sweep point sets), queryable in SQL;
+      // run_params joins them with the run's identity.
+      R"sql(
+CREATE TABLE params (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  key    TEXT NOT NULL,     -- config key path, e.g. loss.theta
+  value,                    -- as typed in TOML: INTEGER, REAL or TEXT (booleans 0/1; arrays and
+                            -- tables as TOML text)
+  PRIMARY KEY (run_id, key, value)
+);
+CREATE INDEX params_by_key ON params (key, value);
+CREATE VIEW run_params AS
+  SELECT r.run_id, r.experiment, r.variant, r.profile, r.fold, r.seed, r.status, p.key, p.value
+  FROM params p JOIN runs r USING (run_id)
+  WHERE r.attempt_of IS NULL;
+)sql",
   };
   return m;
 }

@@ -18,33 +18,19 @@
 
 #include "store/query.h"
 #include "support/shared_data.h"
+#include "support/sodlab_process.h"
 
 namespace fs = std::filesystem;
 using sodlab::testing::sodlab_binary;
 using sodlab::testing::TempDir;
+using sodlab::testing::count;
+using sodlab::testing::read_file;
+using sodlab::testing::run_sodlab;
+using sodlab::testing::spawn_sodlab;
 
 namespace {
 
 const fs::path kTable4 = fs::path(SODLAB_SOURCE_DIR) / "experiments/kolkin2017/table4.toml";
-
-// Runs `sodlab args…` with stdout/stderr to `log`; returns the exit code.
-int run_sodlab(const std::vector<std::string>& args, const fs::path& log) {
-  std::string cmd = sodlab_binary().string();
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " > '" + log.string() + "' 2>&1";
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::int64_t count(const fs::path& db, const std::string& sql) {
-  auto r = sodlab::store::query_readonly(db.string(), sql);
-  return std::get<std::int64_t>(r.rows.at(0).at(0));
-}
 
 // metric → value of every completed run's dataset results, keyed "variant/metric".
 std::map<std::string, double> results_by_variant(const fs::path& db) {
@@ -63,23 +49,6 @@ std::vector<std::string> smoke_args(const fs::path& dir, const std::string& vari
   return {"run", kTable4.string(), "--profile", "smoke", "--variant", variant,
           "--db", (dir / "results.db").string(), "--runs-dir", (dir / "runs").string(),
           "--threads", "1"};
-}
-
-// Starts `sodlab args…` in a child process (stderr to `log`); returns its pid.
-pid_t spawn_sodlab(std::vector<std::string> args, const fs::path& log) {
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    std::vector<char*> argv;
-    std::string bin = sodlab_binary().string();
-    argv.push_back(bin.data());
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    freopen(log.c_str(), "w", stderr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
 }
 
 // Sends `sig` to `pid` as soon as `db` holds `epochs` epoch rows; waits for the process to end.

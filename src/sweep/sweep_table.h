@@ -1,0 +1,28 @@
+// The table of a sweep: one row per point, mean ± std over its folds and seeds.
+//
+// A sweep file without [table] (or whose [table] has columns but no rows) gets one row per point
+// (variant, in point order) and, without columns, one column per test set × distortion × metric
+// family the runs evaluate: the family's headline metric (MAE, maxF, wFm, Sm, maxEm, AUROC,
+// meanIoU, mIoU50; MAE lower is better).
+//
+// Points whose runs gave bit-identical results (every stored metric of every run, fold by fold
+// and seed by seed, all runs completed, different run ids) are named in a note under the table:
+// the options they differ in may not reach the computation.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/table_spec.h"
+#include "pipeline/plan.h"
+#include "store/results_store.h"
+
+namespace sodlab::sweep {
+
+// The experiment's [table] completed as above (unchanged when it has rows).
+config::TableSpec sweep_table_spec(const pipeline::Plan& plan);
+
+// "Points a, b gave bit-identical results ..." for each group of two or more such points.
+std::vector<std::string> identical_point_notes(const pipeline::Plan& plan, store::ResultsStore& store);
+
+}  // namespace sodlab::sweep
