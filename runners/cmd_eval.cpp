@@ -8,15 +8,19 @@
 // `--strict` makes a missing map an error), then one table of methods × datasets with the top
 // three per column marked (report/method_table.h), to the terminal and to `--table FILE.md|.tex`.
 // A method's DIR may hold "{dataset}" (replaced by the dataset's name); with several datasets and
-// no placeholder, its maps for dataset D are in DIR/D.
+// no placeholder, its maps for dataset D are in DIR/D. `--config FILE.toml` lists the methods and
+// datasets instead, with prefix/suffix file-name rules (config/method_layout.h). `--db` records
+// each method as a run of the results store, beside trained runs (eval_record.h).
 #include "command.h"
 
 #include "code_version.h"
+#include "config/method_layout.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "metrics/folder_eval.h"
 #include "metrics/result_io.h"
 #include "report/method_table.h"
+#include "eval_record.h"
 
 #include <chrono>
 #include <cstdio>
@@ -35,6 +39,7 @@ namespace fs = std::filesystem;
 struct EvalArgs {
   std::vector<std::string> preds, gts;
   std::string convention = "pysodmetrics", metrics = "all", json, per_image, curves, table;
+  std::string config, db, experiment = "eval";
   int threads = 0, synthetic = 0;
   bool resize = false, decode_only = false, strict = false;
 };
@@ -60,6 +65,12 @@ std::string maps_dir(const Named& method, const std::string& dataset, std::size_
   return n_datasets > 1 ? (fs::path(dir) / dataset).string() : dir;
 }
 
+// One method or dataset of a comparison: its name and, per dataset, where its files are.
+struct Source {
+  std::string name;
+  std::map<std::string, config::FolderRule> by_dataset;
+};
+
 nlohmann::json provenance(const EvalArgs& a, const metrics::FolderEvalOptions& o) {
   nlohmann::json p;
   p["sodlab_version"] = build::kCodeVersion;
@@ -71,6 +82,7 @@ nlohmann::json provenance(const EvalArgs& a, const metrics::FolderEvalOptions& o
   p["resize"] = a.resize;
   p["pred"] = a.preds;
   p["gt"] = a.gts;
+  if (!a.config.empty()) p["config"] = fs::absolute(a.config).string();
   return p;
 }
 
@@ -121,18 +133,39 @@ int run_single(const EvalArgs& a, const metrics::FolderEvalOptions& options) {
 int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options) {
   if (!a.per_image.empty() || !a.curves.empty() || a.decode_only)
     throw InputError("--per-image, --curves and --decode-only take one --pred and one --gt");
-  std::vector<Named> methods, datasets;
-  for (const auto& p : a.preds) methods.push_back(named(p));
-  for (const auto& g : a.gts) datasets.push_back(named(g));
+  std::vector<Source> methods;
+  std::vector<std::pair<std::string, config::FolderRule>> datasets;
+  if (!a.config.empty()) {
+    if (!a.preds.empty() || !a.gts.empty())
+      throw InputError("--config " + a.config + " lists the methods and datasets: give it without --pred/--gt");
+    const config::EvalLayout layout = config::load_eval_layout(a.config);
+    for (const auto& d : layout.datasets) datasets.emplace_back(d.name, d.masks);
+    for (const auto& m : layout.methods) {
+      Source src{m.name, {}};
+      for (const auto& d : layout.datasets) src.by_dataset[d.name] = layout.maps_of(m, d.name);
+      methods.push_back(std::move(src));
+    }
+  } else {
+    for (const auto& g : a.gts) {
+      const Named d = named(g);
+      datasets.emplace_back(d.name, config::FolderRule{d.dir, "", ""});
+    }
+    for (const auto& p : a.preds) {
+      const Named m = named(p);
+      Source src{m.name, {}};
+      for (const auto& [d, rule] : datasets) src.by_dataset[d] = {maps_dir(m, d, datasets.size()), "", ""};
+      methods.push_back(std::move(src));
+    }
+  }
   // Every folder first: all the missing ones in one message.
   std::vector<std::string> missing;
   std::error_code ec;
-  for (const auto& d : datasets)
-    if (!fs::is_directory(d.dir, ec)) missing.push_back("masks of " + d.name + ": " + d.dir);
+  for (const auto& [d, rule] : datasets)
+    if (!fs::is_directory(rule.dir, ec)) missing.push_back("masks of " + d + ": " + rule.dir);
   for (const auto& m : methods)
-    for (const auto& d : datasets) {
-      const std::string dir = maps_dir(m, d.name, datasets.size());
-      if (!fs::is_directory(dir, ec)) missing.push_back("maps of " + m.name + " on " + d.name + ": " + dir);
+    for (const auto& [d, masks] : datasets) {
+      const std::string& dir = m.by_dataset.at(d).dir;
+      if (!fs::is_directory(dir, ec)) missing.push_back("maps of " + m.name + " on " + d + ": " + dir);
     }
   if (!missing.empty()) {
     std::string msg = std::to_string(missing.size()) + " folder(s) not found:";
@@ -144,15 +177,17 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
   nlohmann::json json_coverage;
   std::vector<std::string> uncovered;
   for (const auto& m : methods)
-    for (const auto& d : datasets) {
-      const auto& p = pairs[{m.name, d.name}] = metrics::match_folders(maps_dir(m, d.name, datasets.size()), d.dir);
-      std::printf("  %-16s %-16s %6zu / %zu / %zu\n", m.name.c_str(), d.name.c_str(), p.stems.size(),
+    for (const auto& [d, masks] : datasets) {
+      const config::FolderRule& maps = m.by_dataset.at(d);
+      const auto& p = pairs[{m.name, d}] =
+          metrics::match_folders(maps.dir, masks.dir, {maps.prefix, maps.suffix}, {masks.prefix, masks.suffix});
+      std::printf("  %-16s %-16s %6zu / %zu / %zu\n", m.name.c_str(), d.c_str(), p.stems.size(),
                   p.unmatched_gts.size(), p.unmatched_preds.size());
-      json_coverage[m.name][d.name] = {{"matched", p.stems.size()},
-                                       {"masks_without_map", p.unmatched_gts.size()},
-                                       {"maps_without_mask", p.unmatched_preds.size()}};
+      json_coverage[m.name][d] = {{"matched", p.stems.size()},
+                                  {"masks_without_map", p.unmatched_gts.size()},
+                                  {"maps_without_mask", p.unmatched_preds.size()}};
       if (!p.unmatched_gts.empty())
-        uncovered.push_back(m.name + " on " + d.name + ": " + std::to_string(p.unmatched_gts.size()) +
+        uncovered.push_back(m.name + " on " + d + ": " + std::to_string(p.unmatched_gts.size()) +
                             " mask(s) without a map, e.g. " + p.unmatched_gts.front().filename().string());
     }
   if (a.strict && !uncovered.empty()) {
@@ -163,7 +198,7 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
   report::MethodTable table;
   table.title = std::string("sodlab eval (") + metrics::convention_name(options.convention) + ")";
   for (const auto& m : methods) table.methods.push_back(m.name);
-  for (const auto& d : datasets) table.datasets.push_back(d.name);
+  for (const auto& [d, masks] : datasets) table.datasets.push_back(d);
   for (const auto& [key, p] : pairs)
     if (!p.unmatched_gts.empty()) {
       table.partial[key] = std::to_string(p.stems.size()) + " of " +
@@ -175,17 +210,49 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
   json["provenance"] = provenance(a, options);
   json["coverage"] = json_coverage;
   std::set<std::string> produced;
-  for (const auto& m : methods)
-    for (const auto& d : datasets) {
-      const metrics::EvaluationResult r = metrics::evaluate_folders(pairs.at({m.name, d.name}), options);
-      for (const auto& [metric, value] : r.dataset) {
-        table.values[{m.name, d.name, metric}] = value;
-        produced.insert(metric);
+  std::unique_ptr<store::ResultsStore> db;
+  if (!a.db.empty()) db = std::make_unique<store::ResultsStore>(a.db);
+  for (const auto& m : methods) {
+    std::string run_id;
+    if (db) {
+      cli::EvalRecord rec;
+      rec.experiment = a.experiment;
+      rec.method = m.name;
+      for (const auto& [d, masks] : datasets) {
+        rec.maps.emplace_back(d, m.by_dataset.at(d));
+        rec.masks.emplace_back(d, masks);
       }
-      json["results"][m.name][d.name] = metrics::to_json(r);
-      json["results"][m.name][d.name].erase("per_image");
-      json["results"][m.name][d.name].erase("curves");
+      rec.convention = metrics::convention_name(options.convention);
+      rec.metrics = a.metrics;
+      rec.threads = resolve_threads(options.threads);
+      run_id = cli::begin_eval_run(*db, rec);
     }
+    try {
+      for (const auto& [d, masks] : datasets) {
+        const auto start = std::chrono::steady_clock::now();
+        const metrics::EvaluationResult r = metrics::evaluate_folders(pairs.at({m.name, d}), options);
+        if (db)
+          cli::record_eval_result(*db, run_id, d, r,
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        for (const auto& [metric, value] : r.dataset) {
+          table.values[{m.name, d, metric}] = value;
+          produced.insert(metric);
+        }
+        json["results"][m.name][d] = metrics::to_json(r);
+        json["results"][m.name][d].erase("per_image");
+        json["results"][m.name][d].erase("curves");
+      }
+    } catch (const std::exception& e) {  // never recorded as completed
+      if (db) db->set_status(run_id, store::kStatusFailed, e.what());
+      throw;
+    }
+    if (db) {
+      db->set_status(run_id, store::kStatusCompleted);
+      json["store"][m.name] = run_id;
+      std::cerr << "recorded " << m.name << " as run " << run_id << " (experiment " << a.experiment << ") in "
+                << a.db << "\n";
+    }
+  }
   for (const char* k : {"MAE", "maxF", "adpF", "wFm", "Sm", "maxEm", "AUROC"})
     if (produced.count(k)) table.metrics.push_back(k);
   const std::string md = report::render_methods_markdown(table);
@@ -205,8 +272,10 @@ int run_eval(const EvalArgs& a) {
   options.threads = a.threads;
   options.resize = a.resize;
   if (a.synthetic > 0) return run_single(a, options);
-  if (a.preds.empty() || a.gts.empty()) throw InputError("eval needs --pred DIR and --gt DIR (or --synthetic N)");
-  if (a.preds.size() == 1 && a.gts.size() == 1 && a.table.empty()) return run_single(a, options);
+  if (!a.config.empty()) return run_comparison(a, options);
+  if (a.preds.empty() || a.gts.empty())
+    throw InputError("eval needs --pred DIR and --gt DIR, or --config FILE.toml (or --synthetic N)");
+  if (a.preds.size() == 1 && a.gts.size() == 1 && a.table.empty() && a.db.empty()) return run_single(a, options);
   return run_comparison(a, options);
 }
 
@@ -227,6 +296,12 @@ cli::CommandRegistration reg{
       app.add_option("--curves", a->curves, "write dataset curves (threshold 0..255) as CSV to FILE");
       app.add_option("--table", a->table, "write the methods × datasets table to FILE (.md, or .tex: booktabs)");
       app.add_flag("--strict", a->strict, "a mask without a predicted map is an error (exit 2)");
+      app.add_option("--config", a->config,
+                     "TOML file listing [methods.<name>] maps and [datasets.<name>] masks, with prefix/suffix "
+                     "file-name rules (instead of --pred/--gt)");
+      app.add_option("--db", a->db, "record each method as a run of this results database (e.g. results/results.db)");
+      app.add_option("--experiment", a->experiment, "with --db: the experiment name its runs are recorded under")
+          ->capture_default_str();
       app.add_option("--threads", a->threads, "worker threads (default: SODLAB_THREADS or all cores)")->check(CLI::Range(0, kMaxThreads));
       app.add_flag("--resize", a->resize, "resize predictions bilinearly to the mask size if they differ");
       app.add_option("--synthetic", a->synthetic, "evaluate N built-in deterministic synthetic pairs");

@@ -5,6 +5,9 @@
 // The mask is binarised at half range (> 127 for 8 bit). Both must have the same size.
 // --maps DIR writes each intermediate map as DIR/<name>.png, linearly scaled so that 0 → 0 and the
 // map's maximum → 255 (the maximum is printed, and recorded in --json under "maps").
+// --figure FILE.png|svg|pdf draws them in one figure in the style of Kolkin Fig. 3 (the image
+// given by --image, the GT, the prediction and every intermediate map side by side on one colour
+// scale with a colour bar; report/map_figure.h), the gnuplot script and data kept beside it.
 #include <cstdio>
 
 #include "command.h"
@@ -18,6 +21,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "report/map_figure.h"
 
 #include <cmath>
 #include <filesystem>
@@ -58,6 +63,7 @@ CommandRegistration reg{
       auto pred = std::make_shared<std::string>(), gt = std::make_shared<std::string>();
       auto maps = std::make_shared<std::string>();
       auto json = std::make_shared<bool>(false);
+      auto figure = std::make_shared<std::string>(), image = std::make_shared<std::string>();
       auto list = std::make_shared<bool>(false);
       app.add_flag("--list", *list, "List the registered losses and exit");
       app.add_option("--name", *name, "Loss name: " + join_names(losses::loss_registry().names()));
@@ -68,6 +74,10 @@ CommandRegistration reg{
       app.add_flag("--json", *json, "Print {\"name\", \"options\", \"loss\"} as JSON");
       app.add_option("--maps", *maps,
                      "Write the intermediate maps as PNGs into this folder (0 → 0, max → 255)");
+      app.add_option("--figure", *figure,
+                     "Draw image, GT, prediction and the intermediate maps in one figure on one colour "
+                     "scale (FILE.png, .svg or .pdf; gnuplot)");
+      app.add_option("--image", *image, "The photograph shown first in --figure (its size must match)");
       return [=]() {
         if (*list) {
           for (const auto& e : losses::loss_registry().entries())
@@ -114,6 +124,56 @@ CommandRegistration reg{
             out["maps"][mname] = {{"file", file}, {"max", mx}};
             if (!*json) std::cerr << "wrote " << file << " (255 = " << mx << ")\n";
           }
+        }
+        if (!figure->empty()) {
+          const std::filesystem::path f(*figure);
+          std::string format = f.extension().string();
+          if (!format.empty()) format.erase(0, 1);
+          report::MapFigure fig;
+          fig.title = *name + " = " + std::to_string(value) + " on " + std::filesystem::path(*pred).filename().string();
+          fig.scale_label = "value (one scale for every map)";
+          auto panel = [](const std::string& title, const torch::Tensor& hw) {
+            auto t = hw.to(torch::kDouble).contiguous();
+            report::MapPanel p;
+            p.title = title;
+            p.rows = static_cast<int>(t.size(0));
+            p.cols = static_cast<int>(t.size(1));
+            p.values.assign(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+            return p;
+          };
+          if (!image->empty()) {
+            cv::Mat bgr = cv::imread(*image, cv::IMREAD_COLOR);
+            if (bgr.empty()) throw InputError("cannot read image '" + *image + "' (missing or not an image)");
+            if (bgr.rows != p.size(0) || bgr.cols != p.size(1))
+              throw InputError("size mismatch: --image '" + *image + "' is " + std::to_string(bgr.cols) + "×" +
+                               std::to_string(bgr.rows) + ", the maps are " + std::to_string(p.size(1)) + "×" +
+                               std::to_string(p.size(0)));
+            report::MapPanel photo;
+            photo.title = "image";
+            photo.rgb = true;
+            photo.rows = bgr.rows;
+            photo.cols = bgr.cols;
+            for (int r = 0; r < bgr.rows; ++r)
+              for (int c = 0; c < bgr.cols; ++c) {
+                const cv::Vec3b px = bgr.at<cv::Vec3b>(r, c);
+                photo.values.insert(photo.values.end(), {double(px[2]), double(px[1]), double(px[0])});
+              }
+            fig.panels.push_back(std::move(photo));
+          }
+          fig.panels.push_back(panel("GT", (g > 0.5).to(torch::kDouble)));
+          fig.panels.push_back(panel("prediction", p));
+          // Kolkin Fig. 3's order (E, E^A, B, E_w), then any other map of the loss.
+          auto explained = loss->explain(logits, targets);
+          for (const char* k : {"E", "E_A", "B", "E_w"})
+            if (auto it = explained.find(k); it != explained.end()) {
+              fig.panels.push_back(panel(k, it->second[0][0]));
+              explained.erase(it);
+            }
+          for (const auto& [mname, m] : explained) fig.panels.push_back(panel(mname, m[0][0]));
+          const auto parent = f.parent_path().empty() ? std::filesystem::path(".") : f.parent_path();
+          const report::Rendered r = report::render_maps(fig, parent.string(), f.stem().string(), format);
+          out["figure"] = r.image;
+          if (!*json) std::cerr << "wrote " << r.image << " (script " << r.script << ")\n";
         }
         if (*json) {
           std::cout << out.dump(2) << "\n";

@@ -83,6 +83,11 @@ struct DataSection {
   std::vector<int> fold_list;       // folds to run (0-based); default all 0..k-1
   Component augmentation;           // name "none" (default) | "szn" | "menet" + its options
   std::vector<Distortion> distortions;  // default [{ kind = "none" }]
+  // Validation loss per epoch (train/trainer.h), on `validation = 0.1` (that fraction of the
+  // training set, after the fold split, held out of training: seeded, the same for every seed) or
+  // `validation = { dataset = "msra-b", split = "val" }` (a set of its own). Default none.
+  double validation_fraction = 0;   // (0, 0.5]; 0 = not a fraction
+  DatasetSpec validation;           // dataset "" = not a dataset
 };
 
 struct Stage {

@@ -228,6 +228,19 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
     for (auto f : fold_list) d.fold_list.push_back(static_cast<int>(f));
     if (d.fold_list.empty())
       for (int f = 0; f < d.folds; ++f) d.fold_list.push_back(f);
+    if (const toml::node* v = r.node("validation")) {
+      if (v->is_table()) {
+        d.validation = read_dataset(*v, "data.validation", file);
+      } else if (v->is_number()) {
+        d.validation_fraction = v->value<double>().value_or(0);
+        if (!(d.validation_fraction > 0 && d.validation_fraction <= 0.5))
+          fail(v, file, "data.validation", "a fraction of the training set in (0, 0.5], e.g. 0.1");
+      } else {
+        fail(v, file, "data.validation",
+             "expected the fraction of the training set to hold out (0.1) or a dataset table "
+             "({ dataset = \"msra-b\", split = \"val\" })");
+      }
+    }
     d.augmentation = read_augmentation(r, file);  // names and options: checked by the pipeline plan
     if (const toml::array* dist = r.array("distortions")) {
       for (std::size_t i = 0; i < dist->size(); ++i)
@@ -445,6 +458,8 @@ toml::table canonical_tree(const RunSpec& run) {
                    {"folds", d.folds}};
   data.insert_or_assign("augmentation", component_tree(d.augmentation));
   data.insert_or_assign("train", dataset_tree(d.train));
+  if (d.validation_fraction > 0) data.insert_or_assign("validation", d.validation_fraction);
+  if (!d.validation.dataset.empty()) data.insert_or_assign("validation", dataset_tree(d.validation));
   toml::array test;
   for (const auto& t : d.test) test.push_back(dataset_tree(t));
   data.insert_or_assign("test", std::move(test));

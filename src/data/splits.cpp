@@ -1,5 +1,8 @@
 #include "data/splits.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include <algorithm>
 #include <fstream>
 #include <numeric>
@@ -68,6 +71,28 @@ FoldDatasets kfold_datasets(DatasetPtr base, int k, int fold, std::uint64_t seed
   FoldDatasets out;
   out.train = subset(base, std::move(f.train), tag + "-train");
   out.test = subset(base, std::move(f.test), tag + "-test");
+  return out;
+}
+
+FoldDatasets holdout_datasets(DatasetPtr base, double fraction, std::uint64_t seed) {
+  const std::size_t n = base->size();
+  if (n < 2 || !(fraction > 0 && fraction < 1))
+    throw InputError("validation hold-out: " + std::to_string(fraction) + " of " + std::to_string(n) +
+                     " training samples leaves no training or no validation sample");
+  std::vector<std::size_t> perm(n);
+  std::iota(perm.begin(), perm.end(), 0);
+  Rng rng(derive_seed(seed, "holdout"));
+  for (std::size_t i = n; i > 1; --i) std::swap(perm[i - 1], perm[rng.next() % i]);
+  const std::size_t n_val = std::min(n - 1, std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(fraction * n))));
+  std::vector<std::size_t> train(perm.begin() + static_cast<std::ptrdiff_t>(n_val), perm.end()),
+      val(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(n_val));
+  std::sort(train.begin(), train.end());
+  std::sort(val.begin(), val.end());
+  char tag[32];
+  std::snprintf(tag, sizeof tag, "holdout%g", fraction);
+  FoldDatasets out;
+  out.train = subset(base, std::move(train), std::string(tag) + "-train");
+  out.test = subset(base, std::move(val), std::string(tag) + "-val");
   return out;
 }
 

@@ -41,4 +41,9 @@ struct FoldDatasets {
 };
 FoldDatasets kfold_datasets(DatasetPtr base, int k, int fold, std::uint64_t seed);
 
+// A validation part of `base`: round(fraction × n) samples (at least 1, at most n − 1) drawn by a
+// seeded portable shuffle (test), the rest (train); named "<name>/holdout<f>-train|val".
+// InputError when n < 2 or fraction is not in (0, 1).
+FoldDatasets holdout_datasets(DatasetPtr base, double fraction, std::uint64_t seed);
+
 }  // namespace sodlab::data

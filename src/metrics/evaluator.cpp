@@ -115,7 +115,7 @@ EvaluationResult Evaluator::result() const {
     const auto [maxf, at] = max_with_threshold(f_primary);
     d["maxF"] = maxf;
     d["meanF"] = mean_of(f_primary);
-    d["maxF_threshold"] = at;
+    d["maxF_threshold"] = at / 255.0;  // on the [0, 1] scale of the maps: the 8-bit threshold / 255
     d["maxF_of_mean_F"] = max_with_threshold(F_mean).first;
     d["meanF_of_mean_F"] = mean_of(F_mean);
     d["maxF_of_mean_PR"] = max_with_threshold(F_pr).first;
@@ -141,7 +141,7 @@ EvaluationResult Evaluator::result() const {
     const auto [maxe, at] = max_with_threshold(E);
     d["maxEm"] = maxe;
     d["meanEm"] = mean_of(E);
-    d["maxEm_threshold"] = at;
+    d["maxEm_threshold"] = at / 255.0;
     d["adpEm"] = mean("adpEm");
     d["mean_of_per_image_maxEm"] = mean("maxEm");
     out.curves["curve_E"] = E;

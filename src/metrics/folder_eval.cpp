@@ -25,13 +25,25 @@ bool is_image(const fs::path& p) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
 }
 
-std::map<std::string, fs::path> list_images(const fs::path& dir, const char* what) {
+// Images of `dir` by key (the stem without the rule's prefix and suffix); files whose stem does
+// not carry them go to `other`.
+std::map<std::string, fs::path> list_images(const fs::path& dir, const char* what, const NameRule& rule,
+                                            std::vector<fs::path>& other) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw InputError(std::string(what) + " folder not found: " + dir.string());
   std::map<std::string, fs::path> out;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (!entry.is_regular_file() || !is_image(entry.path())) continue;
-    const std::string stem = entry.path().stem().string();
+    std::string stem = entry.path().stem().string();
+    const std::size_t affixes = rule.prefix.size() + rule.suffix.size();
+    if (affixes) {
+      if (stem.size() <= affixes || stem.compare(0, rule.prefix.size(), rule.prefix) != 0 ||
+          stem.compare(stem.size() - rule.suffix.size(), rule.suffix.size(), rule.suffix) != 0) {
+        other.push_back(entry.path());
+        continue;
+      }
+      stem = stem.substr(rule.prefix.size(), stem.size() - affixes);
+    }
     auto [it, inserted] = out.emplace(stem, entry.path());
     if (!inserted)
       throw InputError(std::string(what) + " folder has two images with stem '" + stem +
@@ -43,10 +55,12 @@ std::map<std::string, fs::path> list_images(const fs::path& dir, const char* wha
 
 }  // namespace
 
-FolderPairs match_folders(const fs::path& pred_dir, const fs::path& gt_dir) {
-  const auto preds = list_images(pred_dir, "prediction");
-  const auto gts = list_images(gt_dir, "mask");
+FolderPairs match_folders(const fs::path& pred_dir, const fs::path& gt_dir, const NameRule& pred_rule,
+                          const NameRule& gt_rule) {
   FolderPairs out;
+  std::vector<fs::path> other_gts;
+  const auto preds = list_images(pred_dir, "prediction", pred_rule, out.unmatched_preds);
+  const auto gts = list_images(gt_dir, "mask", gt_rule, other_gts);
   for (const auto& [stem, path] : gts) {
     auto it = preds.find(stem);
     if (it == preds.end()) {
@@ -59,9 +73,14 @@ FolderPairs match_folders(const fs::path& pred_dir, const fs::path& gt_dir) {
   }
   for (const auto& [stem, path] : preds)
     if (!gts.count(stem)) out.unmatched_preds.push_back(path);
-  if (out.stems.empty())
-    throw InputError("no prediction in " + pred_dir.string() + " matches a mask in " + gt_dir.string() +
-                     " by file stem (.png/.jpg/.bmp)");
+  std::sort(out.unmatched_preds.begin(), out.unmatched_preds.end());
+  if (out.stems.empty()) {
+    auto rule = [](const NameRule& r) {
+      return r.prefix.empty() && r.suffix.empty() ? std::string() : " (prefix '" + r.prefix + "', suffix '" + r.suffix + "')";
+    };
+    throw InputError("no prediction in " + pred_dir.string() + rule(pred_rule) + " matches a mask in " +
+                     gt_dir.string() + rule(gt_rule) + " by file stem (.png/.jpg/.bmp)");
+  }
   return out;
 }
 

@@ -1,7 +1,7 @@
 // Evaluating a folder of saliency maps against a folder of masks (the `sodlab eval` library part).
 //
-// Files are matched by stem (.png/.jpg/.jpeg/.bmp, case-insensitive extension); each folder must
-// not hold two images with the same stem. Images are decoded by read_gray (gray_image_reader.h),
+// Files are matched by stem (.png/.jpg/.jpeg/.bmp, case-insensitive extension), after each folder's
+// NameRule (prefix/suffix) is taken off; each folder must not hold two images with the same key. Images are decoded by read_gray (gray_image_reader.h),
 // pixel for pixel as cv::imread(IMREAD_GRAYSCALE), which PySODMetrics uses. Errors (missing
 // folder, no pair, unreadable or corrupt file, size mismatch without resize) are InputError naming
 // the file(s).
@@ -24,7 +24,15 @@ struct FolderPairs {
   std::vector<std::filesystem::path> unmatched_preds, unmatched_gts;
 };
 
-FolderPairs match_folders(const std::filesystem::path& pred_dir, const std::filesystem::path& gt_dir);
+// How a file name maps to the image it belongs to: the stem without a fixed prefix and suffix
+// ("dss_0001_sal.png" → "0001" with prefix "dss_", suffix "_sal"). A file whose stem does not carry
+// both is not an image of that folder (listed as unmatched). Empty rule = the stem itself.
+struct NameRule {
+  std::string prefix, suffix;
+};
+
+FolderPairs match_folders(const std::filesystem::path& pred_dir, const std::filesystem::path& gt_dir,
+                          const NameRule& pred_rule = {}, const NameRule& gt_rule = {});
 
 struct FolderEvalOptions {
   Convention convention = Convention::pysodmetrics;

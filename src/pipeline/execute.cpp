@@ -4,6 +4,7 @@
 
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -111,6 +112,26 @@ train::CheckpointHooks checkpoint_hooks(store::ResultsStore& db, const std::stri
   return hooks;
 }
 
+// The epoch (1-based over all stages) with the lowest validation loss, from the store's epochs
+// (a resumed run's earlier epochs included): results `best_epoch` and `best_val_loss` on the
+// validation set, convention "none".
+void record_best_epoch(store::ResultsStore& db, const std::string& id, const std::string& label) {
+  const auto epochs = db.epochs(id);
+  std::optional<double> best;
+  int best_epoch = 0;
+  for (std::size_t i = 0; i < epochs.size(); ++i)
+    if (epochs[i].val_loss && std::isfinite(*epochs[i].val_loss) && (!best || *epochs[i].val_loss < *best)) {
+      best = epochs[i].val_loss;
+      best_epoch = static_cast<int>(i) + 1;
+    }
+  if (!best) return;
+  db.add_results({{id, label, "none", "best_epoch", "none", static_cast<double>(best_epoch)},
+                  {id, label, "none", "best_val_loss", "none", *best}});
+  log::info("  best validation loss " + std::to_string(*best) + " at epoch " + std::to_string(best_epoch) +
+            " of " + std::to_string(epochs.size()) + " (" + epochs[best_epoch - 1].stage + " " +
+            std::to_string(epochs[best_epoch - 1].epoch) + ")");
+}
+
 // Trains and evaluates `run`, recording under `id` (the run id, or a redo attempt's id).
 void train_evaluate_record(const PlannedRun& run, const std::string& id, store::ResultsStore& db,
                            const ExecuteOptions& options, bool restart) {
@@ -123,17 +144,23 @@ void train_evaluate_record(const PlannedRun& run, const std::string& id, store::
   std::shared_ptr<losses::Loss> loss = losses::make_loss(spec.loss.name, loss_options);
   const fs::path run_dir = fs::path(options.runs_dir) / id;
   data::DataLoader loader(run.data.train, train_loader_spec(spec));
+  std::unique_ptr<data::DataLoader> validation;
+  if (run.data.validation)
+    validation = std::make_unique<data::DataLoader>(run.data.validation, validation_loader_spec(spec));
   train::Trainer trainer(model, loss, train_spec(spec, run_dir.string(), run.threads));
   const train::FitResult fit = trainer.fit(
       loader,
       [&](const train::EpochReport& e) {
-        db.add_epoch({id, e.stage, e.epoch, e.train_loss, std::nullopt, e.lr, e.seconds});
+        if (e.val_loss) log::info("  validation loss " + std::to_string(*e.val_loss));
+        db.add_epoch({id, e.stage, e.epoch, e.train_loss, e.val_loss, e.lr, e.seconds});
         db.add_timing({id, "train." + e.stage + ".epoch" + std::to_string(e.epoch), e.seconds,
                        e.images, "cpu"});
         db.heartbeat(id);
       },
       checkpoint_hooks(db, id, restart,
-                       (fs::path(options.runs_dir) / run.run_id / "checkpoint.pt").string()));
+                       (fs::path(options.runs_dir) / run.run_id / "checkpoint.pt").string()),
+      validation.get());
+  if (validation) record_best_epoch(db, id, run.data.validation_label);
   if (fit.epochs_resumed > 0)
     log::info("  resumed after " + std::to_string(fit.epochs_resumed) + " epoch(s) from " +
               trainer.checkpoint_path());

@@ -47,6 +47,16 @@ RunData open_run_data(const config::RunSpec& run, DatasetCache* cache) {
   } else {
     d.train = base;
   }
+  constexpr std::uint64_t kHoldoutSeed = 0;  // the same validation images for every seed
+  if (run.data.validation_fraction > 0) {
+    auto parts = data::holdout_datasets(d.train, run.data.validation_fraction, kHoldoutSeed);
+    d.train = parts.train;
+    d.validation = parts.test;
+    d.validation_label = "validation";
+  } else if (!run.data.validation.dataset.empty()) {
+    d.validation = open_spec(run.data.validation, run.data.data_root, cache);
+    d.validation_label = run.data.validation.label();
+  }
   for (const auto& spec : run.data.test) {
     if (held_out && same_source(spec, run.data.train)) d.tests.push_back({spec.label(), held_out});
     else d.tests.push_back({spec.label(), open_spec(spec, run.data.data_root, cache)});
@@ -55,6 +65,7 @@ RunData open_run_data(const config::RunSpec& run, DatasetCache* cache) {
   Sha256 h;
   h.update("train:" + d.train_manifest_sha + "\n");
   for (const auto& t : d.tests) h.update("test:" + t.label + ":" + t.dataset->manifest_sha() + "\n");
+  if (d.validation) h.update("validation:" + d.validation->manifest_sha() + "\n");
   d.manifest_sha = h.hex();
   return d;
 }

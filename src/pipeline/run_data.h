@@ -25,6 +25,8 @@ struct TestSet {
 struct RunData {
   data::DatasetPtr train;
   std::vector<TestSet> tests;
+  data::DatasetPtr validation;     // data.validation (held out of train, or its own set); null = none
+  std::string validation_label;    // "validation" (held out) or the dataset's label
   std::string train_manifest_sha;  // the training set (after the fold split)
   std::string manifest_sha;        // over the train set and every test set
 };

@@ -48,6 +48,17 @@ data::LoaderSpec train_loader_spec(const config::RunSpec& run) {
   return spec;
 }
 
+data::LoaderSpec validation_loader_spec(const config::RunSpec& run) {
+  data::LoaderSpec spec;
+  spec.batch_size = run.data.batch_size;
+  spec.width = spec.height = run.data.input_size;
+  spec.shuffle = false;
+  spec.seed = static_cast<std::uint64_t>(run.seed);
+  spec.workers = run.data.workers;
+  spec.augment.kind = "none";
+  return spec;
+}
+
 data::Distortion distortion_spec(const config::Distortion& c) {
   data::Distortion d;
   d.kind = c.kind;

@@ -16,6 +16,9 @@ train::TrainSpec train_spec(const config::RunSpec& run, const std::string& check
 data::AugmentSpec augment_spec(const config::RunSpec& run);
 // The shuffled, augmented training loader at the run's input size.
 data::LoaderSpec train_loader_spec(const config::RunSpec& run);
+// The validation set's loader: the evaluation batch size (data.batch_size), fixed order, no
+// augmentation, the training input size.
+data::LoaderSpec validation_loader_spec(const config::RunSpec& run);
 // σ is on the 0-255 scale in the config and in data::Distortion; jpeg level = quality.
 data::Distortion distortion_spec(const config::Distortion& d);
 

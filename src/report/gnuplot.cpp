@@ -167,17 +167,25 @@ std::string gnuplot_script(const Figure& figure, const std::string& name, const 
   return os.str();
 }
 
+std::string terminal_line(const std::string& format, int width, int height) { return terminal(format, width, height); }
+
 Rendered render(const Figure& figure, const std::string& dir, const std::string& name, const std::string& format) {
   terminal(format, 1, 1);  // validates the format before anything is written
   if (figure.panels.empty()) throw InputError("figure '" + figure.title + "' has no panel to draw");
+  return render_texts(dir, name, format, gnuplot_data(figure), gnuplot_script(figure, name, format));
+}
+
+Rendered render_texts(const std::string& dir, const std::string& name, const std::string& format,
+                      const std::string& data, const std::string& script) {
+  terminal(format, 1, 1);
   fs::create_directories(dir);
   Rendered r;
   const fs::path base = fs::path(dir);
   r.data = (base / (name + ".dat")).string();
   r.script = (base / (name + ".gp")).string();
   r.image = (base / (name + "." + format)).string();
-  write_text(r.data, gnuplot_data(figure));
-  write_text(r.script, gnuplot_script(figure, name, format));
+  write_text(r.data, data);
+  write_text(r.script, script);
   const std::string tmp = name + "." + format + ".tmp";
   const fs::path log = base / (name + ".log");
   const int status = run_gnuplot(base, name + ".gp", tmp, log);

@@ -22,6 +22,14 @@ struct Rendered {
 // `format`: png | svg | pdf (InputError otherwise).
 Rendered render(const Figure& figure, const std::string& dir, const std::string& name, const std::string& format);
 
+// Writes <dir>/<name>.dat and <dir>/<name>.gp with these texts and runs gnuplot on them exactly as
+// render() does (the script writes to the variable OUT). What render() and map figures share.
+Rendered render_texts(const std::string& dir, const std::string& name, const std::string& format,
+                      const std::string& data, const std::string& script);
+// "set terminal ..." for png (pngcairo), svg or pdf (pdfcairo) at a size in pixels (InputError
+// for another format).
+std::string terminal_line(const std::string& format, int width, int height);
+
 // The two texts render() writes (for tests and for tools that run gnuplot themselves).
 std::string gnuplot_data(const Figure& figure);
 std::string gnuplot_script(const Figure& figure, const std::string& name, const std::string& format);

@@ -103,7 +103,8 @@ std::vector<std::string> identical_point_notes(const pipeline::Plan& plan, store
     if (std::unique(ids.begin(), ids.end()) - ids.begin() < 2) continue;
     notes.push_back("Points " + join_names(group, ", ") +
                     " gave bit-identical results (every metric of every run): what they differ in may "
-                    "not reach the computation.");
+                    "not reach the computation, or their training collapsed to the same output (e.g. a "
+                    "constant map: AUROC 0.5).");
   }
   return notes;
 }

@@ -7,7 +7,9 @@
 //
 // Points whose runs gave bit-identical results (every stored metric of every run, fold by fold
 // and seed by seed, all runs completed, different run ids) are named in a note under the table:
-// the options they differ in may not reach the computation.
+// the options they differ in may not reach the computation, or training collapsed to the same
+// output (seen on the small profile: two AF_beta^w points with beta^2 = 0.3 both ended on a
+// constant map).
 #pragma once
 
 #include <string>

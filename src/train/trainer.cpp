@@ -59,13 +59,33 @@ Trainer::Trainer(std::shared_ptr<models::SegmentationModel> model, std::shared_p
   validate(spec_);
 }
 
+double Trainer::validation_loss(const data::DataLoader& validation, int epoch) {
+  model_->eval();
+  torch::NoGradGuard no_grad;
+  double sum = 0;
+  std::int64_t images = 0;
+  data::Batch batch;
+  auto reader = validation.epoch(epoch);
+  while (reader.next(batch)) {
+    const models::ModelOutput out = model_->forward(batch.images);
+    const losses::Targets targets = loss_->prepare(batch.masks);
+    const torch::Tensor loss =
+        loss_->forward(out.logits, targets, loss_->needs_features() ? out.features : torch::Tensor());
+    const auto n = static_cast<std::int64_t>(batch.stems.size());
+    sum += loss.item<double>() * static_cast<double>(n);
+    images += n;
+  }
+  model_->train();
+  return images > 0 ? sum / static_cast<double>(images) : std::nan("");
+}
+
 std::string Trainer::checkpoint_path() const {
   if (spec_.checkpoint_dir.empty()) return "";
   return (std::filesystem::path(spec_.checkpoint_dir) / "checkpoint.pt").string();
 }
 
 FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_epoch,
-                       const CheckpointHooks& hooks) {
+                       const CheckpointHooks& hooks, const data::DataLoader* validation) {
   const data::LoaderSpec& ls = loader.spec();
   if (ls.batch_size != spec_.batch_size)
     throw InputError("trainer: the loader's batch size " + std::to_string(ls.batch_size) +
@@ -175,6 +195,7 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
       rep.lr = lr;
       rep.seconds = seconds;
       rep.images = images;
+      if (validation) rep.val_loss = validation_loss(*validation, global);
       progress.end_epoch(stage.name, e + 1, stage.epochs, rep.train_loss, lr, seconds,
                          seconds > 0 ? images / seconds : 0);
       result.epochs_trained++;

@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -33,6 +34,7 @@ struct EpochReport {
   int epoch = 0;         // 1-based within the stage
   int global_epoch = 0;  // 1-based over all stages
   double train_loss = 0; // mean over the epoch's batches (weighted by batch size)
+  std::optional<double> val_loss;  // mean loss on the validation loader (eval mode, no grad)
   double lr = 0;         // learning rate of the epoch's last step
   double seconds = 0;    // wall time of the epoch (excluding the checkpoint write)
   std::int64_t images = 0;
@@ -72,12 +74,16 @@ class Trainer {
           TrainSpec spec);  // validates spec
   // Trains on `loader`'s dataset (the loader's batch size must equal spec.batch_size; its seed is
   // used for data order and augmentation).
+  // `validation` (optional): after every epoch the model's mean loss on it, in eval mode without
+  // gradients (batch-norm statistics untouched, no RNG drawn: training is bitwise the same with or
+  // without it), goes to EpochReport::val_loss.
   FitResult fit(const data::DataLoader& loader, const EpochCallback& on_epoch = {},
-                const CheckpointHooks& hooks = {});
+                const CheckpointHooks& hooks = {}, const data::DataLoader* validation = nullptr);
   // Path of the checkpoint file ("" when checkpoint_dir is empty).
   std::string checkpoint_path() const;
 
  private:
+  double validation_loss(const data::DataLoader& validation, int epoch);
   std::shared_ptr<models::SegmentationModel> model_;
   std::shared_ptr<losses::Loss> loss_;
   TrainSpec spec_;

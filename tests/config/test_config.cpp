@@ -219,7 +219,7 @@ TEST_CASE("unknown keys are errors with line:column and the closest key") {
   CHECK(error_of(with_line(kExperiment, 8, "imput_size = 224")) ==
         "exp.toml:8:1: data.imput_size: unknown key (did you mean 'data.input_size'?); known keys "
         "here: augmentation, batch_size, data_root, distortions, fold_list, folds, input_size, "
-        "test, train, workers");
+        "test, train, validation, workers");
   // In a stage (line 21 is "frozen = ...").
   CHECK(error_of(with_line(kExperiment, 22, "frozn = [\"backbone\"]"))
             .rfind("exp.toml:22:1: train.stages[0].frozn: unknown key (did you mean "
@@ -400,4 +400,22 @@ TEST_CASE("set overrides with control characters or invalid UTF-8 are InputError
     CHECK_NOTHROW(e = error_of(kExperiment, LoadOptions{"", {bad}, {}}));
     CHECK(e.rfind("--set '" + bad + "': value is neither TOML nor a plain string", 0) == 0);
   }
+}
+
+TEST_CASE("data.validation: a fraction or a dataset, in the canonical config; bad values named") {
+  auto with = [&](const std::string& v) {
+    return load_experiment_text(kExperiment, "exp.toml", LoadOptions{"", {"data.validation=" + v}, {}});
+  };
+  const auto frac = with("0.1");
+  CHECK(frac.variants[0].data.validation_fraction == 0.1);
+  const auto runs = expand(frac);
+  CHECK(runs[0].config_toml.find("validation = 0.1") != std::string::npos);
+  const auto set = with("{ dataset = \"synthetic\", n = 4, size = 32 }");
+  CHECK(set.variants[0].data.validation.dataset == "synthetic");
+  const auto none = load_experiment_text(kExperiment, "exp.toml");
+  CHECK(expand(none)[0].config_toml.find("validation") == std::string::npos);
+  CHECK(error_of(kExperiment, LoadOptions{"", {"data.validation=0.7"}, {}}).find("data.validation: a fraction") !=
+        std::string::npos);
+  CHECK(error_of(kExperiment, LoadOptions{"", {"data.validation=\"val\""}, {}}).find("expected the fraction") !=
+        std::string::npos);
 }

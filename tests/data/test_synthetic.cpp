@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
@@ -77,6 +79,25 @@ TEST_CASE("k-fold test parts are disjoint, cover everything and are seeded", "[d
   CHECK_THROWS_AS(kfold(n, 1, 0, 0), sodlab::InputError);
   CHECK_THROWS_AS(kfold(n, 5, 5, 0), sodlab::InputError);
   CHECK_THROWS_AS(kfold(3, 4, 0, 0), sodlab::InputError);
+}
+
+TEST_CASE("validation hold-out: disjoint, the requested size, seeded", "[data][kfold]") {
+  auto base = std::make_shared<SyntheticDataset>(SyntheticSpec{20, 24, 3});
+  const auto a = holdout_datasets(base, 0.1, 0), b = holdout_datasets(base, 0.1, 0);
+  REQUIRE(a.test->size() == 2);
+  REQUIRE(a.train->size() == 18);
+  std::set<std::string> train, val;
+  for (std::size_t i = 0; i < a.train->size(); ++i) train.insert(a.train->stem(i));
+  for (std::size_t i = 0; i < a.test->size(); ++i) {
+    val.insert(a.test->stem(i));
+    CHECK(a.test->stem(i) == b.test->stem(i));
+  }
+  for (const auto& v : val) CHECK(train.count(v) == 0);
+  CHECK(train.size() + val.size() == 20);
+  CHECK(holdout_datasets(base, 0.01, 0).test->size() == 1);  // at least one
+  CHECK(a.train->manifest_sha() != base->manifest_sha());
+  CHECK_THROWS_AS(holdout_datasets(base, 0, 0), sodlab::InputError);
+  CHECK_THROWS_AS(holdout_datasets(base, 1.0, 0), sodlab::InputError);
 }
 
 TEST_CASE("portable RNG: uniform and normal moments", "[data][random]") {

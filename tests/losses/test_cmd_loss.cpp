@@ -10,7 +10,9 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <filesystem>
 #include <sys/wait.h>
 
@@ -76,4 +78,50 @@ TEST_CASE("sodlab loss: value, JSON options, maps and bad input", "[losses][cli]
   const auto list = run(bin.string() + " loss --list");
   CHECK(list.first == 0);
   for (const auto& e : losses::loss_registry().entries()) CHECK(list.second.find(e.name + " ") != std::string::npos);
+}
+
+TEST_CASE("sodlab loss --figure: Kolkin Fig. 3 panels on one scale, script kept, bytes stable", "[losses][cli]") {
+  const auto bin = sodlab::testing::sodlab_binary();
+  REQUIRE(fs::exists(bin));
+  sodlab::testing::TempDir dir;
+  cv::Mat gt(30, 40, CV_8UC1, cv::Scalar(0)), pred(30, 40, CV_8UC1), photo(30, 40, CV_8UC3);
+  gt(cv::Rect(10, 8, 15, 12)).setTo(255);
+  cv::randu(pred, 0, 256);
+  cv::randu(photo, 0, 256);
+  const auto gp = (dir.path() / "gt.png").string(), pp = (dir.path() / "pred.png").string(),
+             ip = (dir.path() / "photo.jpg").string();
+  cv::imwrite(gp, gt);
+  cv::imwrite(pp, pred);
+  cv::imwrite(ip, photo);
+  const auto fig = dir.path() / "fig" / "loss_maps.png";
+  const std::string cmd = bin.string() + " loss --name af_fbeta_w --pred " + pp + " --gt " + gp + " --image " + ip +
+                          " --figure " + fig.string() + " --json";
+  auto [rc, out] = run(cmd);
+  REQUIRE(rc == 0);
+  CHECK(nlohmann::json::parse(out)["figure"] == fig.string());
+  REQUIRE(fs::exists(fig));
+  const auto script = fig.parent_path() / "loss_maps.gp", data = fig.parent_path() / "loss_maps.dat";
+  REQUIRE(fs::exists(script));
+  REQUIRE(fs::exists(data));
+  std::ifstream s(script);
+  const std::string gp_text((std::istreambuf_iterator<char>(s)), {});
+  // Seven panels in the paper's order, one colour bar, one range for every map.
+  std::size_t at = 0;
+  for (const char* title : {"\"image\"", "\"GT\"", "\"prediction\"", "\"E\"", "\"E_A\"", "\"B\"", "\"E_w\""}) {
+    at = gp_text.find(std::string("set title ") + title, at);
+    CHECK(at != std::string::npos);
+  }
+  CHECK(std::count(gp_text.begin(), gp_text.end(), '\n') > 20);
+  // One range for every map: B reaches 2 beyond phi (the default squared_truncated distance).
+  CHECK(gp_text.find("set cbrange [0:2]") != std::string::npos);
+  auto bytes = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  const std::string first = bytes(fig);
+  REQUIRE(run(cmd).first == 0);
+  CHECK(bytes(fig) == first);  // byte-identical re-render
+  // A photograph of another size is bad input.
+  cv::imwrite(ip, cv::Mat(10, 10, CV_8UC3, cv::Scalar(1, 2, 3)));
+  CHECK(run(cmd).first == 2);
 }

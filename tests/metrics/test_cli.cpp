@@ -205,3 +205,91 @@ TEST_CASE("sodlab eval compares methods on datasets: folders checked first, cove
   CHECK(tex.find("\\toprule") != std::string::npos);
   CHECK(tex.find("perfect & \\textbf{0.000}") != std::string::npos);
 }
+
+TEST_CASE("sodlab eval --config: prefix/suffix rules, per-dataset folders, the same numbers; --db records runs") {
+  if (!fs::exists(sodlab::testing::sodlab_binary())) {
+    SODLAB_SKIP("sodlab binary not built");
+  }
+  TempDir tmp;
+  const fs::path root = tmp.path();
+  for (const char* d : {"gt/a", "gt/b", "plain/a", "plain/b", "named/a", "named/b", "perfect", "elsewhere"})
+    fs::create_directories(root / d);
+  for (int i = 0; i < 3; ++i) {
+    cv::Mat gt = cv::Mat::zeros(24, 24, CV_8UC1), shifted = cv::Mat::zeros(24, 24, CV_8UC1);
+    gt(cv::Rect(4 + i, 4, 10, 10)) = 255;
+    shifted(cv::Rect(7 + i, 6, 10, 10)) = 180;
+    const std::string img = "img" + std::to_string(i);
+    write_png(root / "gt/a" / (img + ".png"), gt);
+    write_png(root / "gt/b" / ("gt_" + img + ".png"), gt);  // dataset b's masks carry a prefix
+    write_png(root / "plain/a" / (img + ".png"), shifted);
+    write_png(root / "plain/b" / (img + ".png"), shifted);
+    write_png(root / "named/a" / ("m_" + img + "_sal.png"), shifted);
+    write_png(root / "named/b" / ("m_" + img + "_sal.png"), shifted);
+    write_png(root / "perfect" / (img + ".png"), gt);
+    write_png(root / "elsewhere" / ("gt_" + img + ".png"), gt);
+  }
+  write_png(root / "named/a" / "notes.png", cv::Mat::zeros(24, 24, CV_8UC1));  // not a map of this method
+  std::ofstream(root / "eval.toml") << R"([datasets.a]
+masks = "gt/a"
+
+[datasets.b]
+masks = "gt/b"
+prefix = "gt_"
+
+[methods.named]
+maps = "named/{dataset}"
+prefix = "m_"
+suffix = "_sal"
+
+[methods.perfect]
+maps = "perfect"
+[methods.perfect.datasets.b]
+maps = "elsewhere"
+prefix = "gt_"
+)";
+  const fs::path log = root / "log.txt";
+  const std::string db = (root / "results.db").string();
+  const std::string cfg = " --config " + (root / "eval.toml").string() + " --metrics mae,fm,wfm --json " +
+                          (root / "c.json").string() + " --db " + db;
+  REQUIRE(run(cfg, log) == 0);
+  const std::string out = slurp(log);
+  INFO(out);
+  CHECK(out.find("named            a                     3 / 0 / 1") != std::string::npos);  // notes.png
+  CHECK(out.find("recorded named as run eval-") != std::string::npos);
+  // The same maps under plain names, through --pred/--gt, give the same numbers.
+  REQUIRE(run(" --pred plain=" + (root / "plain/a").string() + " --pred perfect=" + (root / "perfect").string() +
+                  " --gt a=" + (root / "gt/a").string() + " --metrics mae,fm,wfm --json " + (root / "p.json").string(),
+              log) == 0);
+  std::ifstream cin(root / "c.json"), pin(root / "p.json");
+  const auto c = nlohmann::json::parse(cin), p = nlohmann::json::parse(pin);
+  for (const char* metric : {"MAE", "maxF", "wFm", "adpF"})
+    CHECK(c["results"]["named"]["a"]["dataset"][metric] == p["results"]["plain"]["a"]["dataset"][metric]);
+  CHECK(c["results"]["perfect"]["b"]["dataset"]["MAE"].get<double>() == 0.0);  // found elsewhere, with its prefix
+  CHECK(c["results"]["named"]["b"]["dataset"]["MAE"] == c["results"]["named"]["a"]["dataset"]["MAE"]);
+  // --db: one completed run per method, its results keyed like a trained run's.
+  auto query = [&](const std::string& sql) {
+    REQUIRE(std::system((sodlab::testing::sodlab_binary().string() + " query --db " + db + " --format csv \"" + sql +
+                         "\" > " + (root / "q.csv").string() + " 2>&1")
+                            .c_str()) == 0);
+    return slurp(root / "q.csv");
+  };
+  CHECK(query("SELECT count(*) FROM runs WHERE experiment = 'eval' AND status = 'completed'") == "count(*)\n2\n");
+  CHECK(query("SELECT variant, dataset FROM run_results WHERE metric = 'MAE' ORDER BY 1, 2") ==
+        "variant,dataset\nnamed,a\nnamed,b\nperfect,a\nperfect,b\n");
+  CHECK(query("SELECT count(*) FROM per_image WHERE metric = 'wFm'") == "count(*)\n12\n");
+  REQUIRE(run(cfg, log) == 0);  // again: the same runs, rows replaced
+  CHECK(query("SELECT count(*) FROM runs") == "count(*)\n2\n");
+  CHECK(query("SELECT count(*) FROM per_image WHERE metric = 'wFm'") == "count(*)\n12\n");
+  // Thresholds are on the maps' [0, 1] scale.
+  const double t = c["results"]["perfect"]["a"]["dataset"]["maxF_threshold"].get<double>();
+  CHECK(t >= 0.0);
+  CHECK(t <= 1.0);
+  // Config errors: file:line:column and the key; a dataset override naming no dataset.
+  std::ofstream(root / "bad.toml") << "[datasets.a]\nmasks = \"gt/a\"\n[methods.x]\nmaps = \"named/a\"\nsufix = \"_sal\"\n";
+  CHECK(run(" --config " + (root / "bad.toml").string(), log) == 2);
+  CHECK(slurp(log).find("bad.toml:5:1: methods.x.sufix: unknown key (did you mean 'methods.x.suffix'?)") != std::string::npos);
+  std::ofstream(root / "bad2.toml") << "[datasets.a]\nmasks = \"gt/a\"\n[methods.x]\nmaps = \"named/a\"\n"
+                                       "[methods.x.datasets.c]\nmaps = \"y\"\n";
+  CHECK(run(" --config " + (root / "bad2.toml").string(), log) == 2);
+  CHECK(slurp(log).find("methods.x.datasets.c: unknown dataset 'c'") != std::string::npos);
+}

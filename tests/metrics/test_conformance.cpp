@@ -23,9 +23,9 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
   const double e = 16.0 / 15;
   const std::map<std::string, double> expected{
       {"MAE", 0.0}, {"maxF", 1.0}, {"adpF", 1.0}, {"adpP", 1.0}, {"adpR", 1.0},
-      {"maxF_threshold", 255}, {"maxF_of_mean_F", 1.0}, {"maxF_of_mean_PR", 1.0},
+      {"maxF_threshold", 1.0}, {"maxF_of_mean_F", 1.0}, {"maxF_of_mean_PR", 1.0},
       {"mean_of_per_image_maxF", 1.0}, {"wFm", 1.0}, {"Sm", 1.0}, {"maxEm", e}, {"adpEm", e},
-      {"maxEm_threshold", 255}, {"mean_of_per_image_maxEm", e}, {"AUROC", 1.0},
+      {"maxEm_threshold", 1.0}, {"mean_of_per_image_maxEm", e}, {"AUROC", 1.0},
       {"AUROC_n_valid", 1}, {"AUROC_curve256", 1.0}, {"maxIoU", 1.0}, {"IoU_at_maxF", 1.0},
       {"mIoU50", 1.0}};
   // Means over the 256 thresholds (t = 0 predicts everything) and keys that need another family.

@@ -188,7 +188,7 @@ TEST_CASE("Dataset aggregation: max of the mean F curve vs F of mean P and R") {
   CHECK(r.dataset.at("maxF") == Approx((fa + fb) / 2).epsilon(1e-13));
   const double P = 0.75, R = 2.0 / 3;
   CHECK(r.dataset.at("maxF_of_mean_PR") == Approx(1.3 * P * R / (0.3 * P + R)).epsilon(1e-13));
-  CHECK(r.dataset.at("maxF_threshold") == 255);
+  CHECK(r.dataset.at("maxF_threshold") == 1.0);  // t = 255 of 0..255, on the [0, 1] scale
   CHECK(r.curves.at("curve_F").size() == 256);
   CHECK(r.dataset.at("AUROC_n_valid") == 2);
 }

@@ -108,6 +108,22 @@ TEST_CASE("smoke run records runs, epochs, results, curves and timings", "[pipel
   CHECK(table.find("n=1") != std::string::npos);
 }
 
+TEST_CASE("data.validation: a validation loss for every epoch, and the best epoch", "[pipeline]") {
+  TempDir dir;
+  const fs::path db = dir.path() / "results.db";
+  auto args = smoke_args(dir.path(), "proposed");
+  args.insert(args.end(), {"--set", "data.validation=0.25"});
+  REQUIRE(run_sodlab(args, dir.path() / "log") == 0);
+  const std::string log = read_file(dir.path() / "log");
+  INFO(log);
+  CHECK(count(db, "SELECT count(*) FROM epochs WHERE val_loss IS NOT NULL") == 7);  // every epoch of 3 stages
+  CHECK(count(db, "SELECT count(*) FROM results WHERE dataset = 'validation' AND metric = 'best_epoch' "
+                  "AND value BETWEEN 1 AND 7") == 1);
+  CHECK(count(db, "SELECT count(*) FROM results WHERE dataset = 'validation' AND metric = 'best_val_loss' AND "
+                  "value = (SELECT min(val_loss) FROM epochs)") == 1);
+  CHECK(log.find("best validation loss") != std::string::npos);
+}
+
 TEST_CASE("a run killed during training resumes and matches an uninterrupted run", "[pipeline]") {
   TempDir a, b;
   const std::vector<std::string> longer = {"--set", "train.stages=[{name=\"s\",epochs=6,lr=1e-3}]"};

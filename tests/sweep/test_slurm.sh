@@ -2,8 +2,10 @@
 # A real single-node Slurm (scripts/slurm-cluster.sh, on 127.0.0.1 in a temporary folder): the
 # 6-point smoke sweep of ablations/kolkin2017_af_sensitivity submitted as one job array (2 tasks at
 # a time), followed through squeue, its shards merged; the merged results must equal the same
-# sweep run locally with the same threads bit for bit, and so must the table. Exit 77 (ctest:
-# skipped) where Slurm or root is missing.
+# sweep run locally with the same threads bit for bit, and so must the table. Then preemption: the
+# USR1 that Slurm sends before a time limit (here by scancel --signal=USR1 --batch) makes the task
+# checkpoint, requeue itself and resume from its checkpoint. Exit 77 (ctest: skipped) where Slurm
+# or root is missing.
 #   tests/sweep/test_slurm.sh BUILD/sodlab SOURCE_DIR
 set -euo pipefail
 sodlab=$1
@@ -17,7 +19,8 @@ cleanup() {
 trap cleanup EXIT
 
 set +e
-exports=$("$src/scripts/slurm-cluster.sh" start "$cluster" 2>"$work/start.log")
+# A requeued task is eligible again cred_expire + 1 s later (default 30 s: too slow for a test).
+exports=$(SLURM_TEST_CRED_EXPIRE=5 "$src/scripts/slurm-cluster.sh" start "$cluster" 2>"$work/start.log")
 rc=$?
 set -e
 if [[ $rc == 77 ]]; then
@@ -63,3 +66,33 @@ diff "$work/slurm.md" "$work/local.md" || { echo "FAILED: the tables differ"; ex
 results "$work/slurm.db" | diff - "$work/slurm.txt"
 cat "$work/slurm.md"
 echo "PASSED: 6 array tasks merged, equal to the local sweep bit for bit"
+
+# Preemption / time limit: one longer run; once it has checkpoints, USR1 to the batch shell.
+start=$(date +%s)
+"$sodlab" sweep "${sweep[@]}" --variant theta=5,beta2=0.3 --set 'train.stages=[{name="all",epochs=30,lr=3e-3}]' \
+  --launcher slurm --cpus 1 --db "$work/pre.db" --out-dir "$work/pre" --runs-dir "$work/pre_runs" \
+  --cache-dir "$work/cache" 2>"$work/pre_submit.log"
+job=$(sed -n 's/^submitted job \([0-9]*\).*/\1/p' "$work/pre_submit.log")
+[[ -n $job ]] || { cat "$work/pre_submit.log"; echo "FAILED: no job id"; exit 1; }
+shard="$work/pre/shards/task-0.db"
+for _ in $(seq 600); do
+  n=$(sqlite3 "$shard" "SELECT count(*) FROM epochs" 2>/dev/null || echo 0)
+  ((n >= 3)) && break
+  sleep 0.1
+done
+((n >= 3)) || { cat "$work/pre/logs/task-0.out"; echo "FAILED: the task never trained 3 epochs"; exit 1; }
+scancel --signal=USR1 --batch "${job}_0"
+for _ in $(seq 1200); do
+  [[ -z $(squeue -h -j "$job" 2>/dev/null) ]] && break
+  sleep 0.1
+done
+log="$work/pre/logs/task-0.out"
+[[ -z $(squeue -h -j "$job" 2>/dev/null) ]] || { cat "$log"; echo "FAILED: the requeued task did not end"; exit 1; }
+for expect in "time limit warning: checkpointing task 0" "(restart 1)" "resumed after"; do
+  grep -qF "$expect" "$log" || { cat "$log"; echo "FAILED: '$expect' not in the task log"; exit 1; }
+done
+"$sodlab" merge "$shard" --into "$work/pre.db"
+[[ $(sqlite3 "$work/pre.db" "SELECT count(*) FROM runs WHERE status = 'completed'") == 1 ]] ||
+  { cat "$log"; echo "FAILED: the preempted run did not complete"; exit 1; }
+[[ $(sqlite3 "$work/pre.db" "SELECT count(*) FROM epochs") == 30 ]] || { echo "FAILED: epochs lost or repeated"; exit 1; }
+echo "PASSED: preempted task checkpointed, requeued and resumed ($(($(date +%s) - start)) s)"

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 
 #include "data/synthetic.h"
@@ -113,6 +114,35 @@ TEST_CASE("same seed, same weights; another seed, other weights", "[train][deter
   CHECK(same_state(*a, *b));
   CHECK(la == lb);
   CHECK_FALSE(same_state(*a, *c));
+}
+
+TEST_CASE("a validation loss per epoch, and training bitwise the same with or without it", "[train][validation]") {
+  auto loader = make_loader();
+  auto val_set = std::make_shared<data::SyntheticDataset>(data::SyntheticSpec{5, 24, 9});
+  data::LoaderSpec vs;
+  vs.batch_size = 2;
+  vs.width = vs.height = 16;
+  vs.shuffle = false;
+  vs.workers = 1;
+  vs.augment.kind = "none";
+  const data::DataLoader validation(val_set, vs);
+  auto with = fresh_model(1), without = fresh_model(1);
+  std::vector<double> val, val_again;
+  train::Trainer(with, std::make_shared<TinyLoss>(), two_stage_spec(""))
+      .fit(loader, [&](const train::EpochReport& r) {
+        REQUIRE(r.val_loss);
+        val.push_back(*r.val_loss);
+      }, {}, &validation);
+  train::Trainer(without, std::make_shared<TinyLoss>(), two_stage_spec(""))
+      .fit(loader, [&](const train::EpochReport& r) { CHECK_FALSE(r.val_loss); });
+  CHECK(same_state(*with, *without));  // eval mode, no grad, no RNG: training untouched
+  REQUIRE(val.size() == 4);
+  for (double v : val) CHECK(std::isfinite(v));
+  CHECK(val.front() != val.back());  // the model changed between epochs
+  auto again = fresh_model(1);
+  train::Trainer(again, std::make_shared<TinyLoss>(), two_stage_spec(""))
+      .fit(loader, [&](const train::EpochReport& r) { val_again.push_back(*r.val_loss); }, {}, &validation);
+  CHECK(val == val_again);  // deterministic
 }
 
 TEST_CASE("frozen groups do not move; training lowers the loss", "[train][frozen]") {
