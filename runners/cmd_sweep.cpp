@@ -132,19 +132,20 @@ int run_slurm(SweepArgs& a, const pipeline::Plan& plan) {
   job.working_dir = fs::current_path().string();
   job.executable = self_executable();
   job.worker_args = worker_arguments(a, a.threads, true);
-  job.tasks = static_cast<int>(plan.runs.size());
+  for (const auto& run : plan.runs) job.run_ids.push_back(run.run_id);
+  const int tasks = static_cast<int>(plan.runs.size());
   const std::string merge = "sodlab merge " + sweep::shell_quote(out_dir + "/shards") + "/*.db --into " +
                             sweep::shell_quote(fs::absolute(a.db).string());
   std::ostringstream header;
   header << "# " << plan.experiment.info.name << (a.plan.profile.empty() ? "" : " --profile " + a.plan.profile)
-         << ": " << job.tasks << " planned run(s), one per array task (task i = planned run i,\n"
+         << ": " << tasks << " planned run(s), one per array task (task i = planned run i,\n"
          << "# `sodlab sweep --dry-run` lists them). Written by sodlab sweep at " << store::utc_now() << ".\n"
          << "# Each task writes its own shard database; once every task has ended:\n#   " << merge << "\n";
   job.header = header.str();
   if (a.slurm.job_name.empty()) a.slurm.job_name = "sodlab-" + fs::path(plan.experiment.info.name).filename().string();
   a.slurm.cpus = a.threads;
   const std::string script = sweep::write_sbatch_script(job, a.slurm);
-  std::cerr << "wrote " << script << " (" << job.tasks << " array task(s))\n";
+  std::cerr << "wrote " << script << " (" << tasks << " array task(s))\n";
   if (a.emit) {
     std::cerr << "submit: sbatch " << sweep::shell_quote(script) << "\nthen:   " << merge << "\n";
     return 0;

@@ -22,6 +22,7 @@ namespace {
 struct WorkerArgs : SweepPlanArgs {
   std::string since;
   std::optional<std::size_t> index;
+  std::string expect_run;
 };
 
 CommandRegistration registration{
@@ -35,6 +36,9 @@ CommandRegistration registration{
                      "Leave runs that failed at or after this UTC time (YYYY-MM-DDTHH:MM:SS.SSSZ; "
                      "default: when this worker started)");
       app.add_option("--index", a->index, "Execute only planned run number INDEX (0-based; a Slurm array task)");
+      app.add_option("--expect-run", a->expect_run,
+                     "With --index: the run id planned run INDEX must have (refuses a plan that changed since "
+                     "the sweep's script was written)");
       return [a] {
         if (const char* prefix = std::getenv("SODLAB_LOG_PREFIX"); prefix && *prefix) log::set_prefix(prefix);
         if (a->since.empty()) a->since = store::utc_now();
@@ -45,6 +49,11 @@ CommandRegistration registration{
             throw InputError("--index " + std::to_string(*a->index) + ": " + plan.experiment.info.name +
                              " plans " + std::to_string(plan.runs.size()) + " run(s), indices 0.." +
                              std::to_string(plan.runs.size() - 1));
+          if (!a->expect_run.empty() && plan.runs[*a->index].run_id != a->expect_run)
+            throw InputError("--index " + std::to_string(*a->index) + ": planned run " + plan.runs[*a->index].run_id +
+                             " is not the expected " + a->expect_run + ": " + plan.experiment.source_path +
+                             ", its profile, the overrides or sodlab's computing code changed since the sweep "
+                             "script was written; write it again (sodlab sweep ... --launcher slurm --emit)");
           pipeline::PlannedRun one = std::move(plan.runs[*a->index]);
           plan.runs.clear();
           plan.runs.push_back(std::move(one));

@@ -258,7 +258,13 @@ Figure training_figure(const FigureRequest& r, const std::vector<VariantRuns>& v
         continue;
       }
       p.series.push_back(std::move(train));
-      if (!val.xy.empty()) p.series.push_back(std::move(val));
+      if (!val.xy.empty()) {  // the best epoch (lowest validation loss, the first of equals) marked
+        auto best = val.xy.front();
+        for (const auto& xy : val.xy)
+          if (xy.second < best.second) best = xy;
+        val.marks.push_back({"best epoch " + std::to_string(static_cast<int>(best.first)), best.first, best.second});
+        p.series.push_back(std::move(val));
+      }
     }
     if (p.series.empty()) continue;
     fit_ranges(p);

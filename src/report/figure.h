@@ -10,7 +10,8 @@
 //   distortion  a metric (default adpF) against the strength of one distortion kind (awgn σ or
 //               jpeg quality; "none" is σ = 0 / quality 100), MEnet Fig. 9
 //   training    one panel per variant, one line per run: training loss per epoch (validation
-//               loss dashed where recorded), stage boundaries as vertical lines
+//               loss dashed where recorded, its lowest epoch marked "best epoch N"), stage
+//               boundaries as vertical lines
 // Axis ranges fit the data (a 4 % margin). A variant without data is left out of a panel and
 // listed in Figure::missing; no data at all is an InputError naming what to run.
 #pragma once

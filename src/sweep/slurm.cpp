@@ -69,7 +69,7 @@ std::string sbatch_script(const SlurmJob& job, const SlurmOptions& o) {
   std::ostringstream s;
   s << "#!/bin/bash\n" << job.header;
   s << "#SBATCH --job-name=" << (o.job_name.empty() ? "sodlab-sweep" : o.job_name) << "\n";
-  s << "#SBATCH --array=0-" << job.tasks - 1;
+  s << "#SBATCH --array=0-" << job.run_ids.size() - 1;
   if (o.array_parallelism > 0) s << "%" << o.array_parallelism;
   s << "\n#SBATCH --cpus-per-task=" << o.cpus << "\n";
   if (!o.partition.empty()) s << "#SBATCH --partition=" << o.partition << "\n";
@@ -82,11 +82,15 @@ std::string sbatch_script(const SlurmJob& job, const SlurmOptions& o) {
     << "#SBATCH --requeue\n"
     << "set -u\n"
     << "task=\"${SLURM_ARRAY_TASK_ID:?not an array task}\"\n"
+    << "# Task i executes planned run i; the worker refuses to run if the plan no longer has that id.\n"
+    << "runs=(";
+  for (std::size_t i = 0; i < job.run_ids.size(); ++i) s << (i ? " " : "") << job.run_ids[i];
+  s << ")\n"
     << "echo \"sodlab: task $task of job ${SLURM_ARRAY_JOB_ID:-?} on $(hostname) "
        "(restart ${SLURM_RESTART_COUNT:-0}) at $(date -u +%FT%TZ)\"\n";
   s << shell_quote(job.executable) << " worker";
   for (const auto& a : job.worker_args) s << " " << shell_quote(a);
-  s << " --index \"$task\" --db " << shell_quote((fs::path(job.out_dir) / "shards").string())
+  s << " --index \"$task\" --expect-run \"${runs[$task]}\" --db " << shell_quote((fs::path(job.out_dir) / "shards").string())
     << "/task-\"$task\".db &\n"
     << "worker=$!\n"
     << "# Time limit or preemption warning: the worker checkpoints and marks its run interrupted,\n"

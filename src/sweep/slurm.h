@@ -28,7 +28,8 @@ struct SlurmJob {
   std::string working_dir;              // absolute: the tasks' --chdir (relative data paths)
   std::string executable;               // absolute path of sodlab
   std::vector<std::string> worker_args; // after "worker": the experiment and its options
-  int tasks = 0;
+  std::vector<std::string> run_ids;     // planned run i = task i (the worker checks it: a file
+                                        // edited after the script was written is refused)
   std::string header;                   // comment lines at the top (what, when, how to merge)
 };
 

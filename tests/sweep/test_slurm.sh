@@ -42,6 +42,7 @@ start=$(date +%s)
 echo "slurm sweep: $(($(date +%s) - start)) s"
 grep -q -- "--array=0-5%2" "$work/sweep/sweep.sbatch"
 grep -q -- "--signal=B:USR1@60" "$work/sweep/sweep.sbatch"
+grep -q -- '--expect-run "${runs\[$task\]}"' "$work/sweep/sweep.sbatch"
 ls "$work"/sweep/shards/task-{0,1,2,3,4,5}.db >/dev/null
 completed=$(grep -c "JobState=COMPLETED" "$cluster/jobcomp.txt" || true)
 [[ $completed == 6 ]] || { echo "FAILED: $completed of 6 array tasks completed"; cat "$cluster/jobcomp.txt"; exit 1; }

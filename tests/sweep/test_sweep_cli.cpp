@@ -170,6 +170,11 @@ TEST_CASE("sodlab merge: shards in, twice changes nothing, a bad shard is refuse
                    dir.path() / "bad_index") == 2);
   CHECK(read_file(dir.path() / "bad_index").find("--index 2: tests/sweep plans 2 run(s), indices 0..1") !=
         std::string::npos);
+  // A task whose plan changed since the script was written is refused.
+  CHECK(run_sodlab({"worker", file.string(), "--index", "0", "--expect-run", "0123456789abcdef", "--db",
+                    (dir.path() / "x.db").string()},
+                   dir.path() / "changed") == 2);
+  CHECK(read_file(dir.path() / "changed").find("is not the expected 0123456789abcdef") != std::string::npos);
   const fs::path merged = dir.path() / "merged.db";
   const std::vector<std::string> merge{"merge", (dir.path() / "task-0.db").string(),
                                        (dir.path() / "task-1.db").string(), "--into", merged.string()};
