@@ -30,6 +30,9 @@ Rendered render_texts(const std::string& dir, const std::string& name, const std
 // for another format).
 std::string terminal_line(const std::string& format, int width, int height);
 
+// A gnuplot double-quoted string (quotes and backslashes escaped, line breaks as \n).
+std::string gnuplot_quoted(const std::string& s);
+
 // The two texts render() writes (for tests and for tools that run gnuplot themselves).
 std::string gnuplot_data(const Figure& figure);
 std::string gnuplot_script(const Figure& figure, const std::string& name, const std::string& format);
