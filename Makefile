@@ -14,7 +14,7 @@ THREADS    ?=
 THREADS_ARG = $(if $(THREADS),--threads $(THREADS))
 
 .PHONY: all deps configure build test run bench bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness \
-        tables list-tables plots ablations clean
+        tables list-tables plots report ablations clean
 .PHONY: fuzz fuzz-ci
 
 all: build
@@ -72,6 +72,12 @@ plots: build
 	$(SODLAB) plot menet/table2 --kind pr --distortion awgn_U5-50 --profile $(PROFILE) $(THREADS_ARG)
 	$(SODLAB) plot menet/table2 --kind pr --distortion jpeg_U10-50 --profile $(PROFILE) $(THREADS_ARG)
 	$(SODLAB) plot menet/table4 --kind training --profile $(PROFILE) $(THREADS_ARG)
+
+# The static HTML report of PROFILE from the store: every paper table beside the published values,
+# every figure the runs have data for, the sweep overview and one page per run, in
+# results/report/index.html (self-contained: copy the folder anywhere).
+report: build
+	$(SODLAB) report --profile $(PROFILE) $(THREADS_ARG) --out-dir results/report
 
 # Ablation sweeps (ablations/*.toml): every point of every sweep, SWEEP_JOBS worker processes of
 # cores / SWEEP_JOBS threads each (the threads are part of the run ids: the table is rendered

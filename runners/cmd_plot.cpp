@@ -57,13 +57,11 @@ CommandRegistration registration{
         const pipeline::Plan& plan = d.plan;
         const pipeline::PlanRequest& request = d.request;
         if (plan.study) throw InputError(plan.experiment.info.name + " is a study: it has no curves to draw");
-        report::FigureRequest figure = a->figure;
-        figure.runs = d.runs;
-        for (const auto& row : plan.experiment.table.rows)
-          if (!row.variant.empty()) figure.labels.push_back({row.variant, row.label});
-        if (!plan.runs.empty()) figure.convention = plan.runs.front().spec.eval.convention;
+        report::FigureRequest figure = figure_request(d, a->figure.kind);
+        figure.distortion = a->figure.distortion;
+        figure.distortion_kind = a->figure.distortion_kind;
+        figure.metric = a->figure.metric;
         const config::Experiment& ex = plan.experiment;
-        figure.title = ex.info.name + ": " + figure.kind + (request.profile.empty() ? "" : " (profile " + request.profile + ")");
         std::string name = a->name;
         if (name.empty()) {
           name = ex.info.name + "-" + figure.kind;

@@ -15,7 +15,6 @@
 #include "pipeline/plan.h"
 #include "report/paper_table.h"
 #include "store/results_store.h"
-#include "sweep/sweep_table.h"
 
 namespace sodlab::cli {
 namespace {
@@ -51,16 +50,7 @@ CommandRegistration registration{
         require_results_db(a->db);
         store::ResultsStore db(a->db, store::OpenMode::read_only);
         const DisplayPlan d = plan_for_display(a->plan, db);
-        const config::Experiment& ex = d.plan.experiment;
-        // A sweep without a hand-written table: one row per point (sweep/sweep_table.h).
-        const config::TableSpec spec = ex.is_sweep() ? sweep::sweep_table_spec(d.plan) : ex.table;
-        if (spec.empty())
-          throw InputError(ex.source_path + " has no [table] section (a [sweep] file gets one without it)");
-        report::PaperTable t =
-            report::build_table(spec, ex.info.name, ex.info.reproduces, d.request.profile, d.runs, db);
-        if (ex.is_sweep())
-          for (auto& note : sweep::identical_point_notes(d.plan, db)) t.notes.push_back(std::move(note));
-        t.overrides = pipeline::overrides_text(d.request.sets);
+        const report::PaperTable t = display_table(d, db);
         const std::string text = a->format == "md"    ? report::render_markdown(t)
                                  : a->format == "tex" ? report::render_latex(t)
                                                       : report::render_csv(t);

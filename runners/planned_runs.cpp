@@ -4,6 +4,7 @@
 
 #include "config/experiment.h"
 #include "core/error.h"
+#include "sweep/sweep_table.h"
 
 namespace sodlab::cli {
 
@@ -26,6 +27,31 @@ DisplayPlan plan_for_display(pipeline::PlanRequest request, store::ResultsStore&
   }
   if (d.plan.study) d.runs.push_back({"ours", d.plan.study->run_id, d.plan.study->datasets});
   return d;
+}
+
+report::PaperTable display_table(const DisplayPlan& d, store::ResultsStore& db) {
+  const config::Experiment& ex = d.plan.experiment;
+  // A sweep without a hand-written table: one row per point (sweep/sweep_table.h).
+  const config::TableSpec spec = ex.is_sweep() ? sweep::sweep_table_spec(d.plan) : ex.table;
+  if (spec.empty())
+    throw InputError(ex.source_path + " has no [table] section (a [sweep] file gets one without it)");
+  report::PaperTable t = report::build_table(spec, ex.info.name, ex.info.reproduces, d.request.profile, d.runs, db);
+  if (ex.is_sweep())
+    for (auto& note : sweep::identical_point_notes(d.plan, db)) t.notes.push_back(std::move(note));
+  t.overrides = pipeline::overrides_text(d.request.sets);
+  return t;
+}
+
+report::FigureRequest figure_request(const DisplayPlan& d, const std::string& kind) {
+  report::FigureRequest figure;
+  figure.kind = kind;
+  figure.runs = d.runs;
+  const config::Experiment& ex = d.plan.experiment;
+  for (const auto& row : ex.table.rows)
+    if (!row.variant.empty()) figure.labels.push_back({row.variant, row.label});
+  if (!d.plan.runs.empty()) figure.convention = d.plan.runs.front().spec.eval.convention;
+  figure.title = ex.info.name + ": " + kind + (d.request.profile.empty() ? "" : " (profile " + d.request.profile + ")");
+  return figure;
 }
 
 }  // namespace sodlab::cli

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pipeline/plan.h"
+#include "report/figure.h"
 #include "report/paper_table.h"
 #include "store/results_store.h"
 
@@ -19,6 +20,15 @@ struct DisplayPlan {
 };
 
 DisplayPlan plan_for_display(pipeline::PlanRequest request, store::ResultsStore& db);
+
+// The table `sodlab table` shows for it: the [table] spec, or a sweep's one row per point with
+// its notes on bit-identical points, with the overrides labelled. InputError when the file has
+// no table.
+report::PaperTable display_table(const DisplayPlan& d, store::ResultsStore& db);
+
+// What `sodlab plot --kind KIND` draws for it: the planned runs, the table's row labels as
+// legend, the runs' convention and a title naming the profile (distortion options left default).
+report::FigureRequest figure_request(const DisplayPlan& d, const std::string& kind);
 
 // InputError when `db_path` is not a file (nothing has been run into it): check before opening
 // the store read-only.

@@ -266,12 +266,16 @@ PaperTable build_table(const config::TableSpec& spec, const std::string& experim
   return t;
 }
 
-std::string render_markdown(const PaperTable& t) {
-  std::ostringstream os;
-  os << "## " << t.experiment << (t.title.empty() ? "" : ": " + t.title) << " (profile: "
-     << (t.profile.empty() ? "none" : t.profile) << ")\n\n";
-  if (!t.reproduces.empty()) os << "Reproduces: " << t.reproduces << "\n\n";
+TableGrid layout_table(const PaperTable& t) {
+  TableGrid g;
+  g.heading = t.experiment + (t.title.empty() ? "" : ": " + t.title) + " (profile: " +
+              (t.profile.empty() ? "none" : t.profile) + ")";
+  g.reproduces = t.reproduces;
+  g.caption = t.caption;
+  std::istringstream note_lines(notes(t, ""));
+  for (std::string line; std::getline(note_lines, line);) g.notes.push_back(line);
   const Footnotes f(t);
+  using K = GridCell::Kind;
   if (t.layout == "metrics") {  // the paper's layout of a wide table: a row per column
     // A row of ours that the paper does not have (no published value) gets no paper column.
     auto paper_column = [&](const Row& r) {
@@ -280,58 +284,72 @@ std::string render_markdown(const PaperTable& t) {
         if (c.published) return true;
       return false;
     };
-    os << "| Dataset, metric |";
+    g.header.push_back({"Dataset, metric", K::label});
     for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
       const Row& r = t.rows[ri];
-      const std::string label = md_cell(with_marker(r.label, f.row[ri]));
-      if (!r.variant.empty()) os << " " << label << " (ours) |";
-      if (paper_column(r)) os << " " << label << " (paper) |";
+      const std::string label = with_marker(r.label, f.row[ri]);
+      if (!r.variant.empty()) g.header.push_back({label + " (ours)", K::ours});
+      if (paper_column(r)) g.header.push_back({label + " (paper)", K::paper});
     }
-    os << "\n|---|";
-    for (const Row& r : t.rows) os << (r.variant.empty() || !paper_column(r) ? "---:|" : "---:|---:|");
-    os << "\n";
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const auto& on = t.columns[i].published_on;
-      os << "| " << md_cell(with_marker(column_header(t, i), f.column[i])) << (on.empty() ? "" : " (paper on " + on + ")")
-         << " |";
+      std::vector<GridCell> line{{with_marker(column_header(t, i), f.column[i]) + (on.empty() ? "" : " (paper on " + on + ")"), K::label}};
       for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
         const Row& r = t.rows[ri];
         const config::TableColumn& d = t.columns[i];
         if (!r.variant.empty())
-          os << " " << (!column_in_profile(t, i) ? kNotRun : ours_text(r.cells[i], r.planned, d, "±")) << " |";
-        if (paper_column(r)) os << " " << with_marker(published_text(r.cells[i], d), f.published_marker(ri, i)) << " |";
+          line.push_back({!column_in_profile(t, i) ? kNotRun : ours_text(r.cells[i], r.planned, d, "±"), K::ours});
+        if (paper_column(r)) line.push_back({with_marker(published_text(r.cells[i], d), f.published_marker(ri, i)), K::paper});
       }
-      os << "\n";
+      g.rows.push_back(std::move(line));
     }
-    os << "\n" << notes(t, "- ");
-    if (!t.caption.empty()) os << "\n" << t.caption << "\n";
-    return os.str();
+    return g;
   }
   const bool paper = has_published(t);  // a sweep's table has no paper columns
-  os << "| Method |";
+  g.header.push_back({"Method", K::label});
   for (std::size_t i = 0; i < t.columns.size(); ++i) {
-    const std::string h = md_cell(with_marker(column_header(t, i), f.column[i]));
-    if (paper) os << " " << h << " (ours) | " << h << " (paper" << paper_hardware(t.columns[i]) << ") |";
-    else os << " " << h << " |";
+    const std::string h = with_marker(column_header(t, i), f.column[i]);
+    if (paper) {
+      g.header.push_back({h + " (ours)", K::ours});
+      g.header.push_back({h + " (paper" + paper_hardware(t.columns[i]) + ")", K::paper});
+    } else {
+      g.header.push_back({h, K::ours});
+    }
   }
-  os << "\n|---|";
-  for (std::size_t i = 0; i < t.columns.size(); ++i) os << (paper ? "---:|---:|" : "---:|");
-  os << "\n";
   for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
     const Row& r = t.rows[ri];
-    os << "| " << md_cell(with_marker(r.label, f.row[ri])) << (r.variant.empty() ? " (published)" : "") << " |";
+    std::vector<GridCell> line{{with_marker(r.label, f.row[ri]) + (r.variant.empty() ? " (published)" : ""), K::label}};
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const config::TableColumn& d = t.columns[i];
       const std::string ours = r.variant.empty()            ? ""
                                : !column_in_profile(t, i) ? kNotRun
                                                           : ours_text(r.cells[i], r.planned, d, "±");
-      os << " " << ours << " |";
-      if (paper) os << " " << with_marker(published_text(r.cells[i], d), f.published_marker(ri, i)) << " |";
+      line.push_back({ours, K::ours});
+      if (paper) line.push_back({with_marker(published_text(r.cells[i], d), f.published_marker(ri, i)), K::paper});
     }
+    g.rows.push_back(std::move(line));
+  }
+  return g;
+}
+
+std::string render_markdown(const PaperTable& t) {
+  const TableGrid g = layout_table(t);
+  std::ostringstream os;
+  os << "## " << g.heading << "\n\n";
+  if (!g.reproduces.empty()) os << "Reproduces: " << g.reproduces << "\n\n";
+  os << "|";
+  for (const auto& h : g.header) os << " " << md_cell(h.text) << " |";
+  os << "\n|";
+  for (const auto& h : g.header) os << (h.kind == GridCell::Kind::label ? "---|" : "---:|");
+  os << "\n";
+  for (const auto& line : g.rows) {
+    os << "|";
+    for (const auto& c : line) os << " " << md_cell(c.text) << " |";
     os << "\n";
   }
-  os << "\n" << notes(t, "- ");
-  if (!t.caption.empty()) os << "\n" << t.caption << "\n";
+  os << "\n";
+  for (const auto& n : g.notes) os << "- " << n << "\n";
+  if (!g.caption.empty()) os << "\n" << g.caption << "\n";
   return os.str();
 }
 

@@ -66,6 +66,22 @@ PaperTable build_table(const config::TableSpec& spec, const std::string& experim
                        const std::string& reproduces, const std::string& profile,
                        const std::vector<TableRun>& runs, store::ResultsStore& store);
 
+// The table as rendered text, shared by the Markdown and HTML renderings: a heading, a header
+// row and body rows of cell texts (footnote markers included, nothing escaped), then the note
+// lines (profile, overrides, column definitions, timing hosts, numbered footnotes).
+struct GridCell {
+  enum class Kind { label, ours, paper };
+  std::string text;
+  Kind kind = Kind::label;
+};
+struct TableGrid {
+  std::string heading, reproduces, caption;
+  std::vector<GridCell> header;
+  std::vector<std::vector<GridCell>> rows;
+  std::vector<std::string> notes;
+};
+TableGrid layout_table(const PaperTable& t);
+
 // Cell text: "0.912 ± 0.004 (n=5)", "0.912 (n=1)", "0.912 ± 0.004 (2 of 3 runs)" while planned
 // runs are missing, "– (0 of 3 runs)" when none ran; published beside.
 std::string render_markdown(const PaperTable& t);

@@ -4,7 +4,9 @@
 
 #include "config/experiment.h"
 #include "core/error.h"
+#include "report/html.h"
 #include "report/paper_table.h"
+#include "report/run_page.h"
 #include "store/results_store.h"
 #include "support/shared_data.h"
 
@@ -118,6 +120,14 @@ TEST_CASE("report: paper table of the planned runs, mean ± std over seeds and f
   CHECK(md.find("| DCL [16] (published) |  | 0.968 |  | 0.05 |") != std::string::npos);
   CHECK(md.find("our dataset synthetic") != std::string::npos);
 
+  // The HTML shows the same cells (escaped), ours and the paper's apart, published-only rows marked.
+  const std::string html = report::html::paper_table(t);
+  INFO(html);
+  CHECK(html.find("<tr><td>Proposed</td><td class=\"num ours\">0.800 ± 0.100 (3 of 5 runs)</td>"
+                  "<td class=\"num paper-value\">0.988</td>") != std::string::npos);
+  CHECK(html.find("<tr class=\"published\"><td>DCL [16] (published)</td>") != std::string::npos);
+  CHECK(html.find("<li>profile: smoke; ours = mean ± sample std") != std::string::npos);
+
   const std::string tex = report::render_latex(t);
   CHECK(tex.find("$0.800 \\pm 0.100$ {\\scriptsize (3 of 5)}") != std::string::npos);
   CHECK(tex.find("DCL [16] &  & 0.968") != std::string::npos);
@@ -159,4 +169,16 @@ TEST_CASE("report: scientific notation, '|' inside cells, and rows of ours only 
   CHECK(md.find("| max \\|g\\| msra-b→synthetic | 1.23E-09 (n=1) | 9.88E-01 | 5.00E-01 (n=1) | 9.68E-01 |") !=
         std::string::npos);
   CHECK(report::render_latex(t).find("$1.23E-09$") != std::string::npos);
+}
+
+TEST_CASE("report: HTML escaping, run page names and parameter values") {
+  CHECK(report::html::escape("<a href=\"x\">R&D's</a>") == "&lt;a href=&quot;x&quot;&gt;R&amp;D&#39;s&lt;/a&gt;");
+  CHECK(report::run_page_name("eval-0123abcd") == "eval-0123abcd.html");
+  CHECK(report::run_page_name("a/b c") == "a_b_c.html");
+  CHECK(report::param_text(OptionValue{0.3}) == "0.3");
+  CHECK(report::param_text(OptionValue{std::int64_t{9}}) == "9");
+  const std::string page = report::html::page("t <1>", "<p>x</p>", "../");
+  CHECK(page.find("<title>t &lt;1&gt;</title>") != std::string::npos);
+  CHECK(page.find("href=\"../index.html\"") != std::string::npos);
+  CHECK(page.find("http") == std::string::npos);  // nothing from elsewhere
 }

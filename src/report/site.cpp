@@ -1,0 +1,228 @@
+#include "report/site.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/options.h"
+#include "report/html.h"
+#include "report/run_page.h"
+#include "store/results_store.h"
+
+namespace sodlab::report {
+namespace {
+
+namespace fs = std::filesystem;
+using html::escape;
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  if (!(f << text) || !(f.flush())) throw RuntimeFailure(path.string() + ": cannot write the report page");
+}
+
+std::string anchor(const std::string& name) {
+  std::string id = "s-";
+  for (char c : name) id += (c == '/' || c == ' ') ? '-' : c;
+  return id;
+}
+
+std::string status_span(const std::string& status) {
+  return "<span class=\"status-" + escape(status) + "\">" + escape(status) + "</span>";
+}
+
+// The store's record of each planned run ("" status = not in the store).
+struct RunStatus {
+  std::string status, ended_at;
+  bool in_store = false;
+};
+
+class StatusCache {
+ public:
+  explicit StatusCache(store::ResultsStore& store) : store_(store) {}
+  const RunStatus& of(const std::string& run_id) {
+    auto it = cache_.find(run_id);
+    if (it != cache_.end()) return it->second;
+    RunStatus s;
+    if (const auto r = store_.find_run(run_id)) s = {r->status, r->ended_at, true};
+    return cache_.emplace(run_id, s).first->second;
+  }
+
+ private:
+  store::ResultsStore& store_;
+  std::map<std::string, RunStatus> cache_;
+};
+
+int completed(const SiteSection& s, StatusCache& status) {
+  int n = 0;
+  for (const auto& r : s.runs) n += status.of(r.run_id).status == store::kStatusCompleted;
+  return n;
+}
+
+std::string run_link(const std::string& run_id, bool in_store) {
+  if (!in_store) return "<code>" + escape(run_id) + "</code>";
+  return "<a href=\"runs/" + escape(run_page_name(run_id)) + "\"><code>" + escape(run_id) + "</code></a>";
+}
+
+std::string runs_list(const SiteSection& s, store::ResultsStore& store, StatusCache& status) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : s.runs) {
+    const RunStatus& st = status.of(r.run_id);
+    std::string fold = "–", seed = "–";
+    if (st.in_store) {
+      const auto rec = store.find_run(r.run_id);
+      fold = rec->fold < 0 ? "none" : std::to_string(rec->fold);
+      seed = std::to_string(rec->seed);
+    }
+    rows.push_back({run_link(r.run_id, st.in_store), escape(r.variant), fold, seed,
+                    st.in_store ? status_span(st.status) : "not run", escape(st.ended_at)});
+  }
+  std::ostringstream os;
+  os << "<details><summary>" << s.runs.size() << " planned run(s), " << completed(s, status)
+     << " completed</summary>\n"
+     << html::table({"run", "variant", "fold", "seed", "status", "ended"}, rows, {false, false, true, true, false, false},
+                    "runs")
+     << "</details>\n";
+  return os.str();
+}
+
+std::string figures(const SiteSection& s) {
+  std::ostringstream os;
+  for (const auto& f : s.figures)
+    os << "<figure><a href=\"" << escape(f.image) << "\"><img src=\"" << escape(f.image) << "\" alt=\""
+       << escape(f.caption) << "\"></a><figcaption>" << escape(f.caption) << " · <a href=\"" << escape(f.script)
+       << "\">gnuplot script</a> · <a href=\"" << escape(f.data) << "\">data</a></figcaption></figure>\n";
+  return os.str();
+}
+
+std::string section_head(const SiteSection& s) {
+  std::ostringstream os;
+  os << "<section id=\"" << escape(anchor(s.name)) << "\">\n<h2>" << escape(s.name) << "</h2>\n<p class=\"meta\">"
+     << escape(s.kind) << " · <code>" << escape(s.source) << "</code>"
+     << (s.reproduces.empty() ? "" : " · reproduces " + escape(s.reproduces))
+     << (s.threads > 0 ? " · runs with " + std::to_string(s.threads) + " thread(s)" : "") << "</p>\n";
+  for (const auto& p : s.problems) os << "<p class=\"problem\">" << escape(p) << "</p>\n";
+  return os.str();
+}
+
+// A sweep's points: one row per variant with its parameters and how many of its runs are where.
+std::string sweep_points(const SiteSection& s, store::ResultsStore& store, StatusCache& status) {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<std::string>> runs_of;
+  for (const auto& r : s.runs) {
+    if (!runs_of.count(r.variant)) order.push_back(r.variant);
+    runs_of[r.variant].push_back(r.run_id);
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : order) {
+    std::map<std::string, int> count;
+    std::string params;
+    for (const auto& id : runs_of[v]) {
+      const RunStatus& st = status.of(id);
+      ++count[st.in_store ? st.status : "not run"];
+      if (params.empty() && st.in_store)
+        for (const auto& p : store.params(id))
+          params += (params.empty() ? "" : ", ") + p.key + " = " + param_text(p.value);
+    }
+    rows.push_back({escape(v), escape(params), std::to_string(runs_of[v].size()), std::to_string(count["completed"]),
+                    std::to_string(count["failed"]), std::to_string(count["interrupted"] + count["running"] + count["queued"]),
+                    std::to_string(count["not run"])});
+  }
+  return html::table({"point", "parameters", "runs", "completed", "failed", "interrupted / running / queued", "not run"},
+                     rows, {false, false, true, true, true, true, true}, "sweep-points");
+}
+
+}  // namespace
+
+SiteSummary write_site(const Site& site, store::ResultsStore& store, const std::string& dir) {
+  SiteSummary summary;
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / "runs", ec);
+  if (ec) throw RuntimeFailure(dir + "/runs: cannot create the report folder: " + ec.message());
+  StatusCache status(store);
+
+  std::ostringstream body;
+  body << "<h1>" << escape(site.title) << "</h1>\n<p class=\"meta\">profile <b>"
+       << escape(site.profile.empty() ? "(none)" : site.profile) << "</b> · results store <code>" << escape(site.db_path)
+       << "</code> · sodlab " << escape(site.code_version) << " · generated " << escape(site.generated_at) << "</p>\n";
+
+  // Overview: one line per section.
+  std::vector<std::vector<std::string>> overview;
+  for (const auto& s : site.sections) {
+    overview.push_back({"<a href=\"#" + escape(anchor(s.name)) + "\">" + escape(s.name) + "</a>", escape(s.kind),
+                        escape(s.reproduces), std::to_string(completed(s, status)) + " / " + std::to_string(s.runs.size()),
+                        std::to_string(s.figures.size())});
+  }
+  body << "<h2 id=\"overview\">Overview</h2>\n"
+       << html::table({"experiment", "kind", "reproduces", "runs completed / planned", "figures"}, overview,
+                      {false, false, false, true, true}, "overview");
+  if (!site.eval_runs.empty()) body << "<p><a href=\"#evaluations\">Evaluations of saliency maps</a> (" << site.eval_runs.size() << ")</p>\n";
+
+  bool sweeps_started = false;
+  for (const auto& s : site.sections) {
+    if (s.kind == "sweep" && !sweeps_started) {
+      body << "<h2 id=\"sweeps\">Sweep overview</h2>\n";
+      sweeps_started = true;
+    }
+    body << section_head(s);
+    if (s.kind == "sweep") body << sweep_points(s, store, status);
+    if (s.table) {
+      body << html::paper_table(*s.table);
+      ++summary.tables;
+    }
+    body << figures(s);
+    summary.figures += static_cast<int>(s.figures.size());
+    body << runs_list(s, store, status) << "</section>\n";
+  }
+
+  if (!site.eval_runs.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& id : site.eval_runs) {
+      const auto r = store.find_run(id);
+      if (!r) continue;
+      std::set<std::string> datasets;
+      for (const auto& x : store.results(id)) datasets.insert(x.dataset);
+      std::string names;
+      for (const auto& d : datasets) names += (names.empty() ? "" : ", ") + d;
+      rows.push_back({escape(r->variant), escape(names), status_span(r->status), run_link(id, true), escape(r->ended_at)});
+    }
+    body << "<h2 id=\"evaluations\">Evaluations of saliency maps (sodlab eval --db)</h2>\n"
+         << html::table({"method", "datasets", "status", "run", "ended"}, rows, {}, "evaluations");
+  }
+
+  // Run pages: every planned run the store holds, and the evaluations.
+  std::set<std::string> pages;
+  for (const auto& s : site.sections)
+    for (const auto& r : s.runs)
+      if (status.of(r.run_id).in_store) pages.insert(r.run_id);
+  for (const auto& id : site.eval_runs) pages.insert(id);
+  for (const auto& id : pages) {
+    write_file(fs::path(dir) / "runs" / run_page_name(id), run_page(store, id));
+    ++summary.runs;
+  }
+  write_file(fs::path(dir) / "index.html", html::page(site.title, body.str(), ""));
+  summary.pages = summary.runs + 1;
+  return summary;
+}
+
+void publish_site(const std::string& staging_dir, const std::string& out_dir) {
+  std::error_code ec;
+  const fs::path out(out_dir);
+  const fs::path old = out.string() + ".old-" + std::to_string(::getpid());
+  const bool had_old = fs::exists(out, ec);
+  if (had_old) {
+    fs::rename(out, old, ec);
+    if (ec) throw RuntimeFailure(out_dir + ": cannot move the previous report aside: " + ec.message());
+  }
+  fs::rename(staging_dir, out, ec);
+  if (ec) {
+    if (had_old) fs::rename(old, out, ec);
+    throw RuntimeFailure(out_dir + ": cannot move the new report into place: " + ec.message());
+  }
+  if (had_old) fs::remove_all(old, ec);
+}
+
+}  // namespace sodlab::report
