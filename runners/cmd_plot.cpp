@@ -41,6 +41,7 @@ CommandRegistration registration{
       app.add_option("--set,-s", a->plan.sets, "The --set overrides the runs were made with");
       app.add_option("--threads", a->plan.threads, "The --threads the runs were made with")
           ->check(CLI::Range(0, kMaxThreads));
+      app.add_option("--device", a->plan.device, "The --device the runs were made with (its kind is part of the run id)");
       app.add_option("--distortion", a->figure.distortion, "Curves under this distortion label (pr, fmeasure, emeasure)")
           ->capture_default_str();
       app.add_option("--distortion-kind", a->figure.distortion_kind, "distortion: awgn | jpeg (the x axis)")

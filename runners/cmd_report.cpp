@@ -183,6 +183,7 @@ CommandRegistration registration{
       app.add_option("--set,-s", a->plan.sets, "The --set overrides the runs were made with");
       app.add_option("--threads", a->plan.threads, "The --threads the runs were made with")
           ->check(CLI::Range(0, kMaxThreads));
+      app.add_option("--device", a->plan.device, "The --device the runs were made with (its kind is part of the run id)");
       app.add_option("--experiment,-e", a->experiments,
                      "Only these experiments (names or .toml files; repeatable; default every file)");
       app.add_option("--experiments-dir", a->experiments_dir,

@@ -37,6 +37,7 @@ CommandRegistration registration{
                      "LibTorch intra-op threads (default: train.threads, $SODLAB_THREADS or all "
                      "cores); part of the run identity")
           ->check(CLI::Range(0, kMaxThreads));
+      app.add_option("--device", a->plan.device, "auto | cpu | cuda | cuda:N (default: train.device, auto = a GPU when there is one); its kind is part of the run identity");
       app.add_flag("--force", a->execute.force,
                    "Retrain runs from scratch, completed ones included (their results are replaced "
                    "only when the redo completes)");

@@ -41,6 +41,7 @@ CommandRegistration registration{
       app.add_option("--threads", a->plan.threads,
                      "The --threads the runs were made with (default: as `sodlab run`)")
           ->check(CLI::Range(0, kMaxThreads));
+      app.add_option("--device", a->plan.device, "The --device the runs were made with (its kind is part of the run id)");
       app.add_option("--format,-f", a->format, "md | tex | csv")->capture_default_str();
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
       app.add_option("--out,-o", a->out, "Write to this file instead of standard output");

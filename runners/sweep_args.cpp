@@ -17,6 +17,7 @@ void add_sweep_plan_options(CLI::App& app, SweepPlanArgs& a) {
   app.add_option("--db", a.db, "Results database (default $SODLAB_DB or results/results.db)");
   app.add_option("--runs-dir", a.execute.runs_dir, "Checkpoint directory (default results/runs)");
   app.add_option("--cache-dir", a.execute.cache_dir, "Cache directory (default results/cache)");
+  app.add_option("--device", a.plan.device, "auto | cpu | cuda | cuda:N (default: train.device, auto = a GPU when there is one); its kind is part of the run identity");
   app.add_flag("--restart", a.execute.restart,
                "Ignore existing checkpoints of unfinished runs and train them from scratch");
 }
@@ -27,6 +28,7 @@ std::vector<std::string> worker_arguments(const SweepPlanArgs& a, int threads, b
   if (!a.plan.profile.empty()) out.insert(out.end(), {"--profile", a.plan.profile});
   for (const auto& s : a.plan.sets) out.insert(out.end(), {"--set", s});
   for (const auto& v : a.plan.variants) out.insert(out.end(), {"--variant", v});
+  if (!a.plan.device.empty()) out.insert(out.end(), {"--device", a.plan.device});
   out.insert(out.end(), {"--threads", std::to_string(threads), "--runs-dir", path(a.execute.runs_dir),
                          "--cache-dir", path(a.execute.cache_dir)});
   if (a.execute.restart) out.push_back("--restart");

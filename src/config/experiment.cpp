@@ -465,7 +465,11 @@ std::string run_id(const RunSpec& run, const std::string& code_version,
   if (auto* data = t.get("data"); data && data->is_table()) {
     for (const char* key : {"data_root", "test", "distortions", "batch_size"}) data->as_table()->erase(key);
   }
-  if (auto* train = t.get("train"); train && train->is_table()) train->as_table()->erase("threads");
+  // The thread count enters as resolved below; the device as its kind, in code_version.
+  if (auto* train = t.get("train"); train && train->is_table()) {
+    train->as_table()->erase("threads");
+    train->as_table()->erase("device");
+  }
   const std::string canonical = serialize(t);
   const std::string payload = canonical + "\n#code_version=" + code_version +
                               "\n#train_manifest=" + train_manifest_sha +

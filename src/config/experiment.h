@@ -112,6 +112,9 @@ struct TrainSection {
   std::vector<std::int64_t> seeds;   // default [0]; each seed is a separate run (no duplicates)
   int batch_size = 0;                // training mini-batch, default 8
   int threads = 0;                   // intra-op threads, 0 = core::resolve_threads default
+  std::string device = "auto";       // auto | cpu | cuda | cuda:N (resolved by the pipeline plan;
+                                     // --device overrides; not part of the run id, its kind is)
+  std::string precision = "fp32";    // fp32 | bf16 | fp16 (autocast, train/device.h)
 };
 
 struct EvalSection {

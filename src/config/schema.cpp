@@ -280,6 +280,10 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
              "seed " + std::to_string(tr.seeds[i]) + " is listed twice (it would be the same run)");
     tr.batch_size = static_cast<int>(r.integer("batch_size", 8, 1, 65536));
     tr.threads = static_cast<int>(r.integer("threads", 0, 0, 4096));
+    tr.device = r.string("device", "auto");
+    if (tr.device != "auto" && tr.device != "cpu" && tr.device != "cuda" && tr.device.rfind("cuda:", 0) != 0)
+      fail(r.node("device"), file, "train.device", "'" + tr.device + "': expected auto, cpu, cuda or cuda:N");
+    tr.precision = r.string("precision", "fp32", {"fp32", "bf16", "fp16"});
     r.finish();
   }
 
@@ -473,7 +477,9 @@ toml::table canonical_tree(const RunSpec& run) {
   root.insert_or_assign("model", component_tree(run.model));
   root.insert_or_assign("loss", component_tree(run.loss));
   toml::table train{{"batch_size", run.train.batch_size},
-                    {"threads", run.train.threads}};
+                    {"threads", run.train.threads},
+                    {"device", run.train.device},
+                    {"precision", run.train.precision}};
   toml::array stages;
   for (const auto& s : run.train.stages) {
     toml::table st{{"name", s.name},         {"epochs", s.epochs},

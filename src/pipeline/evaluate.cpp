@@ -27,6 +27,7 @@ SetEvaluation evaluate(models::SegmentationModel& model, const TestSet& set,
                        const std::string& run_id, cache::MapCache* predictions) {
   metrics::Evaluator evaluator(settings.convention, settings.metrics);
   SetEvaluation out;
+  out.device = settings.device;
   out.dataset = set.label;
   out.distortion = distortion.label();
   const std::size_t n = set.dataset->size();
@@ -88,7 +89,7 @@ void record_evaluation(store::ResultsStore& store, const std::string& run_id, co
   }
   store.add_curves(points);
   store.add_timing({run_id, "inference." + e.dataset + "." + e.distortion, e.inference_seconds,
-                    e.images, "cpu"});
+                    e.images, e.device});
   if (predictions && !e.prediction_keys.empty())
     store.add_artifact({run_id, "predictions:" + e.dataset + ":" + e.distortion,
                         predictions->root().string(), cache::make_key(e.prediction_keys),

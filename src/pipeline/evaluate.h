@@ -39,6 +39,7 @@ struct SetEvaluation {
   std::int64_t images = 0;
   std::vector<std::string> prediction_keys;  // cache keys in dataset order (empty: not cached)
   std::int64_t prediction_bytes = 0;
+  std::string device = "cpu";  // EvalSettings::device (timings.device)
   // A random-strength distortion: each image's drawn level (σ or quality), recorded in
   // per_image as metric "distortion_level".
   std::vector<std::pair<std::string, double>> levels;

@@ -48,7 +48,7 @@ store::RunRecord run_record(const PlannedRun& run) {
   record.seed = spec.seed;
   record.config_toml = spec.config_toml;
   record.overrides = run.overrides;
-  fill_provenance(record, run.threads);
+  fill_provenance(record, run.threads, run.device);
   return record;
 }
 
@@ -147,14 +147,14 @@ void train_evaluate_record(const PlannedRun& run, const std::string& id, store::
   std::unique_ptr<data::DataLoader> validation;
   if (run.data.validation)
     validation = std::make_unique<data::DataLoader>(run.data.validation, validation_loader_spec(spec));
-  train::Trainer trainer(model, loss, train_spec(spec, run_dir.string(), run.threads));
+  train::Trainer trainer(model, loss, train_spec(spec, run_dir.string(), run.threads, run.device));
   const train::FitResult fit = trainer.fit(
       loader,
       [&](const train::EpochReport& e) {
         if (e.val_loss) log::info("  validation loss " + std::to_string(*e.val_loss));
         db.add_epoch({id, e.stage, e.epoch, e.train_loss, e.val_loss, e.lr, e.seconds});
         db.add_timing({id, "train." + e.stage + ".epoch" + std::to_string(e.epoch), e.seconds,
-                       e.images, "cpu"});
+                       e.images, run.device});
         db.heartbeat(id);
       },
       checkpoint_hooks(db, id, restart,
@@ -217,13 +217,15 @@ void evaluate_sets(models::SegmentationModel& model, const PlannedRun& run, cons
   std::unique_ptr<cache::MapCache> predictions;
   if (run.spec.eval.save_predictions)
     predictions = std::make_unique<cache::MapCache>(fs::path(options.cache_dir) / "predictions");
-  const EvalSettings settings = eval_settings(run.spec);
+  EvalSettings settings = eval_settings(run.spec);
+  settings.device = run.device;
   for (const Evaluation& ev : evaluations) {
     if (stop_requested())
       throw train::Interrupted("stopped by a signal before evaluating " + ev.describe());
     if (!ev.jacobian.empty()) {
-      const SetJacobian j = evaluate_jacobian(model, *ev.set, ev.jacobian, jacobian_settings(run.spec),
-                                              run.spec.data.workers);
+      SetJacobian j = evaluate_jacobian(model, *ev.set, ev.jacobian, jacobian_settings(run.spec),
+                                        run.spec.data.workers);
+      j.device = run.device;
       record_jacobian(db, id, j);
       log::info(summary_line(j));
       continue;
@@ -257,6 +259,7 @@ void evaluate_completed(const PlannedRun& run, store::ResultsStore& db, const Ex
   check_test_sets(run.data, resolve_threads(run.spec.data.workers));
   Options model_options = run.spec.model.options;
   auto model = models::make_model(run.spec.model.name, model_options, models::Weights::skip);
+  model->to(torch::Device(run.device));
   train::load_checkpoint_state(checkpoint->path, *model, nullptr);
   model->eval();
   log::info("  evaluating " + sets + " with the final checkpoint");

@@ -109,7 +109,7 @@ void record_jacobian(store::ResultsStore& store, const std::string& run_id, cons
       per_image.push_back({run_id, j.dataset, "none", stem, metric, j.convention, value});
   store.add_per_image(per_image);
   store.add_timing({run_id, "jacobian." + j.convention + "." + j.dataset, j.seconds,
-                    static_cast<std::int64_t>(j.per_image.size()), "cpu"});
+                    static_cast<std::int64_t>(j.per_image.size()), j.device});
   std::vector<store::ResultRow> rows;
   for (const auto& [metric, mean] : finite_means(j)) rows.push_back({run_id, j.dataset, "none", metric, j.convention, mean});
   rows.push_back({run_id, j.dataset, "none", "n_images", j.convention, static_cast<double>(j.per_image.size())});

@@ -32,6 +32,7 @@ struct SetJacobian {
   std::string dataset, estimator, convention;
   std::vector<std::pair<std::string, robustness::MetricValues>> per_image;  // stem → values
   double seconds = 0;
+  std::string device = "cpu";  // where the model ran (timings.device)
 };
 
 SetJacobian evaluate_jacobian(models::SegmentationModel& model, const TestSet& set, const std::string& estimator,

@@ -1,3 +1,4 @@
+#include "train/device.h"
 #include "pipeline/plan.h"
 
 #include <algorithm>
@@ -164,9 +165,9 @@ void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& ru
 
 }  // namespace
 
-std::string code_identity() {
+std::string code_identity(const std::string& device_kind) {
   return std::string("compute=") + build::kComputeHash + " libtorch=" + TORCH_VERSION + " opencv=" + CV_VERSION +
-         " device=cpu precision=fp32 blas_threads=" + std::to_string(blas_threads_policy());
+         " device=" + device_kind + " blas_threads=" + std::to_string(blas_threads_policy());
 }
 
 std::string overrides_text(const std::vector<std::string>& sets) { return join_names(sets, "; "); }
@@ -189,6 +190,7 @@ Plan plan(const PlanRequest& request) {
     resolve_loss(spec);
     resolve_augmentation(spec);
     check_eval(spec);
+    if (!request.device.empty()) spec.train.device = request.device;
     config::refresh_canonical(spec);
   }
   const std::string overrides = overrides_text(request.sets);
@@ -196,9 +198,13 @@ Plan plan(const PlanRequest& request) {
   for (auto& spec : specs) {
     PlannedRun r;
     r.threads = resolve_threads(request.threads > 0 ? request.threads : spec.train.threads);
+    // The device exists and suits the precision, or nothing runs (and nothing is recorded).
+    const std::string device_key = request.device.empty() ? "train.device" : "--device";
+    r.device = train::resolve_device(spec.train.device, device_key);
+    train::parse_precision(spec.train.precision, r.device, "train.precision");
     if (request.open_data) {
       r.data = open_run_data(spec, &datasets);
-      r.run_id = config::run_id(spec, code_identity(), r.data.train_manifest_sha, r.threads);
+      r.run_id = config::run_id(spec, code_identity(train::device_kind(r.device)), r.data.train_manifest_sha, r.threads);
     }
     r.overrides = overrides;
     r.spec = std::move(spec);

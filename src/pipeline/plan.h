@@ -32,6 +32,7 @@ struct PlanRequest {
   std::vector<std::string> sets;       // --set key.path=value, in order
   std::vector<std::string> variants;   // restrict to these (empty = all)
   int threads = 0;                     // intra-op threads (0: train.threads, then the machine)
+  std::string device;                  // --device: replaces train.device ("" = the config's)
   bool check_weights = true;           // resolve pretrained weights now (false: table, listing)
   bool open_data = true;               // open the datasets and compute run ids (false: validate
                                        // names and options only; run_id and data stay empty)
@@ -43,6 +44,7 @@ struct PlannedRun {
   std::string run_id;
   std::string overrides;  // the --set overrides it was planned with ("" = none), canonical text
   int threads = 1;        // resolved intra-op threads (part of the identity)
+  std::string device = "cpu";  // resolved train.device: "cpu" | "cuda:N" (its kind is part of the identity)
 };
 
 struct Plan {
@@ -56,9 +58,10 @@ Plan plan(const PlanRequest& request);
 
 // The code and libraries that compute (part of every run id): the hash of the computing sources
 // (build::kComputeHash; a commit that changes only documentation, tests or experiment files
-// keeps run ids), LibTorch and OpenCV versions, device, precision and the BLAS thread count
-// (core/blas_threads.h: OpenBLAS's results depend on it).
-std::string code_identity();
+// keeps run ids), LibTorch and OpenCV versions, the device kind (cpu | cuda; train.precision is
+// in the run's config) and the BLAS thread count (core/blas_threads.h: OpenBLAS's results
+// depend on it).
+std::string code_identity(const std::string& device_kind = "cpu");
 
 // The overrides of a request as stored with its runs (one "key=value" per --set, "; "-joined).
 std::string overrides_text(const std::vector<std::string>& sets);

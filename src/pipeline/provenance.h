@@ -7,6 +7,6 @@
 
 namespace sodlab::pipeline {
 
-void fill_provenance(store::RunRecord& record, int threads);
+void fill_provenance(store::RunRecord& record, int threads, const std::string& device = "cpu");
 
 }  // namespace sodlab::pipeline

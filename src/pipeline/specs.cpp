@@ -4,8 +4,11 @@
 
 namespace sodlab::pipeline {
 
-train::TrainSpec train_spec(const config::RunSpec& run, const std::string& checkpoint_dir, int threads) {
+train::TrainSpec train_spec(const config::RunSpec& run, const std::string& checkpoint_dir, int threads,
+                            const std::string& device) {
   train::TrainSpec spec;
+  spec.device = device;
+  spec.precision = run.train.precision;
   for (const auto& s : run.train.stages) {
     train::StageSpec st;
     st.name = s.name;

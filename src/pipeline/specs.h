@@ -11,7 +11,8 @@
 namespace sodlab::pipeline {
 
 // Training protocol of `run` (stages, batch size, seed); `threads` = resolved intra-op threads.
-train::TrainSpec train_spec(const config::RunSpec& run, const std::string& checkpoint_dir, int threads);
+train::TrainSpec train_spec(const config::RunSpec& run, const std::string& checkpoint_dir, int threads,
+                            const std::string& device = "cpu");
 // The augmentation with its options (InputError naming the kind or key).
 data::AugmentSpec augment_spec(const config::RunSpec& run);
 // The shuffled, augmented training loader at the run's input size.

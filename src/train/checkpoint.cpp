@@ -69,7 +69,9 @@ void load_checkpoint_state(const std::string& path, torch::nn::Module& model,
                            torch::optim::Optimizer* optimizer) {
   torch::serialize::InputArchive ar, model_ar, opt_ar;
   try {
-    ar.load_from(path);
+    // Tensors are read onto the model's device (a CPU checkpoint resumes on a GPU and back).
+    const auto params = model.parameters();
+    ar.load_from(path, params.empty() ? torch::Device(torch::kCPU) : params.front().device());
     ar.read("model", model_ar);
     model.load(model_ar);
     if (optimizer) {

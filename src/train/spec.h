@@ -35,6 +35,8 @@ struct TrainSpec {
   std::uint64_t seed = 0;          // root seed: data order, augmentation, torch RNG per epoch
   std::string checkpoint_dir;      // empty: no checkpoints (and no resume)
   int threads = 0;                 // LibTorch intra-op threads; <= 0: resolve_threads(0)
+  std::string device = "cpu";      // resolved: "cpu" | "cuda:N" (train/device.h resolve_device)
+  std::string precision = "fp32";  // fp32 | bf16 | fp16 (train/device.h)
   std::string progress = "auto";   // auto (bar on a terminal, lines otherwise) | bar | lines | none
   int log_every = 0;               // lines mode: a line every N steps (0: once per epoch)
 };

@@ -13,6 +13,7 @@
 #include "core/timer.h"
 #include "data/random.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/progress.h"
 
 namespace sodlab::train {
@@ -44,6 +45,13 @@ void apply_frozen(const StageSpec& s, models::SegmentationModel& model) {
     model.set_frozen(g, std::find(s.frozen.begin(), s.frozen.end(), g) != s.frozen.end());
 }
 
+std::vector<torch::Tensor> optimizer_params(torch::optim::Optimizer& optimizer) {
+  std::vector<torch::Tensor> params;
+  for (auto& g : optimizer.param_groups())
+    for (auto& p : g.params()) params.push_back(p);
+  return params;
+}
+
 std::string stems_of(const data::Batch& b) {
   std::string out;
   for (std::size_t i = 0; i < b.stems.size(); ++i) out += (i ? ", " : "") + b.stems[i];
@@ -59,6 +67,20 @@ Trainer::Trainer(std::shared_ptr<models::SegmentationModel> model, std::shared_p
   validate(spec_);
 }
 
+torch::Tensor Trainer::batch_loss(const data::Batch& batch) {
+  const torch::Device device(spec_.device);
+  const Precision precision = parse_precision(spec_.precision, spec_.device, "train.precision");
+  models::ModelOutput out;
+  {
+    AutocastGuard autocast(precision, device);
+    out = model_->forward(batch.images.to(device, /*non_blocking=*/true));
+  }
+  // The loss in fp32 on fp32 outputs, whatever precision the forward ran in.
+  auto fp32 = [](const torch::Tensor& t) { return t.defined() ? t.to(torch::kFloat32) : t; };
+  const losses::Targets targets = loss_->prepare(batch.masks.to(device, /*non_blocking=*/true));
+  return loss_->forward(fp32(out.logits), targets, loss_->needs_features() ? fp32(out.features) : torch::Tensor());
+}
+
 double Trainer::validation_loss(const data::DataLoader& validation, int epoch) {
   model_->eval();
   torch::NoGradGuard no_grad;
@@ -67,10 +89,7 @@ double Trainer::validation_loss(const data::DataLoader& validation, int epoch) {
   data::Batch batch;
   auto reader = validation.epoch(epoch);
   while (reader.next(batch)) {
-    const models::ModelOutput out = model_->forward(batch.images);
-    const losses::Targets targets = loss_->prepare(batch.masks);
-    const torch::Tensor loss =
-        loss_->forward(out.logits, targets, loss_->needs_features() ? out.features : torch::Tensor());
+    const torch::Tensor loss = batch_loss(batch);
     const auto n = static_cast<std::int64_t>(batch.stems.size());
     sum += loss.item<double>() * static_cast<double>(n);
     images += n;
@@ -91,6 +110,9 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
     throw InputError("trainer: the loader's batch size " + std::to_string(ls.batch_size) +
                      " differs from train.batch_size " + std::to_string(spec_.batch_size));
   at::set_num_threads(resolve_threads(spec_.threads));
+  model_->to(torch::Device(spec_.device));
+  // fp16 needs a loss scale (its range underflows small gradients); bf16 and fp32 do not.
+  LossScaler scaler(parse_precision(spec_.precision, spec_.device, "train.precision") == Precision::fp16);
 
   // Everything that changes the trained weights, for refusing a foreign checkpoint.
   std::ostringstream fp;
@@ -163,10 +185,7 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
         lr = learning_rate(stage, iter, e);
         for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
         optimizer->zero_grad();
-        const models::ModelOutput out = model_->forward(batch.images);
-        const losses::Targets targets = loss_->prepare(batch.masks);
-        torch::Tensor loss = loss_->forward(out.logits, targets,
-                                            loss_->needs_features() ? out.features : torch::Tensor());
+        torch::Tensor loss = batch_loss(batch);
         const double value = loss.item<double>();
         if (!std::isfinite(value))
           throw RuntimeFailure("training diverged: loss = " + std::to_string(value) + " in stage '" +
@@ -176,8 +195,13 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
                                std::to_string(step + 1) + "/" + std::to_string(steps_per_epoch) +
                                "; batch samples: " + stems_of(batch) +
                                ". Lower the learning rate or check these images.");
-        loss.backward();
-        optimizer->step();
+        if (scaler.enabled()) {
+          (loss * scaler.scale()).backward();
+          if (scaler.unscale_and_check(optimizer_params(*optimizer))) optimizer->step();
+        } else {
+          loss.backward();
+          optimizer->step();
+        }
         const auto n = static_cast<std::int64_t>(batch.stems.size());
         loss_sum += value * static_cast<double>(n);
         images += n;

@@ -10,6 +10,8 @@
 // first). If that file exists when fit() starts and hooks.accept_for_resume agrees, training
 // resumes after the saved epoch and ends with bitwise the same weights as an uninterrupted run
 // (same threads, same machine). A checkpoint of a different protocol is an InputError.
+// The model is moved to spec.device and every batch with it; spec.precision bf16 / fp16 runs the
+// forward under autocast (train/device.h; fp16 with a dynamic loss scale), the loss in fp32.
 // hooks.stop_requested is polled between batches (train::Interrupted). A NaN or infinite loss throws RuntimeFailure naming
 // stage, epoch, step and the batch's stems. on_epoch is called after each epoch, before its
 // checkpoint: a crash in between retrains and reports that epoch again, so no report is lost.
@@ -83,6 +85,9 @@ class Trainer {
   std::string checkpoint_path() const;
 
  private:
+  // The loss of one batch: inputs and masks moved to spec.device, the forward under autocast for
+  // spec.precision, the loss in fp32.
+  torch::Tensor batch_loss(const data::Batch& batch);
   double validation_loss(const data::DataLoader& validation, int epoch);
   std::shared_ptr<models::SegmentationModel> model_;
   std::shared_ptr<losses::Loss> loss_;

@@ -108,6 +108,45 @@ TEST_CASE("smoke run records runs, epochs, results, curves and timings", "[pipel
   CHECK(table.find("n=1") != std::string::npos);
 }
 
+TEST_CASE("device (--device) and train.precision: recorded, part of the run id, bad ones refused before anything runs", "[pipeline]") {
+  TempDir dir;
+  const fs::path db = dir.path() / "results.db";
+  // CUDA asked for where LibTorch sees none (this machine; on a GPU machine the run goes there).
+  auto cuda = smoke_args(dir.path(), "proposed");
+  cuda.insert(cuda.end(), {"--device", "cuda"});
+  const int rc = run_sodlab(cuda, dir.path() / "cuda.log");
+  const std::string cuda_log = read_file(dir.path() / "cuda.log");
+  if (cuda_log.find("no CUDA device") != std::string::npos) {
+    CHECK(rc == 2);
+    CHECK(cuda_log.find("--device = 'cuda'") != std::string::npos);
+    CHECK((!fs::exists(db) || count(db, "SELECT count(*) FROM runs") == 0));  // nothing recorded
+  } else {
+    CHECK(rc == 0);
+    CHECK(count(db, "SELECT count(*) FROM runs WHERE device LIKE 'cuda:%' AND status = 'completed'") == 1);
+  }
+  auto fp16 = smoke_args(dir.path(), "proposed");
+  fp16.insert(fp16.end(), {"--device", "cpu", "--set", "train.precision=fp16"});
+  CHECK(run_sodlab(fp16, dir.path() / "fp16.log") == 2);
+  CHECK(read_file(dir.path() / "fp16.log").find("needs a CUDA device") != std::string::npos);
+  auto bad = smoke_args(dir.path(), "proposed");
+  bad.insert(bad.end(), {"--set", "train.device=tpu"});
+  CHECK(run_sodlab(bad, dir.path() / "bad.log") == 2);
+  CHECK(read_file(dir.path() / "bad.log").find("train.device") != std::string::npos);
+
+  // fp32 and bf16 on the CPU: two runs, the device and precision recorded.
+  auto fp32 = smoke_args(dir.path(), "proposed");
+  fp32.insert(fp32.end(), {"--device", "cpu"});
+  REQUIRE(run_sodlab(fp32, dir.path() / "fp32.log") == 0);
+  auto bf16 = fp32;
+  bf16.insert(bf16.end(), {"--set", "train.precision=bf16"});
+  REQUIRE(run_sodlab(bf16, dir.path() / "bf16.log") == 0);
+  INFO(read_file(dir.path() / "bf16.log"));
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE device = 'cpu' AND status = 'completed'") == 2);
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE config_toml LIKE '%precision = \"bf16\"%'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM timings WHERE phase LIKE 'train.%' AND device = 'cpu'") == 14);
+  CHECK(count(db, "SELECT count(DISTINCT value) FROM results WHERE metric = 'wFm'") == 2);
+}
+
 TEST_CASE("data.validation: a validation loss for every epoch, and the best epoch", "[pipeline]") {
   TempDir dir;
   const fs::path db = dir.path() / "results.db";
