@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "core/blas_threads.h"
@@ -18,6 +19,7 @@
 #include "core/threads.h"
 #include "models/registry.h"
 #include "models/szn.h"
+#include "train/device.h"
 
 namespace {
 
@@ -146,6 +148,82 @@ void BM_SznPeakMemory224(benchmark::State& state) {
 }
 BENCHMARK(BM_SznPeakMemory224)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond);
 
+// SZN against its own VGG-16 backbone (13 convolutions and fc6/fc7, as SZN runs them), and bf16
+// against fp32, timed alternately in the same iterations so that both sides see the same machine.
+// state.range(0): 0 = forward (eval, no grad), 1 = forward+backward (train mode). Batch 2.
+double time_ms(const std::function<void()>& step) {
+  const auto t0 = std::chrono::steady_clock::now();
+  step();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::function<void()> szn_step(models::Szn& szn, const torch::Tensor& x, bool backward, bool backbone_only) {
+  return [&szn, x, backward, backbone_only] {
+    szn.zero_grad();
+    if (!backward) {
+      torch::NoGradGuard guard;
+      if (backbone_only) benchmark::DoNotOptimize(szn.backbone_features(x));
+      else benchmark::DoNotOptimize(szn.forward(x).logits);
+      return;
+    }
+    torch::Tensor loss;
+    if (backbone_only) {
+      for (const auto& f : szn.backbone_features(x)) loss = loss.defined() ? loss + f.mean() : f.mean();
+    } else {
+      loss = szn.forward(x).logits.mean();
+    }
+    loss.backward();
+  };
+}
+
+void BM_SznOverBackbone224(benchmark::State& state) {
+  auto szn = std::dynamic_pointer_cast<models::Szn>(make("szn"));
+  const bool backward = state.range(0) == 1;
+  szn->train(backward);
+  const std::int64_t batch = 2;
+  auto x = torch::rand({batch, 3, 224, 224}) * 255;
+  const auto full = szn_step(*szn, x, backward, false), backbone = szn_step(*szn, x, backward, true);
+  full();  // warm-up (oneDNN primitives, allocator)
+  backbone();
+  double ms_full = 0, ms_backbone = 0;
+  for (auto _ : state) {
+    ms_backbone += time_ms(backbone);
+    ms_full += time_ms(full);
+  }
+  const double n = static_cast<double>(state.iterations() * batch);
+  state.counters["backbone_ms_per_image"] = ms_backbone / n;
+  state.counters["szn_ms_per_image"] = ms_full / n;
+  state.counters["szn_over_backbone"] = ms_full / ms_backbone;  // target <= 1.5
+}
+BENCHMARK(BM_SznOverBackbone224)->Arg(0)->Arg(1)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+// bf16 autocast (train.precision = "bf16") against fp32: SZN forward+backward (range 0) and the
+// VGG-16 backbone forward (range 1), batch 8 as the oneDNN figures.
+void BM_Bf16Speedup224(benchmark::State& state) {
+  auto szn = std::dynamic_pointer_cast<models::Szn>(make("szn"));
+  const bool backbone_only = state.range(0) == 1;
+  szn->train(!backbone_only);
+  const std::int64_t batch = backbone_only ? 8 : 2;
+  auto x = torch::rand({batch, 3, 224, 224}) * 255;
+  const auto fp32 = szn_step(*szn, x, !backbone_only, backbone_only);
+  const std::function<void()> bf16 = [&] {
+    train::AutocastGuard autocast(train::Precision::bf16, torch::Device(torch::kCPU));
+    fp32();
+  };
+  fp32();
+  bf16();
+  double ms32 = 0, ms16 = 0;
+  for (auto _ : state) {
+    ms32 += time_ms(fp32);
+    ms16 += time_ms(bf16);
+  }
+  const double n = static_cast<double>(state.iterations() * batch);
+  state.counters["fp32_ms_per_image"] = ms32 / n;
+  state.counters["bf16_ms_per_image"] = ms16 / n;
+  state.counters["bf16_speedup"] = ms32 / ms16;  // target >= 1.5
+}
+BENCHMARK(BM_Bf16Speedup224)->Arg(0)->Arg(1)->Iterations(2)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,6 +240,8 @@ int main(int argc, char** argv) {
   std::printf("modes: /0 forward (eval, no grad), /1 forward+backward (train), /2 forward+backward with the "
               "backbone (szn) frozen; menet /1 uses batch 2 (train-mode BN at the 1×1 bottleneck)\n");
   std::printf("szn peak memory: /0 per-scale classifier, /1 direct concatenation\n");
+  std::printf("SznOverBackbone: /0 forward, /1 forward+backward, batch 2, SZN and its backbone timed alternately; "
+              "Bf16Speedup: /0 SZN forward+backward batch 2, /1 backbone forward batch 8\n");
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -4,16 +4,19 @@
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 
+#include "core/blas_threads.h"
 #include "core/error.h"
 #include "core/options.h"
 #include "core/threads.h"
 #include "models/registry.h"
+#include "train/device.h"
 
 namespace {
 
@@ -24,6 +27,8 @@ struct ModelsArgs {
   std::vector<std::string> sets;
   int input = 224, batch = 1, repeats = 3, threads = 0;
   bool json = false;
+  std::string trace;  // Chrome trace of the timed forwards ("" = none)
+  std::string precision = "fp32";  // fp32 | bf16 (autocast, as train.precision)
 };
 
 std::int64_t count(torch::nn::Module& m, bool trainable) {
@@ -39,6 +44,7 @@ nlohmann::json option_json(const OptionValue& v) {
 
 int run_models(const ModelsArgs& a) {
   at::set_num_threads(resolve_threads(a.threads));
+  use_one_thread_pool();  // as sodlab run: OpenBLAS's own threads would compete with LibTorch's
   if (a.name.empty()) {
     for (const auto& e : models::model_registry().entries())
       std::printf("%-18s %s\n", e.name.c_str(), e.summary.c_str());
@@ -51,10 +57,17 @@ int run_models(const ModelsArgs& a) {
   auto model = models::make_model(a.name, options, models::Weights::skip);
   model->eval();
   torch::NoGradGuard guard;
+  const train::AutocastGuard autocast(train::parse_precision(a.precision, "cpu", "--precision"), torch::Device(torch::kCPU));
   torch::Tensor x = torch::rand({a.batch, 3, a.input, a.input}) * 255;
   models::ModelOutput out = model->forward(x);  // warm-up (and shapes)
   const auto t0 = std::chrono::steady_clock::now();
-  for (int r = 0; r < a.repeats; ++r) out = model->forward(x);
+  {
+    // --trace: every op of the timed forwards, in the Chrome trace format (chrome://tracing,
+    // Perfetto); the profiler's overhead is in the time then.
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
+    if (!a.trace.empty()) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(a.trace);
+    for (int r = 0; r < a.repeats; ++r) out = model->forward(x);
+  }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
                     (a.repeats * a.batch);
   nlohmann::json shapes = nlohmann::json::object();
@@ -101,6 +114,8 @@ cli::CommandRegistration reg{"models", "list the models, or summarise one (layer
                                app.add_option("--repeats", a->repeats, "timed forwards (default 3)");
                                app.add_option("--threads", a->threads, "LibTorch threads (default: all cores)")->check(CLI::Range(0, kMaxThreads));
                                app.add_flag("--json", a->json, "print a JSON object");
+                               app.add_option("--precision", a->precision, "fp32 | bf16: the forward under autocast, as train.precision")->capture_default_str();
+                               app.add_option("--trace", a->trace, "write a Chrome trace (chrome://tracing) of the timed forwards to this file");
                                return [a] { return run_models(*a); };
                              }};
 

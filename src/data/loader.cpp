@@ -89,6 +89,10 @@ Batch DataLoader::batch(int epoch, std::size_t b) const {
     samples[i] = augment_sample(dataset_->get(idx), spec_.augment, rng, spec_.width, spec_.height);
   });
   Batch out = make_batch(samples, indices);
+  if (spec_.pin_memory) {
+    out.images = out.images.pin_memory();
+    out.masks = out.masks.pin_memory();
+  }
   images_ += indices.size();
   nanos_ += static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

@@ -30,6 +30,8 @@ struct LoaderSpec {
   std::uint64_t seed = 0;
   int workers = 0;                // <= 0: resolve_threads(0)
   AugmentSpec augment;            // kind "none" for evaluation
+  bool pin_memory = false;        // batches in page-locked memory (needs CUDA): the copy to the GPU
+                                  // of the batch prefetched by EpochReader can then be asynchronous
 };
 
 struct Batch {

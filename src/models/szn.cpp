@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "models/dense_conv.h"
 #include "models/weights.h"
 
 namespace sodlab::models {
@@ -92,7 +93,7 @@ std::pair<std::int64_t, std::int64_t> Szn::output_hw(const torch::Tensor& images
 }
 
 torch::Tensor Szn::squeeze(size_t i, const torch::Tensor& f) {
-  if (squeeze3_[i].is_empty()) return torch::relu(squeeze1_[i]->forward(f));
+  if (squeeze3_[i].is_empty()) return torch::relu(conv_as_matmul(squeeze1_[i], f));  // fc6 / fc7
   return torch::relu(torch::cat({squeeze1_[i]->forward(f), squeeze3_[i]->forward(f)}, 1));
 }
 

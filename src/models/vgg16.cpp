@@ -1,3 +1,4 @@
+#include "models/dense_conv.h"
 #include "models/vgg16.h"
 
 #include <cmath>
@@ -91,7 +92,8 @@ std::vector<torch::Tensor> Vgg16Impl::forward(const torch::Tensor& images) {
   const size_t pool_after[5] = {1, 3, 6, 9, 12};
   size_t next_pool = 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    x = layers_[i]->forward(x).relu_();
+    // fc6 / fc7 as matrix products (dense_conv.h); the 3×3 layers through oneDNN.
+    x = (i >= 13 ? conv_as_matmul(layers_[i], x) : layers_[i]->forward(x)).relu_();
     out.push_back(x);
     if (next_pool < 5 && i == pool_after[next_pool]) {
       ++next_pool;

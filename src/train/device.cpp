@@ -5,6 +5,9 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -89,6 +92,20 @@ Precision parse_precision(const std::string& name, const std::string& device, co
     return Precision::fp16;
   }
   throw InputError(where + " = '" + name + "': expected fp32, bf16 or fp16");
+}
+
+bool cpu_has_native_bf16() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line.substr(line.find(':') + 1));
+    std::set<std::string> flags;
+    for (std::string w; words >> w;) flags.insert(w);
+    const bool avx512 = flags.count("avx512bw") && flags.count("avx512vl") && flags.count("avx512dq");
+    return avx512 && (flags.count("avx512_bf16") || flags.count("amx_bf16"));
+  }
+  return false;
 }
 
 std::string precision_name(Precision p) {

@@ -30,6 +30,11 @@ enum class Precision { fp32, bf16, fp16 };
 Precision parse_precision(const std::string& name, const std::string& device, const std::string& where);
 std::string precision_name(Precision p);
 
+// Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX in /proc/cpuinfo's flags, and
+// the AVX-512 BW/VL/DQ that oneDNN's bf16 kernels need). Without it, LibTorch 1.13 runs bf16
+// convolutions through its reference kernels, many times slower than fp32.
+bool cpu_has_native_bf16();
+
 // Autocast for the lifetime of the guard (fp32: does nothing). Not nestable with another guard.
 class AutocastGuard {
  public:

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "helpers.h"
+#include "models/dense_conv.h"
 #include "models/szn.h"
 
 using namespace sodlab;
@@ -150,4 +151,26 @@ TEST_CASE("szn: options are validated and recorded", "[szn]") {
   CHECK_NOTHROW(make_model("szn", vgg2, Weights::skip));
   Options vgg3 = vgg;
   CHECK_THROWS_AS(check_model_weights("szn", vgg3), InputError);
+}
+
+TEST_CASE("fc layers as matrix products equal the convolutions, values and gradients", "[models][szn]") {
+  torch::manual_seed(3);
+  struct Case {
+    int in, out, kernel, size;
+  };
+  // fc6 on pool5 of a 224² input (one window), of a larger input (windows), fc7 on 1×1 and on 3×3.
+  for (const Case c : {Case{16, 24, 7, 7}, Case{16, 24, 7, 9}, Case{24, 20, 1, 1}, Case{24, 20, 1, 3}}) {
+    torch::nn::Conv2d conv(torch::nn::Conv2dOptions(c.in, c.out, c.kernel));
+    const auto x = torch::randn({3, c.in, c.size, c.size}, torch::requires_grad());
+    const auto expected = conv->forward(x);
+    const auto got = models::conv_as_matmul(conv, x);
+    REQUIRE(got.sizes() == expected.sizes());
+    CHECK(torch::allclose(got, expected, 1e-5, 1e-5));
+    const auto g = torch::randn_like(expected);
+    const auto ge = torch::autograd::grad({expected}, {x, conv->weight, conv->bias}, {g});
+    const auto gg = torch::autograd::grad({got}, {x, conv->weight, conv->bias}, {g});
+    for (int i = 0; i < 3; ++i) CHECK(torch::allclose(gg[i], ge[i], 1e-4, 1e-5));
+  }
+  torch::nn::Conv2d padded(torch::nn::Conv2dOptions(4, 4, 3).padding(1));
+  CHECK_THROWS(models::conv_as_matmul(padded, torch::zeros({1, 4, 5, 5})));
 }

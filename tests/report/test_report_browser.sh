@@ -22,7 +22,11 @@ for tool in chromium chromedriver curl jq; do
 done
 work=$(mktemp -d /tmp/sodlab-report-test-XXXXXX)
 driver_pid=""
+wd=""
+session=""
 cleanup() {
+  # Closing the session quits the browser; a killed driver would leave Chromium running.
+  [[ -n "$session" ]] && curl -sf -m 10 -X DELETE "$wd/session/$session" >/dev/null 2>&1 || true
   [[ -n "$driver_pid" ]] && kill "$driver_pid" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -145,4 +149,5 @@ rm "$(ls "$broken"/runs/*.html | head -1)"
 if check_page "$broken/index.html" >/dev/null 2>&1; then fail "the checker missed a deleted run page"; fi
 
 curl -sf -X DELETE "$wd/session/$session" >/dev/null || true
+session=""
 echo "report: $sections tables, $pages run pages, every image decoded and every link resolved in Chromium $(chromium --version 2>/dev/null | awk '{print $2}'); screenshot $shot"

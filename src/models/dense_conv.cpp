@@ -1,0 +1,29 @@
+#include "models/dense_conv.h"
+
+namespace sodlab::models {
+namespace F = torch::nn::functional;
+
+torch::Tensor conv_as_matmul(const torch::nn::Conv2d& conv, const torch::Tensor& x) {
+  const auto& o = conv->options;
+  TORCH_CHECK(o.groups() == 1, "conv_as_matmul: grouped convolution");
+  for (int d = 0; d < 2; ++d)
+    TORCH_CHECK((*o.stride())[d] == 1 && (*o.dilation())[d] == 1, "conv_as_matmul: stride or dilation");
+  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  TORCH_CHECK(padding && (**padding)[0] == 0 && (**padding)[1] == 0, "conv_as_matmul: padding");
+  const torch::Tensor& weight = conv->weight;  // [O, C, kh, kw]
+  const std::int64_t n = x.size(0), out = weight.size(0), kh = weight.size(2), kw = weight.size(3);
+  const std::int64_t oh = x.size(2) - kh + 1, ow = x.size(3) - kw + 1;
+  const torch::Tensor w = weight.reshape({out, -1});  // rows in (c, kh, kw) order, as the windows
+  if (oh == 1 && ow == 1) {  // one window per image: a plain [N, C·kh·kw] × [C·kh·kw, O] product
+    const torch::Tensor rows = x.reshape({n, -1});
+    const torch::Tensor y = conv->bias.defined() ? torch::addmm(conv->bias, rows, w.t()) : torch::mm(rows, w.t());
+    return y.view({n, out, 1, 1});
+  }
+  const torch::Tensor cols = kh == 1 && kw == 1 ? x.reshape({n, x.size(1), -1})
+                                                : F::unfold(x, F::UnfoldFuncOptions({kh, kw}));  // [N, C·kh·kw, L]
+  torch::Tensor y = torch::matmul(w, cols);  // [N, O, L]
+  if (conv->bias.defined()) y = y + conv->bias.view({1, out, 1});
+  return y.view({n, out, oh, ow});
+}
+
+}  // namespace sodlab::models
