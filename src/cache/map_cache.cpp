@@ -1,5 +1,7 @@
 #include "cache/map_cache.h"
 
+#include <algorithm>
+
 #include <H5Cpp.h>
 
 #include <mutex>
@@ -109,7 +111,7 @@ fs::path MapCache::path_of(const std::string& key) const {
   return root_ / key.substr(0, 2) / (key + ".h5");
 }
 
-void MapCache::put(const std::string& key, const cv::Mat& map) {
+void MapCache::put(const std::string& key, const cv::Mat& map, const std::string& ref) {
   if (map.empty() || (map.type() != CV_8UC1 && map.type() != CV_32FC1))
     throw InputError("cache: only non-empty CV_8UC1 or CV_32FC1 maps can be stored");
   const fs::path final_path = path_of(key);
@@ -134,6 +136,7 @@ void MapCache::put(const std::string& key, const cv::Mat& map) {
       ds.write(m.data, is_float ? H5::PredType::NATIVE_FLOAT : H5::PredType::NATIVE_UINT8);
       write_string_attr(ds, "key", key);
       write_string_attr(ds, "sha256", bytes_sha(m));
+      if (!ref.empty()) write_string_attr(ds, "ref", ref);
     } catch (const H5::Exception& e) {
       std::error_code ec;
       fs::remove(tmp, ec);
@@ -189,6 +192,25 @@ std::vector<std::string> MapCache::verify(bool remove) {
     }
   }
   return bad;
+}
+
+std::vector<CacheEntry> MapCache::entries() const {
+  std::vector<CacheEntry> out;
+  for (const auto& e : fs::recursive_directory_iterator(root_))
+    if (e.is_regular_file() && e.path().extension() == ".h5") out.push_back({e.path(), e.path().stem().string(), "", e.file_size()});
+  std::sort(out.begin(), out.end(), [](const CacheEntry& a, const CacheEntry& b) { return a.path < b.path; });
+  std::lock_guard<std::mutex> lock(h5_mutex());
+  for (auto& entry : out) {
+    try {
+      H5::Exception::dontPrint();
+      H5::H5File file(entry.path.string(), H5F_ACC_RDONLY);
+      H5::DataSet ds = file.openDataSet("map");
+      if (ds.attrExists("ref")) entry.ref = read_string_attr(ds, "ref");
+    } catch (const H5::Exception&) {
+      entry.readable = false;
+    }
+  }
+  return out;
 }
 
 }  // namespace sodlab::cache

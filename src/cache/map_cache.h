@@ -26,17 +26,29 @@ struct CacheStats {
   std::uint64_t entries = 0, bytes = 0;
 };
 
+// One entry as listed by entries(): its file, key, the run it was written for ("" = none
+// recorded) and its size. Listing reads the attributes only, not the map.
+struct CacheEntry {
+  std::filesystem::path path;
+  std::string key, ref;
+  std::uint64_t bytes = 0;
+  bool readable = true;  // false: the file could not be opened as an entry (ref unknown)
+};
+
 class MapCache {
  public:
   explicit MapCache(std::filesystem::path root);  // creates the folder; InputError if impossible
-  // CV_8UC1 or CV_32FC1 (other types → InputError). Overwrites an existing entry.
-  void put(const std::string& key, const cv::Mat& map);
+  // CV_8UC1 or CV_32FC1 (other types → InputError). Overwrites an existing entry. `ref`: the run
+  // the entry is written for (attribute "ref"), what `sodlab cache gc` keeps entries by.
+  void put(const std::string& key, const cv::Mat& map, const std::string& ref = "");
   std::optional<cv::Mat> get(const std::string& key) const;
   bool contains(const std::string& key) const;
   std::filesystem::path path_of(const std::string& key) const;
   CacheStats stats() const;
   // Verifies every entry; returns the paths that failed (and removes them when `remove`).
   std::vector<std::string> verify(bool remove);
+  // Every entry file under the root, in path order.
+  std::vector<CacheEntry> entries() const;
   const std::filesystem::path& root() const { return root_; }
 
  private:

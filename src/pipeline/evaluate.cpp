@@ -57,7 +57,7 @@ SetEvaluation evaluate(models::SegmentationModel& model, const TestSet& set,
       if (predictions) {
         const std::string key = cache::prediction_key(run_id, set.dataset->manifest_sha(),
                                                       samples[i].stem, out.distortion);
-        predictions->put(key, maps[i]);
+        predictions->put(key, maps[i], run_id);
         out.prediction_keys.push_back(key);
         out.prediction_bytes += static_cast<std::int64_t>(maps[i].total());
       }

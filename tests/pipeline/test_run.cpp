@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "store/query.h"
+#include "store/results_store.h"
 #include "support/shared_data.h"
 #include "support/sodlab_process.h"
 
@@ -145,6 +146,60 @@ TEST_CASE("device (--device) and train.precision: recorded, part of the run id, 
   CHECK(count(db, "SELECT count(*) FROM runs WHERE config_toml LIKE '%precision = \"bf16\"%'") == 1);
   CHECK(count(db, "SELECT count(*) FROM timings WHERE phase LIKE 'train.%' AND device = 'cpu'") == 14);
   CHECK(count(db, "SELECT count(DISTINCT value) FROM results WHERE metric = 'wFm'") == 2);
+}
+
+TEST_CASE("sodlab cache info, verify and gc on the prediction cache of a run", "[pipeline][cache]") {
+  TempDir dir;
+  const fs::path db = dir.path() / "results.db", cache = dir.path() / "cache";
+  auto args = smoke_args(dir.path(), "proposed");
+  args.insert(args.end(), {"--set", "eval.save_predictions=true", "--cache-dir", cache.string()});
+  REQUIRE(run_sodlab(args, dir.path() / "log") == 0);
+  const std::vector<std::string> where{"--cache-dir", cache.string()};
+  auto cache_cmd = [&](std::vector<std::string> a, const std::string& log, bool with_db = true) {
+    a.insert(a.begin(), "cache");
+    a.insert(a.end(), where.begin(), where.end());
+    if (with_db) a.insert(a.end(), {"--db", db.string()});
+    return run_sodlab(a, dir.path() / log);
+  };
+  REQUIRE(cache_cmd({"info"}, "info.log") == 0);
+  const std::string info = read_file(dir.path() / "info.log");
+  INFO(info);
+  // 8 entries of one run, all of a completed run of the store.
+  CHECK(info.find("predictions            8") != std::string::npos);
+  CHECK(info.find("       1             8             0") != std::string::npos);
+
+  // A corrupted entry: verify names it and exits 1; --remove deletes it.
+  fs::path victim;
+  for (const auto& e : fs::recursive_directory_iterator(cache))
+    if (e.path().extension() == ".h5") victim = e.path();
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-40, std::ios::end);
+    const std::string junk(32, '\xA5');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  CHECK(cache_cmd({"verify"}, "verify.log", false) == 1);
+  CHECK(read_file(dir.path() / "verify.log").find(victim.filename().string()) != std::string::npos);
+  CHECK(cache_cmd({"verify", "--remove"}, "verify2.log", false) == 1);
+  CHECK_FALSE(fs::exists(victim));
+  CHECK(cache_cmd({"verify"}, "verify3.log", false) == 0);
+
+  // gc keeps the entries of the completed run, and removes them for a store that lacks it.
+  REQUIRE(cache_cmd({"gc"}, "gc.log") == 0);
+  CHECK(read_file(dir.path() / "gc.log").find("removed 0 entries") != std::string::npos);
+  const fs::path other = dir.path() / "other.db";
+  { sodlab::store::ResultsStore empty(other.string()); }
+  std::vector<std::string> gc_other{"cache", "gc", "--cache-dir", cache.string(), "--db", other.string(), "--dry-run"};
+  REQUIRE(run_sodlab(gc_other, dir.path() / "gc2.log") == 0);
+  CHECK(read_file(dir.path() / "gc2.log").find("would remove 7 entries") != std::string::npos);
+  gc_other.pop_back();
+  REQUIRE(run_sodlab(gc_other, dir.path() / "gc3.log") == 0);
+  std::size_t left = 0;
+  for (const auto& e : fs::recursive_directory_iterator(cache)) left += e.path().extension() == ".h5";
+  CHECK(left == 0);
+  // gc without a store refuses (exit 2) rather than remove everything.
+  CHECK(run_sodlab({"cache", "gc", "--cache-dir", cache.string(), "--db", (dir.path() / "none.db").string()},
+                   dir.path() / "gc4.log") == 2);
 }
 
 TEST_CASE("data.validation: a validation loss for every epoch, and the best epoch", "[pipeline]") {
