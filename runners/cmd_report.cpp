@@ -49,11 +49,7 @@ struct ReportArgs {
 std::vector<std::string> all_files(const ReportArgs& a) {
   std::vector<std::string> files, sweeps;
   std::error_code ec;
-  std::string dir = a.experiments_dir;
-  if (dir.empty()) {
-    const char* env = std::getenv("SODLAB_EXPERIMENTS_DIR");
-    dir = env && *env ? env : "experiments";
-  }
+  const std::string dir = a.experiments_dir.empty() ? config::experiments_dir() : a.experiments_dir;
   if (fs::is_directory(dir, ec))
     for (const auto& paper : fs::directory_iterator(dir, ec))
       if (paper.is_directory())

@@ -478,6 +478,11 @@ std::string run_id(const RunSpec& run, const std::string& code_version,
   return sha256_hex(payload).substr(0, 16);
 }
 
+std::string experiments_dir() {
+  const char* env = std::getenv("SODLAB_EXPERIMENTS_DIR");
+  return env && *env ? env : "experiments";
+}
+
 std::string resolve_experiment_path(const std::string& name_or_path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -488,9 +493,7 @@ std::string resolve_experiment_path(const std::string& name_or_path) {
       throw InputError(name_or_path + ": experiment file not found");
     return name_or_path;
   }
-  const char* env = std::getenv("SODLAB_EXPERIMENTS_DIR");
-  const fs::path dir = env && *env ? fs::path(env) : fs::path("experiments");
-  const fs::path p = dir / (name_or_path + ".toml");
+  const fs::path p = fs::path(experiments_dir()) / (name_or_path + ".toml");
   // A name outside experiments/ (ablations/kolkin2017_af_options) is the .toml beside the cwd.
   if (!fs::is_regular_file(p, ec) && fs::is_regular_file(name_or_path + ".toml", ec)) return name_or_path + ".toml";
   if (!fs::is_regular_file(p, ec))

@@ -227,5 +227,7 @@ std::string run_id(const RunSpec& run, const std::string& code_version,
                    const std::string& train_manifest_sha, int threads);
 
 std::string resolve_experiment_path(const std::string& name_or_path);
+// Where experiment names resolve: $SODLAB_EXPERIMENTS_DIR, or "experiments".
+std::string experiments_dir();
 
 }  // namespace sodlab::config

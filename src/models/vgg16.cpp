@@ -93,7 +93,8 @@ std::vector<torch::Tensor> Vgg16Impl::forward(const torch::Tensor& images) {
   size_t next_pool = 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
     // fc6 / fc7 as matrix products (dense_conv.h); the 3×3 layers through oneDNN.
-    x = (i >= 13 ? conv_as_matmul(layers_[i], x) : layers_[i]->forward(x)).relu_();
+    const bool fc = names_[i].rfind("fc", 0) == 0;
+    x = (fc ? conv_as_matmul(layers_[i], x) : layers_[i]->forward(x)).relu_();
     out.push_back(x);
     if (next_pool < 5 && i == pool_after[next_pool]) {
       ++next_pool;

@@ -144,19 +144,13 @@ void train_evaluate_record(const PlannedRun& run, const std::string& id, store::
   Options loss_options = spec.loss.options;
   std::shared_ptr<losses::Loss> loss = losses::make_loss(spec.loss.name, loss_options);
   const fs::path run_dir = fs::path(options.runs_dir) / id;
-  const bool cuda = train::device_kind(run.device) == "cuda";
-  if (!cuda && spec.train.precision == "bf16" && !train::cpu_has_native_bf16())
+  if (train::device_kind(run.device) == "cpu" && spec.train.precision == "bf16" && !train::cpu_has_native_bf16())
     log::warn("train.precision = bf16 on a CPU without AVX-512 BF16 / AMX (" + store::cpu_model() +
               "): LibTorch computes bf16 convolutions in its reference kernels here, many times slower than fp32");
-  data::LoaderSpec train_loading = train_loader_spec(spec);
-  train_loading.pin_memory = cuda;  // the next batch is prefetched; its copy to the GPU is async then
-  data::DataLoader loader(run.data.train, train_loading);
+  data::DataLoader loader(run.data.train, train_loader_spec(spec, run.device));
   std::unique_ptr<data::DataLoader> validation;
-  if (run.data.validation) {
-    data::LoaderSpec validation_loading = validation_loader_spec(spec);
-    validation_loading.pin_memory = cuda;
-    validation = std::make_unique<data::DataLoader>(run.data.validation, validation_loading);
-  }
+  if (run.data.validation)
+    validation = std::make_unique<data::DataLoader>(run.data.validation, validation_loader_spec(spec, run.device));
   train::Trainer trainer(model, loss, train_spec(spec, run_dir.string(), run.threads, run.device));
   const train::FitResult fit = trainer.fit(
       loader,

@@ -1,4 +1,3 @@
-#include "train/device.h"
 #include "pipeline/plan.h"
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 #include "pipeline/jacobian_eval.h"
 #include "pipeline/specs.h"
 #include "robustness/jacobian.h"
+#include "train/device.h"
 
 namespace sodlab::pipeline {
 namespace {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "train/device.h"
+
 namespace sodlab::pipeline {
 
 train::TrainSpec train_spec(const config::RunSpec& run, const std::string& checkpoint_dir, int threads,
@@ -40,7 +42,7 @@ data::AugmentSpec augment_spec(const config::RunSpec& run) {
   return data::read_augment_spec(run.data.augmentation.name, options);
 }
 
-data::LoaderSpec train_loader_spec(const config::RunSpec& run) {
+data::LoaderSpec train_loader_spec(const config::RunSpec& run, const std::string& device) {
   data::LoaderSpec spec;
   spec.batch_size = run.train.batch_size;
   spec.width = spec.height = run.data.input_size;
@@ -48,17 +50,15 @@ data::LoaderSpec train_loader_spec(const config::RunSpec& run) {
   spec.seed = static_cast<std::uint64_t>(run.seed);
   spec.workers = run.data.workers;
   spec.augment = augment_spec(run);
+  spec.pin_memory = train::device_kind(device) == "cuda";
   return spec;
 }
 
-data::LoaderSpec validation_loader_spec(const config::RunSpec& run) {
-  data::LoaderSpec spec;
+data::LoaderSpec validation_loader_spec(const config::RunSpec& run, const std::string& device) {
+  data::LoaderSpec spec = train_loader_spec(run, device);
   spec.batch_size = run.data.batch_size;
-  spec.width = spec.height = run.data.input_size;
   spec.shuffle = false;
-  spec.seed = static_cast<std::uint64_t>(run.seed);
-  spec.workers = run.data.workers;
-  spec.augment.kind = "none";
+  spec.augment = data::AugmentSpec{};  // kind "none"
   return spec;
 }
 

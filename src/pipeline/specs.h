@@ -15,11 +15,12 @@ train::TrainSpec train_spec(const config::RunSpec& run, const std::string& check
                             const std::string& device = "cpu");
 // The augmentation with its options (InputError naming the kind or key).
 data::AugmentSpec augment_spec(const config::RunSpec& run);
-// The shuffled, augmented training loader at the run's input size.
-data::LoaderSpec train_loader_spec(const config::RunSpec& run);
-// The validation set's loader: the evaluation batch size (data.batch_size), fixed order, no
-// augmentation, the training input size.
-data::LoaderSpec validation_loader_spec(const config::RunSpec& run);
+// The shuffled, augmented training loader at the run's input size; on a CUDA `device` its batches
+// are pinned (the prefetched batch's copy to the GPU is asynchronous then).
+data::LoaderSpec train_loader_spec(const config::RunSpec& run, const std::string& device = "cpu");
+// The validation set's loader: as the training loader, with the evaluation batch size
+// (data.batch_size), fixed order and no augmentation.
+data::LoaderSpec validation_loader_spec(const config::RunSpec& run, const std::string& device = "cpu");
 // σ is on the 0-255 scale in the config and in data::Distortion; jpeg level = quality.
 data::Distortion distortion_spec(const config::Distortion& d);
 

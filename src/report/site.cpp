@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -34,31 +35,27 @@ std::string status_span(const std::string& status) {
   return "<span class=\"status-" + escape(status) + "\">" + escape(status) + "</span>";
 }
 
-// The store's record of each planned run ("" status = not in the store).
-struct RunStatus {
-  std::string status, ended_at;
-  bool in_store = false;
-};
-
+// The store's record of each run the report names, read once (nullopt = not in the store).
 class StatusCache {
  public:
   explicit StatusCache(store::ResultsStore& store) : store_(store) {}
-  const RunStatus& of(const std::string& run_id) {
+  const std::optional<store::RunRecord>& of(const std::string& run_id) {
     auto it = cache_.find(run_id);
     if (it != cache_.end()) return it->second;
-    RunStatus s;
-    if (const auto r = store_.find_run(run_id)) s = {r->status, r->ended_at, true};
-    return cache_.emplace(run_id, s).first->second;
+    return cache_.emplace(run_id, store_.find_run(run_id)).first->second;
   }
 
  private:
   store::ResultsStore& store_;
-  std::map<std::string, RunStatus> cache_;
+  std::map<std::string, std::optional<store::RunRecord>> cache_;
 };
 
 int completed(const SiteSection& s, StatusCache& status) {
   int n = 0;
-  for (const auto& r : s.runs) n += status.of(r.run_id).status == store::kStatusCompleted;
+  for (const auto& r : s.runs) {
+    const auto& rec = status.of(r.run_id);
+    n += rec && rec->status == store::kStatusCompleted;
+  }
   return n;
 }
 
@@ -67,18 +64,16 @@ std::string run_link(const std::string& run_id, bool in_store) {
   return "<a href=\"runs/" + escape(run_page_name(run_id)) + "\"><code>" + escape(run_id) + "</code></a>";
 }
 
-std::string runs_list(const SiteSection& s, store::ResultsStore& store, StatusCache& status) {
+std::string runs_list(const SiteSection& s, StatusCache& status) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : s.runs) {
-    const RunStatus& st = status.of(r.run_id);
-    std::string fold = "–", seed = "–";
-    if (st.in_store) {
-      const auto rec = store.find_run(r.run_id);
-      fold = rec->fold < 0 ? "none" : std::to_string(rec->fold);
-      seed = std::to_string(rec->seed);
+    const auto& rec = status.of(r.run_id);
+    if (!rec) {
+      rows.push_back({run_link(r.run_id, false), escape(r.variant), "–", "–", "not run", ""});
+      continue;
     }
-    rows.push_back({run_link(r.run_id, st.in_store), escape(r.variant), fold, seed,
-                    st.in_store ? status_span(st.status) : "not run", escape(st.ended_at)});
+    rows.push_back({run_link(r.run_id, true), escape(r.variant), rec->fold < 0 ? "none" : std::to_string(rec->fold),
+                    std::to_string(rec->seed), status_span(rec->status), escape(rec->ended_at)});
   }
   std::ostringstream os;
   os << "<details><summary>" << s.runs.size() << " planned run(s), " << completed(s, status)
@@ -121,9 +116,9 @@ std::string sweep_points(const SiteSection& s, store::ResultsStore& store, Statu
     std::map<std::string, int> count;
     std::string params;
     for (const auto& id : runs_of[v]) {
-      const RunStatus& st = status.of(id);
-      ++count[st.in_store ? st.status : "not run"];
-      if (params.empty() && st.in_store)
+      const auto& rec = status.of(id);
+      ++count[rec ? rec->status : "not run"];
+      if (params.empty() && rec)
         for (const auto& p : store.params(id))
           params += (params.empty() ? "" : ", ") + p.key + " = " + param_text(p.value);
     }
@@ -175,7 +170,7 @@ SiteSummary write_site(const Site& site, store::ResultsStore& store, const std::
     }
     body << figures(s);
     summary.figures += static_cast<int>(s.figures.size());
-    body << runs_list(s, store, status) << "</section>\n";
+    body << runs_list(s, status) << "</section>\n";
   }
 
   if (!site.eval_runs.empty()) {
@@ -197,7 +192,7 @@ SiteSummary write_site(const Site& site, store::ResultsStore& store, const std::
   std::set<std::string> pages;
   for (const auto& s : site.sections)
     for (const auto& r : s.runs)
-      if (status.of(r.run_id).in_store) pages.insert(r.run_id);
+      if (status.of(r.run_id)) pages.insert(r.run_id);
   for (const auto& id : site.eval_runs) pages.insert(id);
   for (const auto& id : pages) {
     write_file(fs::path(dir) / "runs" / run_page_name(id), run_page(store, id));

@@ -13,7 +13,6 @@
 #include "core/timer.h"
 #include "data/random.h"
 #include "train/checkpoint.h"
-#include "train/device.h"
 #include "train/progress.h"
 
 namespace sodlab::train {
@@ -65,19 +64,19 @@ Trainer::Trainer(std::shared_ptr<models::SegmentationModel> model, std::shared_p
     : model_(std::move(model)), loss_(std::move(loss)), spec_(std::move(spec)) {
   if (!model_ || !loss_) throw InputError("trainer: model and loss are required");
   validate(spec_);
+  device_ = torch::Device(spec_.device);
+  precision_ = parse_precision(spec_.precision, spec_.device, "train.precision");
 }
 
 torch::Tensor Trainer::batch_loss(const data::Batch& batch) {
-  const torch::Device device(spec_.device);
-  const Precision precision = parse_precision(spec_.precision, spec_.device, "train.precision");
   models::ModelOutput out;
   {
-    AutocastGuard autocast(precision, device);
-    out = model_->forward(batch.images.to(device, /*non_blocking=*/true));
+    AutocastGuard autocast(precision_, device_);
+    out = model_->forward(batch.images.to(device_, /*non_blocking=*/true));
   }
   // The loss in fp32 on fp32 outputs, whatever precision the forward ran in.
   auto fp32 = [](const torch::Tensor& t) { return t.defined() ? t.to(torch::kFloat32) : t; };
-  const losses::Targets targets = loss_->prepare(batch.masks.to(device, /*non_blocking=*/true));
+  const losses::Targets targets = loss_->prepare(batch.masks.to(device_, /*non_blocking=*/true));
   return loss_->forward(fp32(out.logits), targets, loss_->needs_features() ? fp32(out.features) : torch::Tensor());
 }
 
@@ -110,9 +109,9 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
     throw InputError("trainer: the loader's batch size " + std::to_string(ls.batch_size) +
                      " differs from train.batch_size " + std::to_string(spec_.batch_size));
   at::set_num_threads(resolve_threads(spec_.threads));
-  model_->to(torch::Device(spec_.device));
+  model_->to(device_);
   // fp16 needs a loss scale (its range underflows small gradients); bf16 and fp32 do not.
-  LossScaler scaler(parse_precision(spec_.precision, spec_.device, "train.precision") == Precision::fp16);
+  LossScaler scaler(precision_ == Precision::fp16);
 
   // Everything that changes the trained weights, for refusing a foreign checkpoint.
   std::ostringstream fp;

@@ -26,6 +26,7 @@
 #include "data/loader.h"
 #include "losses/loss.h"
 #include "models/model.h"
+#include "train/device.h"
 #include "train/spec.h"
 
 namespace sodlab::train {
@@ -92,6 +93,8 @@ class Trainer {
   std::shared_ptr<models::SegmentationModel> model_;
   std::shared_ptr<losses::Loss> loss_;
   TrainSpec spec_;
+  torch::Device device_{torch::kCPU};     // spec.device
+  Precision precision_ = Precision::fp32;  // spec.precision (fp16 only on CUDA)
 };
 
 }  // namespace sodlab::train
