@@ -13,7 +13,7 @@ PROFILE    ?= small
 THREADS    ?=
 THREADS_ARG = $(if $(THREADS),--threads $(THREADS))
 
-.PHONY: all deps configure build test run bench bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness \
+.PHONY: all deps configure build test run bench bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness bench-cache \
         tables list-tables plots report ablations clean
 .PHONY: fuzz fuzz-ci
 
@@ -92,7 +92,7 @@ ablations: build
 	    --out results/tables/$(PROFILE)/ablations/$$(basename $$f .toml).md || exit $$?; \
 	  cat results/tables/$(PROFILE)/ablations/$$(basename $$f .toml).md; done
 
-bench: bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness
+bench: bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness bench-cache
 
 bench-metrics: build
 	SODLAB_SHARED_DIR=$(SHARED) $(BUILD)/benchmarks/bench_metrics
@@ -105,6 +105,9 @@ bench-losses: build
 
 bench-models: build
 	$(BUILD)/benchmarks/bench_models
+
+bench-cache: build
+	$(BUILD)/benchmarks/bench_cache
 
 bench-data: build
 	$(BUILD)/benchmarks/bench_data

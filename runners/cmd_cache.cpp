@@ -1,8 +1,9 @@
 // `sodlab cache info|verify|gc`: the content-addressed HDF5 caches under the cache folder
-// (results/cache: one folder per kind, e.g. predictions/ written by eval.save_predictions).
+// (results/cache: one folder per kind: predictions/ written by eval.save_predictions, maps of
+// cache/map_cache.h; features/ and targets/ written by training, tensors of cache/tensor_cache.h).
 //   info    entries and bytes per kind; with a results store, how many entries belong to runs
 //           it holds and how many to none
-//   verify  reads every entry (key and checksum, cache/map_cache.h); exit 1 naming each entry
+//   verify  reads every entry (key and checksums); exit 1 naming each entry
 //           that fails (--remove deletes them: they become misses, recomputed when next needed)
 //   gc      removes the entries no completed or running run of the store refers to (each entry
 //           records the run it was written for); --dry-run lists them
@@ -15,6 +16,7 @@
 #include <sstream>
 
 #include "cache/map_cache.h"
+#include "cache/tensor_cache.h"
 #include "command.h"
 #include "core/error.h"
 #include "store/results_store.h"
@@ -39,6 +41,16 @@ std::vector<fs::path> kinds(const std::string& cache_dir) {
     if (e.is_directory()) out.push_back(e.path());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// The entries of one kind folder, whichever of the two entry formats it holds.
+std::vector<cache::CacheEntry> entries_of(const fs::path& folder) {
+  if (cache::holds_tensor_entries(folder)) return cache::TensorCache(folder).entries();
+  return cache::MapCache(folder).entries();
+}
+std::vector<std::string> verify_folder(const fs::path& folder, bool remove) {
+  if (cache::holds_tensor_entries(folder)) return cache::TensorCache(folder).verify(remove);
+  return cache::MapCache(folder).verify(remove);
 }
 
 std::string mib(std::uint64_t bytes) {
@@ -80,10 +92,9 @@ int info(const CacheArgs& a) {
   std::cout << std::left << std::setw(14) << "kind" << std::right << std::setw(10) << "entries" << std::setw(14) << "size"
             << std::setw(8) << "runs" << std::setw(14) << "of kept runs" << std::setw(14) << "unreferenced" << "\n";
   for (const auto& folder : folders) {
-    cache::MapCache c(folder);
     std::uint64_t bytes = 0, kept = 0, unreferenced = 0;
     std::map<std::string, int> runs;
-    const auto entries = c.entries();
+    const auto entries = entries_of(folder);
     for (const auto& e : entries) {
       bytes += e.bytes;
       if (!e.ref.empty()) ++runs[e.ref];
@@ -101,9 +112,8 @@ int info(const CacheArgs& a) {
 int verify(const CacheArgs& a) {
   std::uint64_t checked = 0, failed = 0;
   for (const auto& folder : kinds(a.cache_dir)) {
-    cache::MapCache c(folder);
-    checked += c.stats().entries;
-    for (const auto& bad : c.verify(a.remove)) {
+    checked += entries_of(folder).size();
+    for (const auto& bad : verify_folder(folder, a.remove)) {
       std::cerr << "bad entry: " << bad << (a.remove ? " (removed)" : "") << "\n";
       ++failed;
     }
@@ -119,8 +129,7 @@ int gc(const CacheArgs& a) {
     throw InputError(a.db + ": no results store, so no run can be said to refer to an entry (pass --db)");
   std::uint64_t removed = 0, freed = 0, kept = 0;
   for (const auto& folder : kinds(a.cache_dir)) {
-    cache::MapCache c(folder);
-    for (const auto& e : c.entries()) {
+    for (const auto& e : entries_of(folder)) {
       if (refs.keeps(e.ref)) {
         ++kept;
         continue;

@@ -1,14 +1,8 @@
 #include "cache/map_cache.h"
 
-#include <algorithm>
-
 #include <H5Cpp.h>
 
-#include <mutex>
-#include <random>
-#include <sstream>
-#include <thread>
-
+#include "cache/entry_file.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -18,33 +12,13 @@ namespace fs = std::filesystem;
 namespace sodlab::cache {
 namespace {
 
-std::mutex& h5_mutex() {
-  static std::mutex m;
-  return m;
-}
+using detail::hdf5_mutex;
+using detail::read_string_attr;
+using detail::write_string_attr;
 
 std::string bytes_sha(const cv::Mat& m) {
   const cv::Mat c = m.isContinuous() ? m : m.clone();
   return sha256_hex(std::string(reinterpret_cast<const char*>(c.data), c.total() * c.elemSize()));
-}
-
-void check_key(const std::string& key) {
-  if (key.size() != 64 || key.find_first_not_of("0123456789abcdef") != std::string::npos)
-    throw InputError("cache key must be 64 lower-case hex digits, got '" + key + "'");
-}
-
-std::string read_string_attr(const H5::DataSet& ds, const char* name) {
-  H5::Attribute a = ds.openAttribute(name);
-  H5::StrType t = a.getStrType();
-  std::string s;
-  a.read(t, s);
-  return s;
-}
-
-void write_string_attr(H5::DataSet& ds, const char* name, const std::string& value) {
-  H5::StrType t(H5::PredType::C_S1, value.size());
-  H5::Attribute a = ds.createAttribute(name, t, H5::DataSpace(H5S_SCALAR));
-  a.write(t, value);
 }
 
 // Reads and verifies one entry file; nullopt (with `why`) when it fails.
@@ -106,22 +80,16 @@ MapCache::MapCache(fs::path root) : root_(std::move(root)) {
     throw InputError("cannot create cache folder " + root_.string() + ": " + ec.message());
 }
 
-fs::path MapCache::path_of(const std::string& key) const {
-  check_key(key);
-  return root_ / key.substr(0, 2) / (key + ".h5");
-}
+fs::path MapCache::path_of(const std::string& key) const { return detail::entry_path(root_, key); }
 
 void MapCache::put(const std::string& key, const cv::Mat& map, const std::string& ref) {
   if (map.empty() || (map.type() != CV_8UC1 && map.type() != CV_32FC1))
     throw InputError("cache: only non-empty CV_8UC1 or CV_32FC1 maps can be stored");
   const fs::path final_path = path_of(key);
-  fs::create_directories(final_path.parent_path());
-  std::ostringstream suffix;
-  suffix << ".tmp" << std::hash<std::thread::id>{}(std::this_thread::get_id()) << "-" << std::random_device{}();
-  const fs::path tmp = final_path.string() + suffix.str();
+  const fs::path tmp = detail::temp_path_for(final_path);
   const cv::Mat m = map.isContinuous() ? map : map.clone();
   {
-    std::lock_guard<std::mutex> lock(h5_mutex());
+    std::lock_guard<std::mutex> lock(hdf5_mutex());
     try {
       H5::Exception::dontPrint();
       H5::H5File file(tmp.string(), H5F_ACC_TRUNC);
@@ -143,9 +111,7 @@ void MapCache::put(const std::string& key, const cv::Mat& map, const std::string
       throw RuntimeFailure("cannot write cache entry " + tmp.string() + ": " + e.getDetailMsg());
     }
   }
-  std::error_code ec;
-  fs::rename(tmp, final_path, ec);
-  if (ec) throw RuntimeFailure("cannot rename " + tmp.string() + " to " + final_path.string() + ": " + ec.message());
+  detail::commit_entry(tmp, final_path);
 }
 
 std::optional<cv::Mat> MapCache::get(const std::string& key) const {
@@ -154,7 +120,7 @@ std::optional<cv::Mat> MapCache::get(const std::string& key) const {
   std::string why;
   std::optional<cv::Mat> m;
   {
-    std::lock_guard<std::mutex> lock(h5_mutex());
+    std::lock_guard<std::mutex> lock(hdf5_mutex());
     m = read_entry(path, key, why);
   }
   if (!m) {
@@ -169,48 +135,21 @@ bool MapCache::contains(const std::string& key) const { return fs::exists(path_o
 
 CacheStats MapCache::stats() const {
   CacheStats s;
-  for (const auto& e : fs::recursive_directory_iterator(root_))
-    if (e.is_regular_file() && e.path().extension() == ".h5") ++s.entries, s.bytes += e.file_size();
+  for (const auto& p : detail::entry_files(root_)) ++s.entries, s.bytes += fs::file_size(p);
   return s;
 }
 
 std::vector<std::string> MapCache::verify(bool remove) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::recursive_directory_iterator(root_))
-    if (e.is_regular_file() && e.path().extension() == ".h5") files.push_back(e.path());
-  std::vector<std::string> bad;
-  for (const auto& p : files) {
-    std::string why;
-    std::optional<cv::Mat> m;
-    {
-      std::lock_guard<std::mutex> lock(h5_mutex());
-      m = read_entry(p, p.stem().string(), why);
-    }
-    if (!m) {
-      bad.push_back(p.string() + ": " + why);
-      if (remove) fs::remove(p);
-    }
-  }
-  return bad;
+  return detail::verify_entries(root_, remove, [](const fs::path& p, const std::string& key, std::string& why) {
+    return read_entry(p, key, why).has_value();
+  });
 }
 
 std::vector<CacheEntry> MapCache::entries() const {
-  std::vector<CacheEntry> out;
-  for (const auto& e : fs::recursive_directory_iterator(root_))
-    if (e.is_regular_file() && e.path().extension() == ".h5") out.push_back({e.path(), e.path().stem().string(), "", e.file_size()});
-  std::sort(out.begin(), out.end(), [](const CacheEntry& a, const CacheEntry& b) { return a.path < b.path; });
-  std::lock_guard<std::mutex> lock(h5_mutex());
-  for (auto& entry : out) {
-    try {
-      H5::Exception::dontPrint();
-      H5::H5File file(entry.path.string(), H5F_ACC_RDONLY);
-      H5::DataSet ds = file.openDataSet("map");
-      if (ds.attrExists("ref")) entry.ref = read_string_attr(ds, "ref");
-    } catch (const H5::Exception&) {
-      entry.readable = false;
-    }
-  }
-  return out;
+  return detail::list_entries(root_, [](const H5::H5File& file) {
+    const H5::DataSet ds = file.openDataSet("map");
+    return ds.attrExists("ref") ? read_string_attr(ds, "ref") : std::string();
+  });
 }
 
 }  // namespace sodlab::cache

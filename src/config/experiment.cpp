@@ -469,6 +469,7 @@ std::string run_id(const RunSpec& run, const std::string& code_version,
   if (auto* train = t.get("train"); train && train->is_table()) {
     train->as_table()->erase("threads");
     train->as_table()->erase("device");
+    train->as_table()->erase("target_cache");  // a cache that never changes a value
   }
   const std::string canonical = serialize(t);
   const std::string payload = canonical + "\n#code_version=" + code_version +

@@ -82,6 +82,8 @@ struct DataSection {
   int folds = 0;                    // k of k-fold cross-validation on the train set; 0 = none
   std::vector<int> fold_list;       // folds to run (0-based); default all 0..k-1
   Component augmentation;           // name "none" (default) | "szn" | "menet" + its options
+  int augmentation_pool = 0;        // 0: fresh augmentation each epoch; K: K fixed augmented
+                                    // copies per image, one drawn per epoch (data/loader.h)
   std::vector<Distortion> distortions;  // default [{ kind = "none" }]
   // Validation loss per epoch (train/trainer.h), on `validation = 0.1` (that fraction of the
   // training set, after the fold split, held out of training: seeded, the same for every seed) or
@@ -115,6 +117,10 @@ struct TrainSection {
   std::string device = "auto";       // auto | cpu | cuda | cuda:N (resolved by the pipeline plan;
                                      // --device overrides; not part of the run id, its kind is)
   std::string precision = "fp32";    // fp32 | bf16 | fp16 (autocast, train/device.h)
+  std::string feature_cache = "off"; // off | fp16 | fp32: frozen-backbone activations from the
+                                     // feature cache, stored as (train/feature_cache.h; in the run id)
+  bool target_cache = true;          // the loss's mask maps from the target cache where masks
+                                     // repeat (never changes a value: not in the run id)
 };
 
 struct EvalSection {

@@ -242,6 +242,7 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
       }
     }
     d.augmentation = read_augmentation(r, file);  // names and options: checked by the pipeline plan
+    d.augmentation_pool = static_cast<int>(r.integer("augmentation_pool", 0, 0, 1000000));
     if (const toml::array* dist = r.array("distortions")) {
       for (std::size_t i = 0; i < dist->size(); ++i)
         d.distortions.push_back(
@@ -284,6 +285,16 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
     if (tr.device != "auto" && tr.device != "cpu" && tr.device != "cuda" && tr.device.rfind("cuda:", 0) != 0)
       fail(r.node("device"), file, "train.device", "'" + tr.device + "': expected auto, cpu, cuda or cuda:N");
     tr.precision = r.string("precision", "fp32", {"fp32", "bf16", "fp16"});
+    tr.feature_cache = r.string("feature_cache", "off", {"off", "fp16", "fp32"});
+    tr.target_cache = r.boolean("target_cache", true);
+    // A frozen backbone's activations are a function of its input: they can be cached only when
+    // each image's inputs repeat (what is cached is a named option, never silent).
+    if (tr.feature_cache != "off" && run.data.augmentation.name != "none" && run.data.augmentation_pool == 0)
+      fail(r.node("feature_cache"), file, "train.feature_cache",
+           "'" + tr.feature_cache + "' caches the frozen backbone's activations, but data.augmentation '" +
+               run.data.augmentation.name +
+               "' draws new inputs every epoch; set data.augmentation_pool = K (K fixed augmented copies per "
+               "image, one drawn per epoch) or data.augmentation = \"none\"");
     r.finish();
   }
 
@@ -461,6 +472,7 @@ toml::table canonical_tree(const RunSpec& run) {
                    {"batch_size", d.batch_size},   {"workers", d.workers},
                    {"folds", d.folds}};
   data.insert_or_assign("augmentation", component_tree(d.augmentation));
+  if (d.augmentation_pool > 0) data.insert_or_assign("augmentation_pool", d.augmentation_pool);
   data.insert_or_assign("train", dataset_tree(d.train));
   if (d.validation_fraction > 0) data.insert_or_assign("validation", d.validation_fraction);
   if (!d.validation.dataset.empty()) data.insert_or_assign("validation", dataset_tree(d.validation));
@@ -480,6 +492,8 @@ toml::table canonical_tree(const RunSpec& run) {
                     {"threads", run.train.threads},
                     {"device", run.train.device},
                     {"precision", run.train.precision}};
+  if (run.train.feature_cache != "off") train.insert_or_assign("feature_cache", run.train.feature_cache);
+  if (!run.train.target_cache) train.insert_or_assign("target_cache", false);
   toml::array stages;
   for (const auto& s : run.train.stages) {
     toml::table st{{"name", s.name},         {"epochs", s.epochs},

@@ -74,6 +74,14 @@ std::vector<std::size_t> DataLoader::order(int epoch) const {
   return idx;
 }
 
+std::uint64_t augment_seed(const LoaderSpec& spec, int epoch, std::size_t index) {
+  if (spec.augment_pool <= 0) return derive_seed(spec.seed, "augment", static_cast<std::uint64_t>(epoch), index);
+  const std::uint64_t copy =
+      derive_seed(spec.seed, "augment_pool_pick", static_cast<std::uint64_t>(epoch), index) %
+      static_cast<std::uint64_t>(spec.augment_pool);
+  return derive_seed(spec.seed, "augment_pool", copy, index);
+}
+
 Batch DataLoader::batch(int epoch, std::size_t b) const {
   if (b >= batches_per_epoch())
     throw InputError("data loader: batch " + std::to_string(b) + " out of range");
@@ -85,7 +93,7 @@ Batch DataLoader::batch(int epoch, std::size_t b) const {
   std::vector<Sample> samples(indices.size());
   parallel_for(static_cast<int>(indices.size()), workers_, [&](int i) {
     const std::size_t idx = indices[i];
-    Rng rng(derive_seed(spec_.seed, "augment", static_cast<std::uint64_t>(epoch), idx));
+    Rng rng(augment_seed(spec_, epoch, idx));
     samples[i] = augment_sample(dataset_->get(idx), spec_.augment, rng, spec_.width, spec_.height);
   });
   Batch out = make_batch(samples, indices);

@@ -4,7 +4,11 @@
 // is a permutation drawn from derive_seed(seed, "order", e) (identity when shuffle is false) and
 // each sample's augmentation uses its own stream derive_seed(seed, "augment", e, dataset index),
 // so the result does not depend on the number of workers or on which batches were read before
-// (a resumed run sees exactly the batches of an uninterrupted one). Images are N×3×H×W float32
+// (a resumed run sees exactly the batches of an uninterrupted one). With augment_pool = K > 0 the
+// augmentation is drawn from a fixed pool instead: K augmented copies per image (copy k's stream
+// derive_seed(seed, "augment_pool", k, index)), of which epoch e takes copy
+// derive_seed(seed, "augment_pool_pick", e, index) mod K; what a frozen backbone sees then repeats,
+// so its activations can be cached (train/feature_cache.h). Images are N×3×H×W float32
 // RGB in [0, 255]; masks N×1×H×W float32 in {0, 1}. A sample that fails to load propagates its
 // InputError (naming the file).
 #pragma once
@@ -30,6 +34,8 @@ struct LoaderSpec {
   std::uint64_t seed = 0;
   int workers = 0;                // <= 0: resolve_threads(0)
   AugmentSpec augment;            // kind "none" for evaluation
+  int augment_pool = 0;           // 0: fresh augmentation every epoch; K > 0: a fixed pool of K
+                                  // augmented copies per image, one drawn per epoch
   bool pin_memory = false;        // batches in page-locked memory (needs CUDA): the copy to the GPU
                                   // of the batch prefetched by EpochReader can then be asynchronous
 };
@@ -40,6 +46,9 @@ struct Batch {
   std::vector<std::string> stems;
   std::vector<std::size_t> indices;  // dataset indices
 };
+
+// The seed of sample `index`'s augmentation in `epoch` (the contract above).
+std::uint64_t augment_seed(const LoaderSpec& spec, int epoch, std::size_t index);
 
 // Converts samples (already at a common size) into a Batch.
 Batch make_batch(const std::vector<Sample>& samples, const std::vector<std::size_t>& indices);

@@ -35,4 +35,26 @@ class SegmentationModel : public torch::nn::Module {
   virtual int output_channels() const = 0;
 };
 
+// A model whose forward begins with a chain of feature layers (SZN's VGG-16) that frozen groups
+// can own entirely. The trainer then computes those layers once per input and serves their
+// activations from the feature cache (train/feature_cache.h) instead of recomputing them.
+class PrefixCacheable {
+ public:
+  virtual ~PrefixCacheable() = default;
+  // How many leading feature layers depend on frozen parameters only, as the model is frozen now
+  // (0: none, nothing to cache).
+  virtual int frozen_prefix_layers() const = 0;
+  // SHA-256 (hex) of everything those `layers` layers compute from: architecture, input
+  // normalisation, their weights and biases.
+  virtual std::string prefix_identity(int layers) const = 0;
+  // Names of the first `layers` layers (the entry's tensor names).
+  virtual std::vector<std::string> prefix_layer_names(int layers) const = 0;
+  // Activations of the first `layers` layers for N×3×H×W images, without an autograd graph.
+  virtual std::vector<torch::Tensor> prefix_features(const torch::Tensor& images, int layers) = 0;
+  // forward() from those activations (each N×C×h×w, in layer order); height × width is the
+  // input's size. Equals forward(images) up to float rounding of the cached values.
+  virtual ModelOutput forward_from_prefix(const std::vector<torch::Tensor>& prefix, std::int64_t height,
+                                          std::int64_t width) = 0;
+};
+
 }  // namespace sodlab::models

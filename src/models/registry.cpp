@@ -13,7 +13,7 @@ ModelEntry menet_entry(const std::string& name, const std::string& summary) {
           [name](Options& o, Weights) -> std::shared_ptr<SegmentationModel> {
             return std::make_shared<Menet>(read_menet_config(name, o));
           },
-          nullptr};
+          nullptr, false};
 }
 
 }  // namespace
@@ -31,7 +31,8 @@ const NameRegistry<ModelEntry>& model_registry() {
            [](Options& o) {
              const SznOptions s = SznOptions::from(o);
              resolve_weights(s.backbone_weights, s.weights_catalogue);
-           }},
+           },
+           /*prefix_cacheable=*/true},
           menet_entry("menet", "MEnet: encoder-decoder, 13-scale fusion, metric (16-D tanh) + CE heads"),
           menet_entry("menet_ce_only", "MEnet with the CE head only on the 13-scale fusion (Table IV CE-only)"),
           menet_entry("menet_ce_plain",

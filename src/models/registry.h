@@ -26,6 +26,8 @@ struct ModelEntry {
   // Whether the built model needs pretrained weights that check() does not look for (so a
   // plan can resolve them before training); null = none.
   std::function<void(Options&)> check_weights;
+  // Whether the model is a models::PrefixCacheable (its frozen backbone can be cached).
+  bool prefix_cacheable = false;
 };
 
 const NameRegistry<ModelEntry>& model_registry();

@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <map>
+#include <sstream>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "models/dense_conv.h"
 #include "models/weights.h"
@@ -87,9 +89,9 @@ void Szn::train(bool on) {
   groups_.apply_modes();
 }
 
-std::pair<std::int64_t, std::int64_t> Szn::output_hw(const torch::Tensor& images) const {
+std::pair<std::int64_t, std::int64_t> Szn::output_hw(std::int64_t height, std::int64_t width) const {
   if (config_.output_size > 0) return {config_.output_size, config_.output_size};
-  return {images.size(2), images.size(3)};
+  return {height, width};
 }
 
 torch::Tensor Szn::squeeze(size_t i, const torch::Tensor& f) {
@@ -107,12 +109,51 @@ std::vector<torch::Tensor> Szn::backbone_features(const torch::Tensor& images) {
 }
 
 ModelOutput Szn::forward(const torch::Tensor& images) {
-  auto [h, w] = output_hw(images);
-  return forward_from_features(backbone_->forward(images), h, w);
+  return forward_from_features(backbone_->forward(images), images.size(2), images.size(3));
 }
 
-ModelOutput Szn::forward_from_features(const std::vector<torch::Tensor>& feats, std::int64_t oh,
-                                       std::int64_t ow) {
+int Szn::frozen_prefix_layers() const {
+  if (!groups_.frozen("backbone")) return 0;
+  const int convs = static_cast<int>(squeeze1_.size()) - (backbone_->has_fc() ? 2 : 0);
+  return backbone_->has_fc() && groups_.frozen("fc") ? convs + 2 : convs;
+}
+
+std::string Szn::prefix_identity(int layers) const {
+  Sha256 h;
+  std::ostringstream arch;
+  const InputNormalisation n = backbone_->normalisation();
+  arch.precision(17);
+  arch << "szn/vgg16 width_divisor=" << backbone_->config().width_divisor << " fc_layers=" << backbone_->has_fc()
+       << " layers=" << layers << " bgr=" << n.bgr;
+  for (int c = 0; c < 3; ++c) arch << " mean" << c << "=" << n.mean[c] << " std" << c << "=" << n.std[c];
+  h.update(arch.str());
+  const auto& convs = backbone_->layers();
+  for (int i = 0; i < layers; ++i)
+    for (const torch::Tensor& p : {convs[i]->weight, convs[i]->bias}) {
+      const torch::Tensor c = p.detach().to(torch::kCPU, torch::kFloat).contiguous();
+      h.update(c.data_ptr(), static_cast<std::size_t>(c.numel()) * c.element_size());
+    }
+  return h.hex();
+}
+
+std::vector<std::string> Szn::prefix_layer_names(int layers) const {
+  const auto& names = backbone_->layer_names();
+  return {names.begin(), names.begin() + std::min<std::size_t>(layers, names.size())};
+}
+
+std::vector<torch::Tensor> Szn::prefix_features(const torch::Tensor& images, int layers) {
+  torch::NoGradGuard no_grad;
+  return backbone_->forward(images, layers);
+}
+
+ModelOutput Szn::forward_from_prefix(const std::vector<torch::Tensor>& prefix, std::int64_t height,
+                                     std::int64_t width) {
+  return forward_from_features(backbone_->forward_from(prefix), height, width);
+}
+
+ModelOutput Szn::forward_from_features(const std::vector<torch::Tensor>& feats, std::int64_t height,
+                                       std::int64_t width) {
+  const auto [oh, ow] = output_hw(height, width);
   if (feats.size() != squeeze1_.size())
     throw InputError("szn: expected " + std::to_string(squeeze1_.size()) + " backbone feature maps, got " +
                      std::to_string(feats.size()));
@@ -142,7 +183,7 @@ ModelOutput Szn::forward_from_features(const std::vector<torch::Tensor>& feats, 
 }
 
 ModelOutput Szn::forward_direct(const torch::Tensor& images) {
-  auto [h, w] = output_hw(images);
+  auto [h, w] = output_hw(images.size(2), images.size(3));
   std::vector<torch::Tensor> feats = backbone_->forward(images), ups;
   for (size_t i = 0; i < feats.size(); ++i) ups.push_back(resize_bilinear(squeeze(i, feats[i]), h, w));
   return {classify_rest(classifier_[0]->forward(torch::cat(ups, 1))), torch::Tensor()};

@@ -27,7 +27,7 @@ struct SznConfig {
   std::uint64_t init_seed = 0; // from-scratch parameter initialisation
 };
 
-class Szn : public SegmentationModel {
+class Szn : public SegmentationModel, public PrefixCacheable {
  public:
   explicit Szn(const SznConfig& config);
 
@@ -39,10 +39,19 @@ class Szn : public SegmentationModel {
   int output_channels() const override { return 1; }
   void train(bool on = true) override;
 
-  // Split forward for feature caching: backbone activations (one per layer), then the head.
+  // Split forward: backbone activations (one per layer), then the head; `height` × `width` is
+  // the input's size (the output's unless output_size is set).
   std::vector<torch::Tensor> backbone_features(const torch::Tensor& images);
-  ModelOutput forward_from_features(const std::vector<torch::Tensor>& features, std::int64_t out_h,
-                                    std::int64_t out_w);
+  ModelOutput forward_from_features(const std::vector<torch::Tensor>& features, std::int64_t height,
+                                    std::int64_t width);
+
+  // PrefixCacheable: the 13 convolutions when "backbone" is frozen, fc6/fc7 too when "fc" is.
+  int frozen_prefix_layers() const override;
+  std::string prefix_identity(int layers) const override;
+  std::vector<std::string> prefix_layer_names(int layers) const override;
+  std::vector<torch::Tensor> prefix_features(const torch::Tensor& images, int layers) override;
+  ModelOutput forward_from_prefix(const std::vector<torch::Tensor>& prefix, std::int64_t height,
+                                  std::int64_t width) override;
   // Reference implementation: materialises the full zoomout concatenation at output resolution.
   ModelOutput forward_direct(const torch::Tensor& images);
 
@@ -54,7 +63,7 @@ class Szn : public SegmentationModel {
  private:
   torch::Tensor squeeze(size_t layer, const torch::Tensor& feature);
   torch::Tensor classify_rest(torch::Tensor hidden);
-  std::pair<std::int64_t, std::int64_t> output_hw(const torch::Tensor& images) const;
+  std::pair<std::int64_t, std::int64_t> output_hw(std::int64_t height, std::int64_t width) const;
 
   SznConfig config_;
   Vgg16 backbone_{nullptr};

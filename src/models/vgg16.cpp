@@ -79,27 +79,42 @@ torch::Tensor Vgg16Impl::normalise(const torch::Tensor& images) const {
   return (x - mean_.view({1, 3, 1, 1})) / std_.view({1, 3, 1, 1});
 }
 
-std::vector<torch::Tensor> Vgg16Impl::forward(const torch::Tensor& images) {
+std::vector<torch::Tensor> Vgg16Impl::forward(const torch::Tensor& images, int layers) {
   if (images.dim() != 4 || images.size(1) != 3)
     throw InputError("vgg16: expected N×3×H×W images, got " + std::to_string(images.dim()) + "-d input");
   if (config_.fc_layers && (images.size(2) < 224 || images.size(3) < 224))
     throw InputError("szn: fc6 is a 7×7 valid convolution on pool5 and needs inputs ≥ 224×224, got " +
                      std::to_string(images.size(2)) + "×" + std::to_string(images.size(3)) +
                      "; set fc_layers=false for smaller inputs");
+  const std::size_t last = layers < 0 ? layers_.size() : std::min<std::size_t>(layers, layers_.size());
   std::vector<torch::Tensor> out;
-  out.reserve(layers_.size());
-  torch::Tensor x = normalise(images);
-  const size_t pool_after[5] = {1, 3, 6, 9, 12};
-  size_t next_pool = 0;
-  for (size_t i = 0; i < layers_.size(); ++i) {
+  out.reserve(last);
+  return run_layers(normalise(images), 0, last, std::move(out));
+}
+
+std::vector<torch::Tensor> Vgg16Impl::forward_from(std::vector<torch::Tensor> prefix) {
+  if (prefix.empty() || prefix.size() > layers_.size())
+    throw InputError("vgg16: forward_from needs the activations of 1.." + std::to_string(layers_.size()) +
+                     " leading layers, got " + std::to_string(prefix.size()));
+  const std::size_t first = prefix.size();
+  torch::Tensor x = prefix.back();
+  return run_layers(x, first, layers_.size(), std::move(prefix));
+}
+
+bool Vgg16Impl::pools_after(std::size_t layer) const {
+  // 2×2 max-pool after each block (conv1_2, conv2_2, conv3_3, conv4_3; after conv5_3 only when fc6
+  // follows).
+  return layer == 1 || layer == 3 || layer == 6 || layer == 9 || (layer == 12 && config_.fc_layers);
+}
+
+std::vector<torch::Tensor> Vgg16Impl::run_layers(torch::Tensor x, std::size_t first, std::size_t last,
+                                                 std::vector<torch::Tensor> out) {
+  for (std::size_t i = first; i < last; ++i) {
+    if (i > 0 && pools_after(i - 1)) x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
     // fc6 / fc7 as matrix products (dense_conv.h); the 3×3 layers through oneDNN.
     const bool fc = names_[i].rfind("fc", 0) == 0;
     x = (fc ? conv_as_matmul(layers_[i], x) : layers_[i]->forward(x)).relu_();
     out.push_back(x);
-    if (next_pool < 5 && i == pool_after[next_pool]) {
-      ++next_pool;
-      if (config_.fc_layers || next_pool < 5) x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
-    }
   }
   return out;
 }

@@ -36,14 +36,18 @@ class Vgg16Impl : public torch::nn::Module {
  public:
   explicit Vgg16Impl(const Vgg16Config& config);
 
-  // images N×3×H×W RGB [0,255] → post-ReLU activations of every layer, in layer_names() order.
-  // H and W must be ≥ 224 when fc_layers (InputError otherwise).
-  std::vector<torch::Tensor> forward(const torch::Tensor& images);
+  // images N×3×H×W RGB [0,255] → post-ReLU activations of every layer (or of the first
+  // `layers`), in layer_names() order. H and W must be ≥ 224 when fc_layers (InputError otherwise).
+  std::vector<torch::Tensor> forward(const torch::Tensor& images, int layers = -1);
+  // The remaining layers' activations after those of the first prefix.size() layers: returns
+  // prefix followed by them, as forward(images) would.
+  std::vector<torch::Tensor> forward_from(std::vector<torch::Tensor> prefix);
   torch::Tensor normalise(const torch::Tensor& images) const;
 
   const std::vector<std::string>& layer_names() const { return names_; }
   const std::vector<int>& layer_channels() const { return channels_; }
   std::vector<torch::nn::Conv2d>& layers() { return layers_; }
+  const std::vector<torch::nn::Conv2d>& layers() const { return layers_; }
   bool has_fc() const { return config_.fc_layers; }
   const Vgg16Config& config() const { return config_; }
 
@@ -54,6 +58,12 @@ class Vgg16Impl : public torch::nn::Module {
   void reset_parameters(at::Generator& gen);
 
  private:
+  // Runs layers [first, last) on x (the input of layer `first`: pooled here when a block ends
+  // before it), appending their activations to `out`.
+  std::vector<torch::Tensor> run_layers(torch::Tensor x, std::size_t first, std::size_t last,
+                                        std::vector<torch::Tensor> out);
+  bool pools_after(std::size_t layer) const;
+
   Vgg16Config config_;
   std::vector<std::string> names_;
   std::vector<int> channels_;

@@ -133,6 +133,15 @@ void record_best_epoch(store::ResultsStore& db, const std::string& id, const std
             std::to_string(epochs[best_epoch - 1].epoch) + ")");
 }
 
+// One epoch of a training cache as two timings: PHASE.hits (seconds reading, entries, bytes read)
+// and PHASE.misses (seconds computing and writing, entries, bytes written).
+void record_cache_counters(store::ResultsStore& db, const std::string& id, const std::string& phase,
+                           const train::CacheCounters& c, const std::string& device) {
+  if (!c.used()) return;
+  db.add_timing({id, phase + ".hits", c.read_seconds, c.hits, device, c.bytes_read});
+  db.add_timing({id, phase + ".misses", c.miss_seconds, c.misses, device, c.bytes_written});
+}
+
 // Trains and evaluates `run`, recording under `id` (the run id, or a redo attempt's id).
 void train_evaluate_record(const PlannedRun& run, const std::string& id, store::ResultsStore& db,
                            const ExecuteOptions& options, bool restart) {
@@ -151,14 +160,18 @@ void train_evaluate_record(const PlannedRun& run, const std::string& id, store::
   std::unique_ptr<data::DataLoader> validation;
   if (run.data.validation)
     validation = std::make_unique<data::DataLoader>(run.data.validation, validation_loader_spec(spec, run.device));
-  train::Trainer trainer(model, loss, train_spec(spec, run_dir.string(), run.threads, run.device));
+  train::TrainSpec training = train_spec(spec, run_dir.string(), run.threads, run.device);
+  set_training_caches(spec, options.cache_dir, run.run_id, training);
+  train::Trainer trainer(model, loss, training);
   const train::FitResult fit = trainer.fit(
       loader,
       [&](const train::EpochReport& e) {
         if (e.val_loss) log::info("  validation loss " + std::to_string(*e.val_loss));
         db.add_epoch({id, e.stage, e.epoch, e.train_loss, e.val_loss, e.lr, e.seconds});
-        db.add_timing({id, "train." + e.stage + ".epoch" + std::to_string(e.epoch), e.seconds,
-                       e.images, run.device});
+        const std::string epoch = e.stage + ".epoch" + std::to_string(e.epoch);
+        db.add_timing({id, "train." + epoch, e.seconds, e.images, run.device});
+        record_cache_counters(db, id, "cache.features." + epoch, e.features, run.device);
+        record_cache_counters(db, id, "cache.targets." + epoch, e.targets, run.device);
         db.heartbeat(id);
       },
       checkpoint_hooks(db, id, restart,

@@ -70,6 +70,15 @@ void resolve_model(config::RunSpec& run, bool check_weights) {
   });
 }
 
+// train.feature_cache needs a model with a cacheable backbone prefix (models::PrefixCacheable).
+void check_feature_cache(const config::RunSpec& run) {
+  if (run.train.feature_cache == "off" || models::model_registry().at(run.model.name).prefix_cacheable) return;
+  std::string position = run.source_path + ": train.feature_cache";
+  if (!run.variant.empty()) position += " (variant '" + run.variant + "')";
+  throw InputError(position + ": model '" + run.model.name +
+                   "' has no frozen backbone prefix to cache (szn has); set train.feature_cache = \"off\"");
+}
+
 void resolve_loss(config::RunSpec& run) {
   config::Component& l = run.loss;
   at_position(l.where, run, [&] {
@@ -187,6 +196,7 @@ Plan plan(const PlanRequest& request) {
   std::vector<config::RunSpec> specs = config::expand(p.experiment);
   for (auto& spec : specs) {
     resolve_model(spec, request.check_weights);
+    check_feature_cache(spec);
     resolve_loss(spec);
     resolve_augmentation(spec);
     check_eval(spec);

@@ -1,6 +1,7 @@
 #include "pipeline/specs.h"
 
 #include <cmath>
+#include <filesystem>
 
 #include "train/device.h"
 
@@ -37,6 +38,20 @@ train::TrainSpec train_spec(const config::RunSpec& run, const std::string& check
   return spec;
 }
 
+void set_training_caches(const config::RunSpec& run, const std::string& cache_dir, const std::string& run_id,
+                         train::TrainSpec& spec) {
+  const std::filesystem::path root(cache_dir);
+  spec.cache_ref = run_id;
+  spec.feature_cache = run.train.feature_cache;
+  spec.feature_cache_dir = run.train.feature_cache == "off" ? "" : (root / "features").string();
+  const std::string& aug = run.data.augmentation.name;
+  const bool masks_repeat = aug == "none" || aug == "szn" || run.data.augmentation_pool > 0;
+  spec.target_cache_dir = run.train.target_cache && masks_repeat ? (root / "targets").string() : "";
+  spec.target_identity = run.loss.name;
+  for (const auto& [key, value] : run.loss.options.given())
+    spec.target_identity += " " + key + "=" + option_value_to_string(value);
+}
+
 data::AugmentSpec augment_spec(const config::RunSpec& run) {
   Options options = run.data.augmentation.options;
   return data::read_augment_spec(run.data.augmentation.name, options);
@@ -50,6 +65,7 @@ data::LoaderSpec train_loader_spec(const config::RunSpec& run, const std::string
   spec.seed = static_cast<std::uint64_t>(run.seed);
   spec.workers = run.data.workers;
   spec.augment = augment_spec(run);
+  spec.augment_pool = run.data.augmentation_pool;
   spec.pin_memory = train::device_kind(device) == "cuda";
   return spec;
 }
@@ -59,6 +75,7 @@ data::LoaderSpec validation_loader_spec(const config::RunSpec& run, const std::s
   spec.batch_size = run.data.batch_size;
   spec.shuffle = false;
   spec.augment = data::AugmentSpec{};  // kind "none"
+  spec.augment_pool = 0;
   return spec;
 }
 

@@ -13,6 +13,12 @@ namespace sodlab::pipeline {
 // Training protocol of `run` (stages, batch size, seed); `threads` = resolved intra-op threads.
 train::TrainSpec train_spec(const config::RunSpec& run, const std::string& checkpoint_dir, int threads,
                             const std::string& device = "cpu");
+// The training caches of `run` under `cache_dir` (features/, targets/), written for `run_id`:
+// the feature cache as train.feature_cache says; the target cache when train.target_cache is on
+// and masks repeat from epoch to epoch (augmentation none or szn, which only resize and flip
+// masks, or a fixed augmentation pool).
+void set_training_caches(const config::RunSpec& run, const std::string& cache_dir, const std::string& run_id,
+                         train::TrainSpec& spec);
 // The augmentation with its options (InputError naming the kind or key).
 data::AugmentSpec augment_spec(const config::RunSpec& run);
 // The shuffled, augmented training loader at the run's input size; on a CUDA `device` its batches

@@ -102,9 +102,10 @@ std::string timings_table(const std::vector<store::TimingRow>& timings) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : timings)
     rows.push_back({escape(t.phase), num(t.seconds, 3), std::to_string(t.items),
-                    t.items > 0 ? num(t.seconds / static_cast<double>(t.items), 4) : "–", escape(t.device)});
-  return html::table({"phase", "seconds", "items", "seconds per item", "device"}, rows,
-                     {false, true, true, true, false}, "timings");
+                    t.items > 0 ? num(t.seconds / static_cast<double>(t.items), 4) : "–",
+                    t.bytes ? std::to_string(*t.bytes) : "–", escape(t.device)});
+  return html::table({"phase", "seconds", "items", "seconds per item", "bytes", "device"}, rows,
+                     {false, true, true, true, true, false}, "timings");
 }
 
 }  // namespace

@@ -537,9 +537,12 @@ void ResultsStore::add_timing(const TimingRow& t) {
   require_writable("add_timing");
   std::lock_guard<std::mutex> lock(mutex_);
   Transaction tx(db_);
-  Stmt s(db_, "INSERT OR REPLACE INTO timings (run_id, phase, seconds, items, device) VALUES (?,?,?,?,?)");
+  Stmt s(db_, "INSERT OR REPLACE INTO timings (run_id, phase, seconds, items, device, bytes) VALUES (?,?,?,?,?,?)");
   s.bind(1, t.run_id).bind(2, t.phase).bind(3, t.seconds).bind(4, t.items);
-  s.bind_text_or_null(5, t.device).run();
+  s.bind_text_or_null(5, t.device);
+  if (t.bytes) s.bind(6, *t.bytes);
+  else s.bind_null(6);
+  s.run();
   tx.commit();
 }
 
@@ -652,10 +655,13 @@ std::vector<CurvePoint> ResultsStore::curves(const std::string& run_id) {
 
 std::vector<TimingRow> ResultsStore::timings(const std::string& run_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Stmt s(db_, "SELECT phase, seconds, items, device FROM timings WHERE run_id = ? ORDER BY phase");
+  Stmt s(db_, "SELECT phase, seconds, items, device, bytes FROM timings WHERE run_id = ? ORDER BY phase");
   s.bind(1, run_id);
   std::vector<TimingRow> out;
-  while (s.step()) out.push_back({run_id, s.text(0), s.real(1), s.integer(2), s.text(3)});
+  while (s.step()) {
+    out.push_back({run_id, s.text(0), s.real(1), s.integer(2), s.text(3), std::nullopt});
+    if (!s.is_null(4)) out.back().bytes = s.integer(4);
+  }
   return out;
 }
 

@@ -154,6 +154,7 @@ struct TimingRow {
   double seconds = 0;
   std::int64_t items = 0;  // images processed (seconds/items = per image)
   std::string device;
+  std::optional<std::int64_t> bytes;  // bytes read or written (cache phases), none = not measured
 };
 
 struct ArtifactRow {

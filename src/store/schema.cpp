@@ -164,6 +164,10 @@ CREATE VIEW run_params AS
   FROM params p JOIN runs r USING (run_id)
   WHERE r.attempt_of IS NULL;
 )sql",
+      // 6: bytes moved by a phase (the caches' hits and misses: bytes read and written).
+      R"sql(
+ALTER TABLE timings ADD COLUMN bytes INTEGER;  -- NULL = not measured
+)sql",
   };
   return m;
 }

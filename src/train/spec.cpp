@@ -48,6 +48,7 @@ std::string fingerprint(const TrainSpec& spec) {
   os.precision(17);
   os << "batch_size=" << spec.batch_size << " seed=" << spec.seed;
   if (spec.precision != "fp32") os << " precision=" << spec.precision;
+  if (!spec.feature_cache_dir.empty() && spec.feature_cache != "off") os << " feature_cache=" << spec.feature_cache;
   for (const auto& s : spec.stages) {
     os << " | " << s.name << " epochs=" << s.epochs << " lr=" << s.lr << " opt=" << s.optimizer
        << " momentum=" << s.momentum << " nesterov=" << s.nesterov << " wd=" << s.weight_decay

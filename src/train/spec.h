@@ -37,6 +37,13 @@ struct TrainSpec {
   int threads = 0;                 // LibTorch intra-op threads; <= 0: resolve_threads(0)
   std::string device = "cpu";      // resolved: "cpu" | "cuda:N" (train/device.h resolve_device)
   std::string precision = "fp32";  // fp32 | bf16 | fp16 (train/device.h)
+  // Caches (train/feature_cache.h, train/target_cache.h); an empty folder = that cache off.
+  std::string feature_cache_dir;          // backbone activations of frozen stages
+  std::string feature_cache = "off";      // off | fp16 | fp32: what they are stored as (changes the
+                                          // values trained on unless fp32: in the fingerprint)
+  std::string target_cache_dir;           // the loss's mask-only maps (never changes a value)
+  std::string target_identity;            // the loss name and options prepare() depends on
+  std::string cache_ref;                  // the run the entries are written for
   std::string progress = "auto";   // auto (bar on a terminal, lines otherwise) | bar | lines | none
   int log_every = 0;               // lines mode: a line every N steps (0: once per epoch)
 };

@@ -66,17 +66,33 @@ Trainer::Trainer(std::shared_ptr<models::SegmentationModel> model, std::shared_p
   validate(spec_);
   device_ = torch::Device(spec_.device);
   precision_ = parse_precision(spec_.precision, spec_.device, "train.precision");
+  if (!spec_.feature_cache_dir.empty() && spec_.feature_cache != "off") {
+    cacheable_ = dynamic_cast<models::PrefixCacheable*>(model_.get());
+    if (!cacheable_)
+      throw InputError("train.feature_cache = '" + spec_.feature_cache +
+                       "': this model has no backbone prefix to cache (szn has)");
+    features_ = std::make_unique<FeatureCache>(std::make_shared<cache::TensorCache>(spec_.feature_cache_dir),
+                                               spec_.feature_cache, spec_.cache_ref);
+  }
+  if (!spec_.target_cache_dir.empty())
+    targets_ = std::make_unique<TargetCache>(std::make_shared<cache::TensorCache>(spec_.target_cache_dir),
+                                             spec_.target_identity, spec_.cache_ref);
 }
 
 torch::Tensor Trainer::batch_loss(const data::Batch& batch) {
   models::ModelOutput out;
-  {
+  if (features_ && features_->active()) {
+    const auto prefix = features_->features(*cacheable_, batch.images, device_, feature_counts_);
+    AutocastGuard autocast(precision_, device_);
+    out = cacheable_->forward_from_prefix(prefix, batch.images.size(2), batch.images.size(3));
+  } else {
     AutocastGuard autocast(precision_, device_);
     out = model_->forward(batch.images.to(device_, /*non_blocking=*/true));
   }
   // The loss in fp32 on fp32 outputs, whatever precision the forward ran in.
   auto fp32 = [](const torch::Tensor& t) { return t.defined() ? t.to(torch::kFloat32) : t; };
-  const losses::Targets targets = loss_->prepare(batch.masks.to(device_, /*non_blocking=*/true));
+  const losses::Targets targets = targets_ ? targets_->prepare(*loss_, batch.masks, device_, target_counts_)
+                                           : loss_->prepare(batch.masks.to(device_, /*non_blocking=*/true));
   return loss_->forward(fp32(out.logits), targets, loss_->needs_features() ? fp32(out.features) : torch::Tensor());
 }
 
@@ -119,6 +135,7 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
      << loader.dataset()->manifest_sha() << " size=" << ls.width << "x" << ls.height
      << " shuffle=" << ls.shuffle << " drop_last=" << ls.drop_last << " data_seed=" << ls.seed
      << " augment=" << ls.augment.kind;
+  if (ls.augment_pool > 0) fp << " augment_pool=" << ls.augment_pool;
   const std::string fprint = fp.str();
 
   // Resume position.
@@ -167,11 +184,16 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
       load_checkpoint_state(ckpt, *model_, si == start.stage ? optimizer.get() : nullptr);
     }
     global += first_epoch;
+    // After a resume's weights are in place: the cache key hashes the frozen weights.
+    if (features_ && features_->begin_stage(*cacheable_, precision_) > 0)
+      log::info("stage '" + stage.name + "': the frozen prefix's activations come from the feature cache (" +
+                spec_.feature_cache + ", " + spec_.feature_cache_dir + ")");
 
     for (int e = first_epoch; e < stage.epochs; ++e, ++global) {
       torch::manual_seed(data::derive_seed(spec_.seed, "torch", static_cast<std::uint64_t>(global)));
       model_->train();
       Timer epoch_timer;
+      feature_counts_ = target_counts_ = CacheCounters{};
       double loss_sum = 0, lr = stage.lr;
       std::int64_t images = 0, step = 0;
       data::Batch batch;
@@ -219,6 +241,8 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
       rep.seconds = seconds;
       rep.images = images;
       if (validation) rep.val_loss = validation_loss(*validation, global);
+      rep.features = feature_counts_;
+      rep.targets = target_counts_;
       progress.end_epoch(stage.name, e + 1, stage.epochs, rep.train_loss, lr, seconds,
                          seconds > 0 ? images / seconds : 0);
       result.epochs_trained++;

@@ -12,6 +12,9 @@
 // (same threads, same machine). A checkpoint of a different protocol is an InputError.
 // The model is moved to spec.device and every batch with it; spec.precision bf16 / fp16 runs the
 // forward under autocast (train/device.h; fp16 with a dynamic loss scale), the loss in fp32.
+// With spec.feature_cache_dir, a stage whose model has a frozen prefix (models::PrefixCacheable)
+// trains the rest from that prefix's cached activations (train/feature_cache.h); with
+// spec.target_cache_dir the loss's mask maps come from their cache (train/target_cache.h).
 // hooks.stop_requested is polled between batches (train::Interrupted). A NaN or infinite loss throws RuntimeFailure naming
 // stage, epoch, step and the batch's stems. on_epoch is called after each epoch, before its
 // checkpoint: a crash in between retrains and reports that epoch again, so no report is lost.
@@ -27,7 +30,9 @@
 #include "losses/loss.h"
 #include "models/model.h"
 #include "train/device.h"
+#include "train/feature_cache.h"
 #include "train/spec.h"
+#include "train/target_cache.h"
 
 namespace sodlab::train {
 
@@ -41,6 +46,7 @@ struct EpochReport {
   double lr = 0;         // learning rate of the epoch's last step
   double seconds = 0;    // wall time of the epoch (excluding the checkpoint write)
   std::int64_t images = 0;
+  CacheCounters features, targets;  // the caches over the epoch (validation included)
 };
 
 struct FitResult {
@@ -92,6 +98,10 @@ class Trainer {
   double validation_loss(const data::DataLoader& validation, int epoch);
   std::shared_ptr<models::SegmentationModel> model_;
   std::shared_ptr<losses::Loss> loss_;
+  models::PrefixCacheable* cacheable_ = nullptr;  // model_ as one, when the feature cache is on
+  std::unique_ptr<FeatureCache> features_;        // null: feature cache off
+  std::unique_ptr<TargetCache> targets_;          // null: target cache off
+  CacheCounters feature_counts_, target_counts_;  // of the current epoch
   TrainSpec spec_;
   torch::Device device_{torch::kCPU};     // spec.device
   Precision precision_ = Precision::fp32;  // spec.precision (fp16 only on CUDA)

@@ -218,7 +218,7 @@ TEST_CASE("unknown keys are errors with line:column and the closest key") {
   // Line 8 is "input_size = 224" in [data].
   CHECK(error_of(with_line(kExperiment, 8, "imput_size = 224")) ==
         "exp.toml:8:1: data.imput_size: unknown key (did you mean 'data.input_size'?); known keys "
-        "here: augmentation, batch_size, data_root, distortions, fold_list, folds, input_size, "
+        "here: augmentation, augmentation_pool, batch_size, data_root, distortions, fold_list, folds, input_size, "
         "test, train, validation, workers");
   // In a stage (line 21 is "frozen = ...").
   CHECK(error_of(with_line(kExperiment, 22, "frozn = [\"backbone\"]"))

@@ -140,3 +140,43 @@ TEST_CASE("szn: the split forward (backbone features, then the head) equals forw
   const torch::Tensor split = m->forward_from_features(m->backbone_features(x), 64, 64).logits;
   CHECK(torch::allclose(split, m->forward(x).logits, 1e-5, 1e-6));
 }
+
+TEST_CASE("szn: the frozen prefix (cached activations, then the rest) equals forward", "[szn][cache]") {
+  for (const bool fc : {false, true}) {
+    Options o("model 'szn'");
+    o.set("backbone_weights", std::string("none"));
+    o.set("width_divisor", std::int64_t{16});
+    o.set("squeeze", std::int64_t{4});
+    o.set("hidden", std::int64_t{8});
+    o.set("fc_layers", fc);
+    auto m = std::dynamic_pointer_cast<Szn>(make_model("szn", o, Weights::skip));
+    REQUIRE(m);
+    const std::int64_t size = fc ? 224 : 64;
+    const torch::Tensor x = test::images(2, size, size);
+    CHECK(m->frozen_prefix_layers() == 0);
+    m->set_frozen("backbone", true);
+    CHECK(m->frozen_prefix_layers() == 13);
+    if (fc) {
+      m->set_frozen("fc", true);
+      CHECK(m->frozen_prefix_layers() == 15);
+    }
+    const int k = m->frozen_prefix_layers();
+    CHECK(m->prefix_layer_names(k).front() == "conv1_1");
+    CHECK(m->prefix_layer_names(k).back() == (fc ? "fc7" : "conv5_3"));
+    const std::string id = m->prefix_identity(k);
+    CHECK(id.size() == 64);
+    CHECK(m->prefix_identity(k - 1) != id);
+    m->eval();
+    torch::NoGradGuard no_grad;
+    const auto prefix = m->prefix_features(x, k);
+    REQUIRE(prefix.size() == static_cast<std::size_t>(k));
+    CHECK(torch::allclose(m->forward_from_prefix(prefix, size, size).logits, m->forward(x).logits, 1e-5, 1e-6));
+    // A shorter prefix: the remaining convolutions run from the last cached activation.
+    const auto shorter = m->prefix_features(x, 7);
+    CHECK(torch::allclose(m->forward_from_prefix(shorter, size, size).logits, m->forward(x).logits, 1e-5, 1e-6));
+    {  // a weight change changes the identity
+      m->backbone()->layers()[0]->weight.add_(1e-3);
+      CHECK(m->prefix_identity(k) != id);
+    }
+  }
+}

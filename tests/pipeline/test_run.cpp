@@ -152,7 +152,8 @@ TEST_CASE("sodlab cache info, verify and gc on the prediction cache of a run", "
   TempDir dir;
   const fs::path db = dir.path() / "results.db", cache = dir.path() / "cache";
   auto args = smoke_args(dir.path(), "proposed");
-  args.insert(args.end(), {"--set", "eval.save_predictions=true", "--cache-dir", cache.string()});
+  args.insert(args.end(), {"--set", "eval.save_predictions=true", "--set", "train.target_cache=false",
+                           "--cache-dir", cache.string()});
   REQUIRE(run_sodlab(args, dir.path() / "log") == 0);
   const std::vector<std::string> where{"--cache-dir", cache.string()};
   auto cache_cmd = [&](std::vector<std::string> a, const std::string& log, bool with_db = true) {
@@ -200,6 +201,79 @@ TEST_CASE("sodlab cache info, verify and gc on the prediction cache of a run", "
   // gc without a store refuses (exit 2) rather than remove everything.
   CHECK(run_sodlab({"cache", "gc", "--cache-dir", cache.string(), "--db", (dir.path() / "none.db").string()},
                    dir.path() / "gc4.log") == 2);
+}
+
+TEST_CASE("train.feature_cache: frozen stages from cached features, recorded, verified, resumed after SIGKILL",
+          "[pipeline][cache]") {
+  TempDir a, b;
+  auto args_for = [](const fs::path& dir) {
+    auto args = smoke_args(dir, "proposed");
+    args.insert(args.end(), {"--set", "train.feature_cache=fp16", "--set", "data.augmentation_pool=2",
+                             "--cache-dir", (dir / "cache").string()});
+    return args;
+  };
+  REQUIRE(run_sodlab(args_for(a.path()), a.path() / "log") == 0);
+  const fs::path db_a = a.path() / "results.db";
+  INFO(read_file(a.path() / "log"));
+  // Smoke's two frozen stages (squeeze: 2 epochs, squeeze_low_lr: 1) read the cache; 32 images
+  // with 2 copies each: epoch 1 computes 32, later epochs hit what earlier ones stored.
+  CHECK(count(db_a, "SELECT items FROM timings WHERE phase = 'cache.features.squeeze.epoch1.misses'") == 32);
+  CHECK(count(db_a, "SELECT count(*) FROM timings WHERE phase = 'cache.features.squeeze.epoch1.misses' "
+                    "AND bytes > 0 AND seconds > 0") == 1);
+  CHECK(count(db_a, "SELECT sum(items) FROM timings WHERE phase LIKE 'cache.features.%.hits'") > 32);
+  CHECK(count(db_a, "SELECT count(*) FROM timings WHERE phase LIKE 'cache.features.finetune%'") == 0);
+  CHECK(count(db_a, "SELECT count(*) FROM timings WHERE phase LIKE 'cache.targets.%.hits'") == 7);
+  CHECK(count(db_a, "SELECT count(*) FROM runs WHERE status = 'completed' AND config_toml LIKE "
+                    "'%feature_cache = \"fp16\"%' AND config_toml LIKE '%augmentation_pool = 2%'") == 1);
+  const fs::path cache_a = a.path() / "cache";
+  REQUIRE(run_sodlab({"cache", "verify", "--cache-dir", cache_a.string()}, a.path() / "verify.log") == 0);
+  REQUIRE(run_sodlab({"cache", "info", "--cache-dir", cache_a.string(), "--db", db_a.string()}, a.path() / "info.log") == 0);
+  CHECK(read_file(a.path() / "info.log").find("features") != std::string::npos);
+
+  // Killed with SIGKILL during training (the cache on, possibly mid-write), then resumed: the
+  // metrics of the uninterrupted run, and a cache that verifies.
+  const fs::path db_b = b.path() / "results.db";
+  const auto [killed, status] = signal_after_epochs(spawn_sodlab(args_for(b.path()), "/dev/null"), db_b, 2, SIGKILL);
+  REQUIRE(killed);
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(run_sodlab(args_for(b.path()), b.path() / "log") == 0);
+  CHECK(read_file(b.path() / "log").find("resumed after") != std::string::npos);
+  const auto ra = results_by_variant(db_a), rb = results_by_variant(db_b);
+  REQUIRE(!ra.empty());
+  CHECK(ra == rb);
+  CHECK(run_sodlab({"cache", "verify", "--cache-dir", (b.path() / "cache").string()}, b.path() / "verify.log") == 0);
+
+  // A corrupted features entry: verify names it (exit 1).
+  fs::path victim;
+  for (const auto& e : fs::recursive_directory_iterator(cache_a / "features"))
+    if (e.path().extension() == ".h5") victim = e.path();
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3000);
+    const std::string junk(64, '\x5A');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  CHECK(run_sodlab({"cache", "verify", "--cache-dir", cache_a.string()}, a.path() / "verify2.log") == 1);
+  CHECK(read_file(a.path() / "verify2.log").find(victim.filename().string()) != std::string::npos);
+}
+
+TEST_CASE("train.feature_cache is refused where inputs do not repeat or the model has no prefix", "[pipeline][cache]") {
+  TempDir dir;
+  const fs::path db = dir.path() / "results.db";
+  auto args = smoke_args(dir.path(), "proposed");
+  args.insert(args.end(), {"--set", "train.feature_cache=fp16"});  // smoke augments (szn), no pool
+  CHECK(run_sodlab(args, dir.path() / "log") == 2);
+  const std::string log = read_file(dir.path() / "log");
+  INFO(log);
+  CHECK(log.find("train.feature_cache") != std::string::npos);
+  CHECK(log.find("data.augmentation_pool") != std::string::npos);
+  const fs::path menet = fs::path(SODLAB_SOURCE_DIR) / "experiments/menet/table4.toml";
+  CHECK(run_sodlab({"run", menet.string(), "--profile", "smoke", "--db", db.string(), "--set",
+                    "train.feature_cache=fp32", "--set", "data.augmentation=none", "--dry-run"},
+                   dir.path() / "log2") == 2);
+  CHECK(read_file(dir.path() / "log2").find("has no frozen backbone prefix") != std::string::npos);
+  std::error_code ec;
+  if (fs::exists(db, ec)) CHECK(count(db, "SELECT count(*) FROM runs") == 0);
 }
 
 TEST_CASE("data.validation: a validation loss for every epoch, and the best epoch", "[pipeline]") {
