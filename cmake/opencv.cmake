@@ -6,12 +6,30 @@
 # to hand non-PNG files to cv::imread.
 # Debian ships OpenCVConfig.cmake only in the libopencv-dev meta package (57 packages); the three
 # module -dev packages we need provide headers and libraries but no config, so find them here.
-find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
+# The GPU-check subset (SODLAB_GPU_CHECK_ONLY) links core + imgproc only: there sodlab::opencv's
+# imgcodecs is cmake/imgcodecs_unavailable.cpp, whose functions throw (Debian's imgcodecs pulls
+# GDAL, far too big to carry to a machine without a package manager; nothing there reads images).
 add_library(sodlab_opencv_core INTERFACE)
 add_library(sodlab::opencv_core ALIAS sodlab_opencv_core)
 add_library(sodlab_opencv INTERFACE)
 add_library(sodlab::opencv ALIAS sodlab_opencv)
 target_link_libraries(sodlab_opencv INTERFACE sodlab_opencv_core)
+if(SODLAB_GPU_CHECK_ONLY)
+  find_path(OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 REQUIRED)
+  foreach(module core imgproc)
+    find_library(OPENCV_${module}_LIBRARY NAMES opencv_${module} REQUIRED)
+  endforeach()
+  target_link_libraries(sodlab_opencv_core INTERFACE ${OPENCV_core_LIBRARY} ${OPENCV_imgproc_LIBRARY})
+  target_include_directories(sodlab_opencv_core INTERFACE ${OPENCV_INCLUDE_DIR})
+  add_library(sodlab_imgcodecs_unavailable STATIC ${PROJECT_SOURCE_DIR}/cmake/imgcodecs_unavailable.cpp)
+  target_link_libraries(sodlab_imgcodecs_unavailable PUBLIC sodlab_opencv_core)
+  target_link_libraries(sodlab_opencv INTERFACE sodlab_imgcodecs_unavailable)
+  # metrics/gray_image_reader.cpp dlopens it for non-PNG files; absent there, it says so.
+  set(SODLAB_OPENCV_IMGCODECS_SONAME libopencv_imgcodecs.so.406)
+  message(STATUS "OpenCV (core, imgproc; imgcodecs unavailable): ${OPENCV_INCLUDE_DIR}")
+  return()
+endif()
+find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
 if(OpenCV_FOUND)
   target_link_libraries(sodlab_opencv_core INTERFACE opencv_core opencv_imgproc)
   target_link_libraries(sodlab_opencv INTERFACE opencv_imgcodecs)

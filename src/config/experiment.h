@@ -119,8 +119,9 @@ struct TrainSection {
   std::string precision = "fp32";    // fp32 | bf16 | fp16 (autocast, train/device.h)
   std::string feature_cache = "off"; // off | fp16 | fp32: frozen-backbone activations from the
                                      // feature cache, stored as (train/feature_cache.h; in the run id)
-  bool target_cache = true;          // the loss's mask maps from the target cache where masks
-                                     // repeat (never changes a value: not in the run id)
+  bool target_cache = false;         // the loss's mask maps from the target cache where masks
+                                     // repeat (never changes a value: not in the run id; off by
+                                     // default: no faster than computing them on this CPU)
 };
 
 struct EvalSection {

@@ -286,7 +286,7 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
       fail(r.node("device"), file, "train.device", "'" + tr.device + "': expected auto, cpu, cuda or cuda:N");
     tr.precision = r.string("precision", "fp32", {"fp32", "bf16", "fp16"});
     tr.feature_cache = r.string("feature_cache", "off", {"off", "fp16", "fp32"});
-    tr.target_cache = r.boolean("target_cache", true);
+    tr.target_cache = r.boolean("target_cache", false);
     // A frozen backbone's activations are a function of its input: they can be cached only when
     // each image's inputs repeat (what is cached is a named option, never silent).
     if (tr.feature_cache != "off" && run.data.augmentation.name != "none" && run.data.augmentation_pool == 0)
@@ -493,7 +493,7 @@ toml::table canonical_tree(const RunSpec& run) {
                     {"device", run.train.device},
                     {"precision", run.train.precision}};
   if (run.train.feature_cache != "off") train.insert_or_assign("feature_cache", run.train.feature_cache);
-  if (!run.train.target_cache) train.insert_or_assign("target_cache", false);
+  if (run.train.target_cache) train.insert_or_assign("target_cache", true);
   toml::array stages;
   for (const auto& s : run.train.stages) {
     toml::table st{{"name", s.name},         {"epochs", s.epochs},

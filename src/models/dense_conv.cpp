@@ -1,5 +1,7 @@
 #include "models/dense_conv.h"
 
+#include <variant>
+
 namespace sodlab::models {
 namespace F = torch::nn::functional;
 
@@ -8,7 +10,10 @@ torch::Tensor conv_as_matmul(const torch::nn::Conv2d& conv, const torch::Tensor&
   TORCH_CHECK(o.groups() == 1, "conv_as_matmul: grouped convolution");
   for (int d = 0; d < 2; ++d)
     TORCH_CHECK((*o.stride())[d] == 1 && (*o.dilation())[d] == 1, "conv_as_matmul: stride or dilation");
-  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  // padding_t is a c10::variant in LibTorch 1.13 and a std::variant in 2.x: std::get_if found by
+  // ordinary lookup, c10::get_if by argument-dependent lookup, whichever takes the argument.
+  using std::get_if;
+  const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
   TORCH_CHECK(padding && (**padding)[0] == 0 && (**padding)[1] == 0, "conv_as_matmul: padding");
   const torch::Tensor& weight = conv->weight;  // [O, C, kh, kw]
   const std::int64_t n = x.size(0), out = weight.size(0), kh = weight.size(2), kw = weight.size(3);

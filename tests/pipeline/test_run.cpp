@@ -152,8 +152,7 @@ TEST_CASE("sodlab cache info, verify and gc on the prediction cache of a run", "
   TempDir dir;
   const fs::path db = dir.path() / "results.db", cache = dir.path() / "cache";
   auto args = smoke_args(dir.path(), "proposed");
-  args.insert(args.end(), {"--set", "eval.save_predictions=true", "--set", "train.target_cache=false",
-                           "--cache-dir", cache.string()});
+  args.insert(args.end(), {"--set", "eval.save_predictions=true", "--cache-dir", cache.string()});
   REQUIRE(run_sodlab(args, dir.path() / "log") == 0);
   const std::vector<std::string> where{"--cache-dir", cache.string()};
   auto cache_cmd = [&](std::vector<std::string> a, const std::string& log, bool with_db = true) {
@@ -209,7 +208,7 @@ TEST_CASE("train.feature_cache: frozen stages from cached features, recorded, ve
   auto args_for = [](const fs::path& dir) {
     auto args = smoke_args(dir, "proposed");
     args.insert(args.end(), {"--set", "train.feature_cache=fp16", "--set", "data.augmentation_pool=2",
-                             "--cache-dir", (dir / "cache").string()});
+                             "--set", "train.target_cache=true", "--cache-dir", (dir / "cache").string()});
     return args;
   };
   REQUIRE(run_sodlab(args_for(a.path()), a.path() / "log") == 0);
