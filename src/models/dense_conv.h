@@ -4,6 +4,7 @@
 // that is 411 MB, and the forward of fc6 cost as much as the 13 other layers together (340 ms of
 // a 224² SZN forward on 2 cores). As a product the weight is read once, in place (BLAS), and the
 // backward is two more products. Same values as conv->forward(x) up to float summation order.
+// It runs in the weight's dtype (fp32) even under autocast, returning fp32.
 #pragma once
 
 #include <torch/torch.h>

@@ -1,6 +1,7 @@
 // Devices and precision (train/device.h): resolution and its errors, autocast, the fp16 loss
 // scale, and a bf16 training run on the CPU.
 #include "tiny.h"
+#include "models/dense_conv.h"
 #include "train/device.h"
 #include "train/trainer.h"
 
@@ -108,4 +109,20 @@ TEST_CASE("a bf16 run trains on the CPU: finite losses close to fp32's, fp32 wei
     CHECK(bf16[i] == Approx(fp32[i]).epsilon(0.05));  // bf16 keeps ~3 significant digits
   }
   CHECK(bf16 != fp32);  // it did run in bf16
+}
+
+TEST_CASE("fc layers as matrix products stay fp32 under bf16 autocast", "[train][precision]") {
+  torch::manual_seed(4);
+  torch::nn::Conv2d fc(torch::nn::Conv2dOptions(16, 24, 7));
+  const torch::Tensor x = torch::randn({2, 16, 7, 7});
+  const torch::Tensor fp32 = sodlab::models::conv_as_matmul(fc, x);
+  torch::Tensor under_autocast;
+  {
+    train::AutocastGuard autocast(train::Precision::bf16, torch::Device(torch::kCPU));
+    under_autocast = sodlab::models::conv_as_matmul(fc, x.to(torch::kBFloat16));
+  }
+  CHECK(under_autocast.scalar_type() == torch::kFloat);
+  // Only the input's rounding to bf16 differs (relative 2^-8), not the product's precision.
+  CHECK(torch::allclose(under_autocast, fp32, 2e-2, 2e-2));
+  CHECK(torch::equal(under_autocast, sodlab::models::conv_as_matmul(fc, x.to(torch::kBFloat16).to(torch::kFloat))));
 }
