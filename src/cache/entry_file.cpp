@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/log.h"
 
 namespace fs = std::filesystem;
 
@@ -52,6 +53,12 @@ std::vector<fs::path> entry_files(const fs::path& root) {
   return out;
 }
 
+void discard_entry(const fs::path& path, const std::string& why) {
+  log::warn("cache entry " + path.string() + " failed verification (" + why + "); removed, to be recomputed");
+  std::error_code ec;
+  fs::remove(path, ec);
+}
+
 std::vector<std::string> verify_entries(
     const fs::path& root, bool remove, const std::function<bool(const fs::path&, const std::string&, std::string&)>& read) {
   std::vector<std::string> bad;
@@ -84,6 +91,12 @@ std::vector<CacheEntry> list_entries(const fs::path& root, const std::function<s
     }
   }
   return out;
+}
+
+CacheStats folder_stats(const fs::path& root) {
+  CacheStats s;
+  for (const auto& p : entry_files(root)) ++s.entries, s.bytes += fs::file_size(p);
+  return s;
 }
 
 std::string read_string_attr(const H5::H5Object& object, const char* name) {

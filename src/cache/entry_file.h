@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,28 @@ std::filesystem::path temp_path_for(const std::filesystem::path& final_path);
 void commit_entry(const std::filesystem::path& tmp, const std::filesystem::path& final_path);
 // Every *.h5 file under `root`, in path order.
 std::vector<std::filesystem::path> entry_files(const std::filesystem::path& root);
+// Their number and total size (the files are not opened).
+CacheStats folder_stats(const std::filesystem::path& root);
+
+// Logs that the entry at `path` failed verification (`why`) and removes it: it is a miss now.
+void discard_entry(const std::filesystem::path& path, const std::string& why);
+
+// The entry of `key` at `path` read by `read(path, key, why)` (→ std::optional<T>) under the HDF5
+// mutex; nullopt when there is none, and when it fails (discarded: logged and removed).
+template <typename Read>
+auto read_verified(const std::filesystem::path& path, const std::string& key, Read&& read)
+    -> decltype(read(path, key, std::declval<std::string&>())) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  std::string why;
+  decltype(read(path, key, why)) value;
+  {
+    std::lock_guard<std::mutex> lock(hdf5_mutex());
+    value = read(path, key, why);
+  }
+  if (!value) discard_entry(path, why);
+  return value;
+}
 
 // Reads every entry under `root` with `read(path, key, why)` (false: the entry failed, `why` says
 // why), holding the HDF5 mutex; returns "path: why" for each failure, removing it when `remove`.

@@ -5,7 +5,6 @@
 #include "cache/entry_file.h"
 #include "core/error.h"
 #include "core/hash.h"
-#include "core/log.h"
 
 namespace fs = std::filesystem;
 
@@ -115,29 +114,12 @@ void MapCache::put(const std::string& key, const cv::Mat& map, const std::string
 }
 
 std::optional<cv::Mat> MapCache::get(const std::string& key) const {
-  const fs::path path = path_of(key);
-  if (!fs::exists(path)) return std::nullopt;
-  std::string why;
-  std::optional<cv::Mat> m;
-  {
-    std::lock_guard<std::mutex> lock(hdf5_mutex());
-    m = read_entry(path, key, why);
-  }
-  if (!m) {
-    log::warn("cache entry " + path.string() + " failed verification (" + why + "); removed");
-    std::error_code ec;
-    fs::remove(path, ec);
-  }
-  return m;
+  return detail::read_verified(path_of(key), key, read_entry);
 }
 
 bool MapCache::contains(const std::string& key) const { return fs::exists(path_of(key)); }
 
-CacheStats MapCache::stats() const {
-  CacheStats s;
-  for (const auto& p : detail::entry_files(root_)) ++s.entries, s.bytes += fs::file_size(p);
-  return s;
-}
+CacheStats MapCache::stats() const { return detail::folder_stats(root_); }
 
 std::vector<std::string> MapCache::verify(bool remove) {
   return detail::verify_entries(root_, remove, [](const fs::path& p, const std::string& key, std::string& why) {

@@ -7,7 +7,6 @@
 
 #include "cache/entry_file.h"
 #include "core/error.h"
-#include "core/log.h"
 
 namespace fs = std::filesystem;
 
@@ -182,23 +181,12 @@ std::uint64_t TensorCache::put(const std::string& key, const NamedTensors& tenso
 
 std::optional<NamedTensors> TensorCache::get(const std::string& key, std::uint64_t* bytes) const {
   const fs::path path = path_of(key);
-  std::error_code ec;
-  const std::uint64_t size = fs::file_size(path, ec);
-  if (ec) return std::nullopt;
-  std::string why;
-  std::optional<NamedTensors> t;
-  {
-    std::lock_guard<std::mutex> lock(hdf5_mutex());
-    t = read_entry(path, key, why);
-  }
-  if (!t) {
-    log::warn("cache entry " + path.string() + " failed verification (" + why + "); removed, recomputed");
-    fs::remove(path, ec);
-    return std::nullopt;
-  }
-  if (bytes) *bytes = size;
+  std::optional<NamedTensors> t = detail::read_verified(path, key, read_entry);
+  if (t && bytes) *bytes = fs::file_size(path);
   return t;
 }
+
+CacheStats TensorCache::stats() const { return detail::folder_stats(root_); }
 
 std::vector<std::string> TensorCache::verify(bool remove) {
   return detail::verify_entries(root_, remove, [](const fs::path& p, const std::string& key, std::string& why) {

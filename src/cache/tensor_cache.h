@@ -38,6 +38,7 @@ class TensorCache {
   std::optional<NamedTensors> get(const std::string& key, std::uint64_t* bytes = nullptr) const;
   bool contains(const std::string& key) const;
   std::filesystem::path path_of(const std::string& key) const;
+  CacheStats stats() const;  // entries and bytes, without opening them
   // Reads every entry in full; returns "path: why" for those that fail (removed when `remove`).
   std::vector<std::string> verify(bool remove);
   // Every entry file under the root, in path order (attributes only).

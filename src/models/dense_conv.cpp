@@ -22,7 +22,7 @@ torch::Tensor conv_as_matmul(const torch::nn::Conv2d& conv, const torch::Tensor&
   // caches casts of leaf parameters only, not of this view).
   c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
   const torch::Tensor& weight = conv->weight;  // [O, C, kh, kw]
-  const torch::Tensor x_in = x.scalar_type() == weight.scalar_type() ? x : x.to(weight.scalar_type());
+  const torch::Tensor x_in = x.to(weight.scalar_type());  // itself when already fp32
   const std::int64_t n = x.size(0), out = weight.size(0), kh = weight.size(2), kw = weight.size(3);
   const std::int64_t oh = x.size(2) - kh + 1, ow = x.size(3) - kw + 1;
   const torch::Tensor w = weight.reshape({out, -1});  // rows in (c, kh, kw) order, as the windows

@@ -29,7 +29,7 @@ void glorot_(torch::nn::Conv2d& conv, at::Generator& gen) {
 // In fp32 whatever the input's dtype: LibTorch 1.13's bilinear upsampling of bf16 on the CPU is
 // unvectorised (281 ms against 52 of a 224² SZN forward), and the summed zoomout maps stay fp32.
 torch::Tensor resize_bilinear(const torch::Tensor& input, std::int64_t h, std::int64_t w) {
-  const torch::Tensor x = input.scalar_type() == torch::kFloat ? input : input.to(torch::kFloat);
+  const torch::Tensor x = input.to(torch::kFloat);  // itself when already fp32
   if (x.size(2) == h && x.size(3) == w) return x;
   return F::interpolate(x, F::InterpolateFuncOptions()
                                .size(std::vector<std::int64_t>{h, w})

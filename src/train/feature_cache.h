@@ -50,7 +50,6 @@ class FeatureCache {
   // precision), stored and rounded to the cache dtype.
   std::vector<torch::Tensor> features(models::PrefixCacheable& model, const torch::Tensor& images,
                                       torch::Device device, CacheCounters& counters);
-  const cache::TensorCache& store() const { return *store_; }
 
  private:
   std::string key_of(const torch::Tensor& image) const;  // image: 3×H×W
