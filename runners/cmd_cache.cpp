@@ -27,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct CacheArgs {
-  std::string cache_dir = "results/cache";
+  std::string cache_dir = store::default_cache_dir();
   std::string db = store::default_db_path();
   bool remove = false, dry_run = false;
 };

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "core/timer.h"
+#include "core/output_files.h"
 #include "data/folder.h"
 #include "data/registry.h"
 #include "data/synthetic.h"
@@ -74,6 +75,7 @@ int cmd_check(const std::string& target, const std::string& root, int threads) {
 
 int cmd_synth(const std::string& out, int n, int size, std::uint64_t seed, int threads) {
   const data::SyntheticDataset ds({n, size, seed});
+  output::check_output_folder(out, "--out");
   fs::create_directories(fs::path(out) / "images");
   fs::create_directories(fs::path(out) / "masks");
   Timer t;
@@ -83,8 +85,11 @@ int cmd_synth(const std::string& out, int n, int size, std::uint64_t seed, int t
     cv::cvtColor(s.image, bgr, cv::COLOR_RGB2BGR);
     const fs::path img = fs::path(out) / "images" / (s.stem + ".png");
     const fs::path mask = fs::path(out) / "masks" / (s.stem + ".png");
-    if (!cv::imwrite(img.string(), bgr) || !cv::imwrite(mask.string(), s.mask))
-      throw RuntimeFailure("cannot write " + img.string());
+    for (const auto& [path, mat] : {std::pair<fs::path, const cv::Mat*>{img, &bgr}, {mask, &s.mask}}) {
+      std::vector<uchar> png;
+      if (!cv::imencode(".png", *mat, png)) throw RuntimeFailure("cannot encode " + path.string() + " as PNG");
+      output::write_output_file(path.string(), std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+    }
   });
   std::cout << "wrote " << n << " synthetic pairs (" << size << "x" << size << ", seed " << seed
             << ") to " << out << " in " << std::fixed << std::setprecision(2) << t.seconds()

@@ -17,6 +17,7 @@
 #include "config/method_layout.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "core/output_files.h"
 #include "metrics/folder_eval.h"
 #include "metrics/result_io.h"
 #include "report/method_table.h"
@@ -87,9 +88,26 @@ nlohmann::json provenance(const EvalArgs& a, const metrics::FolderEvalOptions& o
 }
 
 void write_text(const std::string& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary);
-  if (!(out << text)) throw RuntimeFailure("cannot write " + file);
+  output::write_output_file(file, text);
   std::cerr << "wrote " << file << "\n";
+}
+
+// Every output path checked before the evaluation starts (core/output_files.h); the folders it
+// reads protected from them.
+void check_outputs(const EvalArgs& a) {
+  auto fixed_part = [](std::string dir) {  // "maps/{dataset}" → "maps"
+    const auto brace = dir.find('{');
+    if (brace == std::string::npos) return dir;
+    const auto slash = dir.rfind('/', brace);
+    return slash == std::string::npos ? std::string(".") : dir.substr(0, slash);
+  };
+  for (const auto& p : a.preds) output::protect_folder(fixed_part(named(p).dir), "an input of this evaluation (--pred)");
+  for (const auto& g : a.gts) output::protect_folder(fixed_part(named(g).dir), "an input of this evaluation (--gt)");
+  if (!a.db.empty()) output::protect_store(a.db);
+  const std::pair<const std::string*, const char*> outs[] = {
+      {&a.json, "--json"}, {&a.per_image, "--per-image"}, {&a.curves, "--curves"}, {&a.table, "--table"}};
+  for (const auto& [path, option] : outs)
+    if (!path->empty()) output::check_output_file(*path, option);
 }
 
 int run_single(const EvalArgs& a, const metrics::FolderEvalOptions& options) {
@@ -266,6 +284,7 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
 }
 
 int run_eval(const EvalArgs& a) {
+  check_outputs(a);
   metrics::FolderEvalOptions options;
   options.convention = metrics::parse_convention(a.convention);
   options.selection = metrics::MetricSelection::parse(a.metrics);

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/names.h"
 #include "core/options.h"
+#include "core/output_files.h"
 #include "losses/registry.h"
 
 #include <nlohmann/json.hpp>
@@ -86,6 +87,11 @@ CommandRegistration reg{
         }
         if (name->empty() || pred->empty() || gt->empty())
           throw InputError("sodlab loss needs --name, --pred and --gt (or --list)");
+        output::protect_file(*pred, "an input of this command (--pred)");
+        output::protect_file(*gt, "an input of this command (--gt)");
+        output::protect_file(*image, "an input of this command (--image)");
+        if (!maps->empty()) output::check_output_folder(*maps, "--maps");
+        if (!figure->empty()) output::check_output_file(*figure, "--figure");
         Options opts("loss '" + *name + "'");
         for (const auto& s : *sets) opts.set_from_assignment(s);
         auto loss = losses::make_loss(*name, opts);
@@ -120,7 +126,9 @@ CommandRegistration reg{
             cv::Mat u8(static_cast<int>(img.size(0)), static_cast<int>(img.size(1)), CV_8UC1,
                         scaled.data_ptr<std::uint8_t>());
             const auto file = (std::filesystem::path(*maps) / (mname + ".png")).string();
-            if (!cv::imwrite(file, u8)) throw RuntimeFailure("cannot write '" + file + "'");
+            std::vector<uchar> png;
+            if (!cv::imencode(".png", u8, png)) throw RuntimeFailure("cannot encode '" + file + "' as PNG");
+            output::write_output_file(file, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
             out["maps"][mname] = {{"file", file}, {"max", mx}};
             if (!*json) std::cerr << "wrote " << file << " (255 = " << mx << ")\n";
           }

@@ -10,6 +10,7 @@
 #include "config/experiment.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "core/output_files.h"
 #include "pipeline/plan.h"
 #include "report/figure.h"
 #include "report/gnuplot.h"
@@ -54,6 +55,7 @@ CommandRegistration registration{
       return [a] {
         require_results_db(a->db);
         store::ResultsStore db(a->db, store::OpenMode::read_only);
+        if (!a->name.empty()) output::check_plain_name(a->name, "--name");
         const DisplayPlan d = plan_for_display(a->plan, db);
         const pipeline::Plan& plan = d.plan;
         const pipeline::PlanRequest& request = d.request;

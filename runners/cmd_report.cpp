@@ -15,13 +15,13 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <unistd.h>
 
 #include "code_version.h"
 #include "command.h"
 #include "planned_runs.h"
 #include "config/experiment.h"
 #include "core/error.h"
+#include "core/output_files.h"
 #include "core/threads.h"
 #include "pipeline/plan.h"
 #include "pipeline/specs.h"
@@ -186,7 +186,7 @@ CommandRegistration registration{
                      "Experiment files (default $SODLAB_EXPERIMENTS_DIR or experiments)");
       app.add_option("--ablations-dir", a->ablations_dir, "Sweep files")->capture_default_str();
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
-      app.add_option("--out-dir,-o", a->out_dir, "The report folder (replaced)")->capture_default_str();
+      app.add_option("--out-dir,-o", a->out_dir, "The report folder (replaced as a whole; only a folder sodlab's report wrote)")->capture_default_str();
       return [a] {
         require_results_db(a->db);
         store::ResultsStore db(a->db, store::OpenMode::read_only);
@@ -196,9 +196,11 @@ CommandRegistration registration{
         for (const auto& e : a->experiments) files.push_back(config::resolve_experiment_path(e));
         if (files.empty()) throw InputError("no experiment files found (looked in experiments/ and " + a->ablations_dir + ")");
 
-        const fs::path out(a->out_dir);
-        if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
-        const fs::path staging = out.parent_path() / ("." + out.filename().string() + ".staging-" + std::to_string(::getpid()));
+        output::protect_folder(a->experiments_dir.empty() ? config::experiments_dir() : a->experiments_dir,
+                               "the experiment files");
+        output::protect_folder(a->ablations_dir, "the sweep files");
+        const fs::path out(output::without_trailing_slash(a->out_dir));
+        const fs::path staging = report::prepare_report_folder(a->out_dir);
         struct Cleanup {
           fs::path dir;
           ~Cleanup() {

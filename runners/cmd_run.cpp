@@ -1,8 +1,10 @@
 // `sodlab run EXPERIMENT`: plan the experiment's runs, execute those the store does not hold.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "command.h"
+#include "core/error.h"
 #include "core/threads.h"
 #include "core/stop_signal.h"
 #include "pipeline/execute.h"
@@ -48,7 +50,18 @@ CommandRegistration registration{
       return [a] {
         const pipeline::Plan plan = pipeline::plan(a->plan);
         std::unique_ptr<store::ResultsStore> db;
-        if (!a->dry_run) db = std::make_unique<store::ResultsStore>(a->db);
+        std::string store_note;  // a dry run's word on the store
+        if (!a->dry_run) {
+          db = std::make_unique<store::ResultsStore>(a->db);
+        } else if (std::error_code ec; std::filesystem::exists(a->db, ec)) {
+          try {  // read-only: a dry run writes nothing
+            db = std::make_unique<store::ResultsStore>(a->db, store::OpenMode::read_only);
+          } catch (const InputError& e) {
+            store_note = " (the store cannot be read: " + std::string(e.what()) + ")";
+          }
+        } else {
+          store_note = " (no results store at " + a->db + " yet)";
+        }
         install_stop_handlers();  // SIGINT/SIGTERM: checkpoint kept, run marked interrupted now
         try {
           const pipeline::RunSummary s = pipeline::run_plan(plan, db.get(), a->execute, a->dry_run);
@@ -58,7 +71,7 @@ CommandRegistration registration{
                                           " trained earlier and evaluated now on the test sets they lacked"
                                     : "")
                     << (s.busy ? ", " + std::to_string(s.busy) + " being executed by another process" : "")
-                    << "\n";
+                    << (a->dry_run ? ", dry run: nothing executed" + store_note : "") << "\n";
         } catch (const train::Interrupted& e) {
           std::cerr << "interrupted: " << e.what() << " (run it again to resume)\n";
           return stop_exit_code();

@@ -170,7 +170,7 @@ int run_slurm(SweepArgs& a, const pipeline::Plan& plan) {
   store::ResultsStore db(a.db);
   int copied = 0;
   const auto shards = sweep::shard_files(out_dir);
-  for (const auto& shard : shards) copied += db.merge_from(shard);
+  for (const auto& shard : shards) copied += db.merge_from(shard).copied;
   std::cerr << "job " << id << " has ended: merged " << shards.size() << " shard(s) (" << copied
             << " run(s) copied) into " << a.db << "\n";
   return report(sweep::finish_sweep(plan, db, a.execute), a, timer.seconds());

@@ -12,6 +12,7 @@
 #include "core/threads.h"
 #include "config/experiment.h"
 #include "core/error.h"
+#include "core/output_files.h"
 #include "pipeline/plan.h"
 #include "report/paper_table.h"
 #include "store/results_store.h"
@@ -50,6 +51,7 @@ CommandRegistration registration{
           throw InputError("--format '" + a->format + "': expected md, tex or csv");
         require_results_db(a->db);
         store::ResultsStore db(a->db, store::OpenMode::read_only);
+        if (!a->out.empty()) output::check_output_file(a->out, "--out");
         const DisplayPlan d = plan_for_display(a->plan, db);
         const report::PaperTable t = display_table(d, db);
         const std::string text = a->format == "md"    ? report::render_markdown(t)
@@ -61,8 +63,7 @@ CommandRegistration registration{
         } else {
           const auto parent = std::filesystem::path(a->out).parent_path();
           if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-          std::ofstream f(a->out, std::ios::binary);
-          if (!(f << text)) throw RuntimeFailure(a->out + ": cannot write the table");
+          output::write_output_file(a->out, text, "--out");
           std::cerr << "wrote " << a->out << "\n";
         }
         return 0;

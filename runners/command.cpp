@@ -8,6 +8,8 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/output_files.h"
+#include "store/results_store.h"
 
 namespace sodlab::cli {
 namespace {
@@ -32,6 +34,11 @@ int run_command(const Command& command, int argc, char** argv) {
   CLI::App app{command.summary, "sodlab " + command.name};
   app.set_help_flag("-h,--help", "Print this help and exit");
   std::function<int()> action;
+  // What no output option of any command may write over (core/output_files.h); the store a
+  // command opens, the files it reads and the folders it is given register themselves too.
+  output::protect_store(store::default_db_path());
+  output::protect_folder(store::default_runs_dir(), "the checkpoint folder");
+  output::protect_folder(store::default_cache_dir(), "the cache folder");
   try {
     action = command.setup(app);
     app.parse(argc, argv);

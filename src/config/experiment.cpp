@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/names.h"
+#include "core/output_files.h"
 
 namespace sodlab::config {
 namespace {
@@ -272,6 +273,7 @@ Experiment load_eval_only(const toml::table& doc, const std::string& path, const
   try {
     ref_path = resolve_experiment_path(ex.runs_of);
     std::ifstream in(ref_path, std::ios::binary);
+    output::protect_file(ref_path, "an experiment file this command reads");
     std::ostringstream os;
     os << in.rdbuf();
     ref_text = os.str();
@@ -424,6 +426,7 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
 Experiment load_experiment(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot read experiment file (does it exist?)");
+  output::protect_file(path, "an experiment file this command reads");
   std::ostringstream os;
   os << in.rdbuf();
   return load_experiment_text(os.str(), path, options);

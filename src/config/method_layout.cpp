@@ -8,6 +8,7 @@
 #include "config/toml_reader.h"
 #include "core/error.h"
 #include "core/names.h"
+#include "core/output_files.h"
 
 namespace sodlab::config {
 namespace fs = std::filesystem;
@@ -52,6 +53,7 @@ FolderRule EvalLayout::maps_of(const MethodLayout& m, const std::string& dataset
 EvalLayout load_eval_layout(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot read the evaluation config (does it exist?)");
+  output::protect_file(path, "the evaluation config this command reads");
   std::ostringstream os;
   os << in.rdbuf();
   toml::table doc;

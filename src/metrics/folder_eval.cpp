@@ -96,13 +96,19 @@ EvaluationResult evaluate_folders(const FolderPairs& pairs, const FolderEvalOpti
       std::lock_guard<std::mutex> lock(first_mutex);
       first_label_mask = pairs.gts[i].string();
     }
+    auto mismatch = [&](const cv::Size& pred) {
+      return InputError("size mismatch: " + pairs.preds[i].string() + " is " + std::to_string(pred.width) + "x" +
+                        std::to_string(pred.height) + " but " + pairs.gts[i].string() + " is " +
+                        std::to_string(gt.cols) + "x" + std::to_string(gt.rows) +
+                        " (use --resize to resize predictions bilinearly to the mask size)");
+    };
+    // From the PNG header, before decoding: a huge map costs nothing to refuse.
+    if (!options.resize)
+      if (const auto declared = png_header_size(pairs.preds[i]); declared && *declared != gt.size())
+        throw mismatch(*declared);
     cv::Mat pred = read_gray(pairs.preds[i]);
     if (pred.size() != gt.size()) {
-      if (!options.resize)
-        throw InputError("size mismatch: " + pairs.preds[i].string() + " is " + std::to_string(pred.cols) +
-                         "x" + std::to_string(pred.rows) + " but " + pairs.gts[i].string() + " is " +
-                         std::to_string(gt.cols) + "x" + std::to_string(gt.rows) +
-                         " (use --resize to resize predictions bilinearly to the mask size)");
+      if (!options.resize) throw mismatch(pred.size());
       cv::Mat resized;
       cv::resize(pred, resized, gt.size(), 0, 0, cv::INTER_LINEAR);
       pred = resized;

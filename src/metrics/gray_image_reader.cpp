@@ -13,6 +13,8 @@
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -184,6 +186,9 @@ bool read_png(const fs::path& file, std::FILE* f, cv::Mat& out) {
 
   PngHeader h;
   if (!png_read_header(s, f, h)) fail(file, std::string("corrupt PNG: ") + s.error);
+  if (std::uint64_t{h.width} * h.height > max_image_pixels())
+    fail(file, std::to_string(h.width) + "x" + std::to_string(h.height) + " pixels, above the limit of " +
+                   std::to_string(max_image_pixels()) + " (SODLAB_MAX_IMAGE_PIXELS); not decoded");
   if (h.width > kMaxSide || h.height > kMaxSide || std::uint64_t{h.width} * h.height > kMaxPixels) return false;
 
   cv::Mat m(static_cast<int>(h.height), static_cast<int>(h.width), CV_8UC1);
@@ -199,6 +204,33 @@ bool read_png(const fs::path& file, std::FILE* f, cv::Mat& out) {
 }
 
 }  // namespace
+
+std::uint64_t max_image_pixels() {
+  static const std::uint64_t limit = [] {
+    const char* env = std::getenv("SODLAB_MAX_IMAGE_PIXELS");
+    if (env && *env) {
+      char* end = nullptr;
+      const unsigned long long v = std::strtoull(env, &end, 10);
+      if (end && *end == '\0' && v > 0) return static_cast<std::uint64_t>(v);
+    }
+    return std::uint64_t{1} << 26;
+  }();
+  return limit;
+}
+
+std::optional<cv::Size> png_header_size(const fs::path& file) {
+  File f(std::fopen(file.c_str(), "rb"));
+  if (!f) return std::nullopt;
+  unsigned char b[24];
+  if (std::fread(b, 1, sizeof b, f.get()) != sizeof b || png_sig_cmp(b, 0, 8) != 0 || std::memcmp(b + 12, "IHDR", 4) != 0)
+    return std::nullopt;
+  auto be32 = [&](int at) {
+    return (std::uint32_t{b[at]} << 24) | (std::uint32_t{b[at + 1]} << 16) | (std::uint32_t{b[at + 2]} << 8) | b[at + 3];
+  };
+  const std::uint32_t w = be32(16), h = be32(20);
+  if (w == 0 || h == 0 || w > 0x7fffffffu || h > 0x7fffffffu) return std::nullopt;
+  return cv::Size(static_cast<int>(w), static_cast<int>(h));
+}
 
 cv::Mat read_gray(const fs::path& file) {
   cv::Mat m;

@@ -11,13 +11,24 @@
 
 #include <opencv2/core.hpp>
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 
 namespace sodlab::metrics {
 
 // Returns a CV_8UC1 Mat equal to cv::imread(file, cv::IMREAD_GRAYSCALE). Thread-safe.
-// Throws InputError naming the file when it is missing, unreadable or corrupt, or when a non-PNG
+// Throws InputError naming the file when it is missing, unreadable or corrupt, when a PNG's header
+// declares more than max_image_pixels() (refused before anything is allocated), or when a non-PNG
 // image needs OpenCV's imgcodecs and that library cannot be loaded.
 cv::Mat read_gray(const std::filesystem::path& file);
+
+// The width × height a PNG's header declares (read from its first 24 bytes, nothing decoded);
+// nullopt for a file that is not a PNG or too short to tell (read_gray then decides).
+std::optional<cv::Size> png_header_size(const std::filesystem::path& file);
+
+// Largest image read_gray decodes: $SODLAB_MAX_IMAGE_PIXELS, else 2^26 (67 megapixels, e.g.
+// 8192 × 8192; 67 MB decoded per thread). Larger salient-object datasets do not exist.
+std::uint64_t max_image_pixels();
 
 }  // namespace sodlab::metrics

@@ -1,6 +1,7 @@
 #include "metrics/result_io.h"
 
 #include "core/error.h"
+#include "core/output_files.h"
 
 #include <cmath>
 #include <cstdio>
@@ -20,15 +21,9 @@ std::string csv_number(double v) {
   return buf;
 }
 
-std::ofstream open_out(const std::filesystem::path& file) {
-  std::ofstream out(file);
-  if (!out) throw RuntimeFailure("cannot write " + file.string());
-  return out;
-}
-
-void finish(std::ofstream& out, const std::filesystem::path& file) {
-  out.flush();
-  if (!out) throw RuntimeFailure("write failed: " + file.string());
+// The file's text, written at once (core/output_files.h: checked path, every write checked).
+void finish(const std::ostringstream& out, const std::filesystem::path& file) {
+  output::write_output_file(file.string(), out.str());
 }
 
 }  // namespace
@@ -53,7 +48,7 @@ nlohmann::json to_json(const EvaluationResult& r) {
 }
 
 void write_json(const EvaluationResult& r, const std::filesystem::path& file) {
-  auto out = open_out(file);
+  std::ostringstream out;
   out << to_json(r).dump(1) << "\n";
   finish(out, file);
 }
@@ -62,7 +57,7 @@ void write_per_image_csv(const EvaluationResult& r, const std::filesystem::path&
   std::set<std::string> keys;
   for (const auto& [stem, values] : r.per_image)
     for (const auto& [k, v] : values) keys.insert(k);
-  auto out = open_out(file);
+  std::ostringstream out;
   out << "stem";
   for (const auto& k : keys) out << "," << k;
   out << "\n";
@@ -78,7 +73,7 @@ void write_per_image_csv(const EvaluationResult& r, const std::filesystem::path&
 }
 
 void write_curves_csv(const EvaluationResult& r, const std::filesystem::path& file) {
-  auto out = open_out(file);
+  std::ostringstream out;
   out << "threshold";
   for (const auto& [k, c] : r.curves) out << "," << k;
   out << "\n";

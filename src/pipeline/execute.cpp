@@ -388,6 +388,33 @@ static void dry_run_models(const Plan& plan) {
   }
 }
 
+namespace {
+
+// A dry run's line on what the store (read-only) holds of a planned run, counted as run_plan would.
+void describe_stored(const PlannedRun& run, store::ResultsStore& db, const ExecuteOptions& options, RunSummary& s) {
+  const auto existing = db.find_run(run.run_id);
+  if (!existing) {
+    log::info("  not in the store: would be trained");
+    return;
+  }
+  if (existing->status != store::kStatusCompleted || options.force) {
+    log::info("  in the store as " + existing->status + ": would be " +
+              (options.force ? std::string("retrained (--force)")
+                             : existing->status == store::kStatusInterrupted ? "resumed" : "trained"));
+    return;
+  }
+  const std::size_t missing = missing_evaluations(run, db).size();
+  if (missing == 0) {
+    ++s.skipped;
+    log::info("  completed in the store");
+  } else {
+    ++s.evaluated;
+    log::info("  completed in the store; would be evaluated on " + std::to_string(missing) + " missing test set(s)");
+  }
+}
+
+}  // namespace
+
 RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOptions& options,
                     bool dry_run) {
   const config::Experiment& ex = plan.experiment;
@@ -421,7 +448,10 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
          << "  model=" << spec.model.name << " loss=" << spec.loss.name
          << "  train=" << run.data.train->size() << " images";
     log::info(head.str());
-    if (dry_run) continue;
+    if (dry_run) {
+      if (db) describe_stored(run, *db, options, summary);
+      continue;
+    }
     if (stop_requested()) throw train::Interrupted("stopped by a signal before run " + run.run_id);
     if (auto existing = db->find_run(run.run_id);
         existing && existing->status == store::kStatusCompleted && !options.force) {

@@ -43,8 +43,8 @@
 namespace sodlab::pipeline {
 
 struct ExecuteOptions {
-  std::string runs_dir = "results/runs";     // checkpoints
-  std::string cache_dir = "results/cache";   // HDF5 caches (predictions: eval.save_predictions)
+  std::string runs_dir = store::default_runs_dir();    // checkpoints
+  std::string cache_dir = store::default_cache_dir();  // HDF5 caches (predictions: eval.save_predictions)
   bool force = false;                        // redo runs that are already completed
   bool restart = false;                      // ignore existing checkpoints (train from scratch)
   store::ClaimPolicy claim;                  // what execute() may take over (sweep workers leave
@@ -93,7 +93,8 @@ void register_runs(const Plan& plan, store::ResultsStore& store);
 
 // Logs one line per run ("[i/n] <run_id> variant=... seed=... fold=..."); with `dry_run` also
 // builds every distinct model once and runs it on one input-size image, so errors that only
-// construction or a forward pass reveal appear now; the store is not touched (pass nullptr).
+// construction or a forward pass reveal appear now; nothing is written: given a store (opened
+// read-only), each run's line says what it holds of it, counted in skipped / evaluated.
 RunSummary run_plan(const Plan& plan, store::ResultsStore* store, const ExecuteOptions& options,
                     bool dry_run = false);
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/output_files.h"
 
 namespace sodlab::report {
 namespace fs = std::filesystem;
@@ -87,14 +88,7 @@ int run_gnuplot(const fs::path& dir, const std::string& script, const std::strin
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-void write_text(const fs::path& p, const std::string& text) {
-  const fs::path tmp = p.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!(f << text)) throw RuntimeFailure(tmp.string() + ": cannot write");
-  }
-  fs::rename(tmp, p);
-}
+void write_text(const fs::path& p, const std::string& text) { output::write_output_file(p.string(), text); }
 
 }  // namespace
 
@@ -182,12 +176,15 @@ Rendered render(const Figure& figure, const std::string& dir, const std::string&
 Rendered render_texts(const std::string& dir, const std::string& name, const std::string& format,
                       const std::string& data, const std::string& script) {
   terminal(format, 1, 1);
+  output::check_plain_name(name + ".gp", "figure name");
+  output::check_output_folder(dir, "");
   fs::create_directories(dir);
   Rendered r;
   const fs::path base = fs::path(dir);
   r.data = (base / (name + ".dat")).string();
   r.script = (base / (name + ".gp")).string();
   r.image = (base / (name + "." + format)).string();
+  output::check_output_file(r.image, "");
   write_text(r.data, data);
   write_text(r.script, script);
   const std::string tmp = name + "." + format + ".tmp";

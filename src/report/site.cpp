@@ -6,10 +6,17 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "core/error.h"
 #include "core/options.h"
+#include "core/output_files.h"
 #include "report/html.h"
 #include "report/run_page.h"
 #include "store/results_store.h"
@@ -20,9 +27,37 @@ namespace {
 namespace fs = std::filesystem;
 using html::escape;
 
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  if (!(f << text) || !(f.flush())) throw RuntimeFailure(path.string() + ": cannot write the report page");
+void write_file(const fs::path& path, const std::string& text) { output::write_output_file(path.string(), text); }
+
+// A report of a sodlab older than the marker: index.html (a sodlab report), runs/, figures/ only.
+bool legacy_report(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n != "index.html" && n != "runs" && n != "figures") return false;
+  }
+  std::ifstream in(dir / "index.html");
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  return !ec && head.find("<title>sodlab report") != std::string::npos;
+}
+
+// "<parent>/.<name>.staging-<pid>" of a process that no longer exists.
+void remove_dead_staging(const fs::path& out) {
+  const std::string prefix = "." + out.filename().string() + ".staging-";
+  std::error_code ec;
+  const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(prefix, 0) != 0) continue;
+    const std::string pid_text = n.substr(prefix.size());
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code rm;
+    fs::remove_all(e.path(), rm);
+  }
 }
 
 std::string anchor(const std::string& name) {
@@ -199,25 +234,36 @@ SiteSummary write_site(const Site& site, store::ResultsStore& store, const std::
     ++summary.runs;
   }
   write_file(fs::path(dir) / "index.html", html::page(site.title, body.str(), ""));
+  write_file(fs::path(dir) / kReportMarker, "A report written by `sodlab report`; sodlab replaces this folder as a whole.\n");
   summary.pages = summary.runs + 1;
   return summary;
 }
 
-void publish_site(const std::string& staging_dir, const std::string& out_dir) {
+std::string prepare_report_folder(const std::string& out_dir) {
+  const fs::path out(output::without_trailing_slash(out_dir));
+  output::check_output_folder(out.string(), "--out-dir", /*replaces_contents=*/true);
   std::error_code ec;
-  const fs::path out(out_dir);
-  const fs::path old = out.string() + ".old-" + std::to_string(::getpid());
-  const bool had_old = fs::exists(out, ec);
-  if (had_old) {
-    fs::rename(out, old, ec);
-    if (ec) throw RuntimeFailure(out_dir + ": cannot move the previous report aside: " + ec.message());
+  if (fs::exists(out, ec) && !fs::exists(out / kReportMarker, ec) && !legacy_report(out))
+    throw InputError("--out-dir " + out_dir + ": exists and is not a report sodlab wrote (no " + kReportMarker +
+                     " inside); sodlab replaces only its own report folders: choose another --out-dir or remove it");
+  if (!out.parent_path().empty()) fs::create_directories(out.parent_path(), ec);
+  if (ec) throw RuntimeFailure(out.parent_path().string() + ": cannot create the folder: " + ec.message());
+  remove_dead_staging(out);
+  return (out.parent_path() / ("." + out.filename().string() + ".staging-" + std::to_string(::getpid()))).string();
+}
+
+void publish_site(const std::string& staging_dir, const std::string& out_dir) {
+  const fs::path out(output::without_trailing_slash(out_dir));
+  std::error_code ec;
+  if (fs::exists(out, ec)) {
+    if (::renameat2(AT_FDCWD, staging_dir.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) != 0)
+      throw RuntimeFailure(out.string() + ": cannot swap the new report in: " + std::strerror(errno) +
+                           " (the previous report is untouched)");
+    fs::remove_all(staging_dir, ec);  // now the previous report
+    return;
   }
-  fs::rename(staging_dir, out, ec);
-  if (ec) {
-    if (had_old) fs::rename(old, out, ec);
-    throw RuntimeFailure(out_dir + ": cannot move the new report into place: " + ec.message());
-  }
-  if (had_old) fs::remove_all(old, ec);
+  if (::renameat2(AT_FDCWD, staging_dir.c_str(), AT_FDCWD, out.c_str(), RENAME_NOREPLACE) != 0)
+    throw RuntimeFailure(out.string() + ": cannot move the new report into place: " + std::strerror(errno));
 }
 
 }  // namespace sodlab::report

@@ -8,9 +8,10 @@
 //   figures/          <name>.png with the <name>.gp script and <name>.dat data kept beside it
 //   runs/<id>.html    one page per run (run_page.h)
 // The caller gathers the sections (tables built, figures rendered into <staging>/figures);
-// write_site() writes the pages into a staging folder and publish_site() replaces the report
-// folder with it in one rename, so a reader never sees half a report and pages of runs that are
-// gone do not linger.
+// write_site() writes the pages into a staging folder and publish_site() swaps it with the report
+// folder in one atomic exchange (renameat2 RENAME_EXCHANGE), so a reader never sees half a report
+// and pages of runs that are gone do not linger. A report folder carries a marker file
+// (kReportMarker); sodlab replaces only a folder that has it, never anything else.
 #pragma once
 
 #include <optional>
@@ -59,8 +60,20 @@ struct SiteSummary {
 // section that the store does not hold is listed as "not run" without a page.
 SiteSummary write_site(const Site& site, store::ResultsStore& store, const std::string& dir);
 
-// Replaces `out_dir` with `staging_dir` (same parent folder): the old report is renamed aside,
-// the new one into place, the old one removed. RuntimeFailure naming the folder when a rename fails.
+inline constexpr const char* kReportMarker = ".sodlab-report";
+
+// Checks that `out_dir` may receive a report and returns the staging folder to build it in
+// (beside it, named after this process). InputError (exit 2) naming the folder when it exists and
+// is not a report sodlab wrote (no marker; a report of an older sodlab, holding only index.html,
+// runs/ and figures/, is recognised), or when it is or holds something protected
+// (core/output_files.h: the store, checkpoints, caches). Staging folders left by killed reports
+// (their process gone) are removed first. A trailing slash is accepted.
+std::string prepare_report_folder(const std::string& out_dir);
+
+// Replaces `out_dir` with `staging_dir` (same parent folder) in one atomic exchange, then removes
+// the previous report; with no previous report, one rename. A process killed in between leaves the
+// previous report whole in the staging folder, removed by the next prepare_report_folder.
+// RuntimeFailure naming the folder when the exchange fails (the previous report is untouched).
 void publish_site(const std::string& staging_dir, const std::string& out_dir);
 
 }  // namespace sodlab::report

@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <map>
+#include <tuple>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -16,6 +19,7 @@
 #include <variant>
 
 #include "core/error.h"
+#include "core/output_files.h"
 #include "store/provenance.h"
 #include "store/schema.h"
 #include "store/sqlite_util.h"
@@ -109,8 +113,12 @@ std::string default_db_path() {
   return env && *env ? env : "results/results.db";
 }
 
+std::string default_runs_dir() { return "results/runs"; }
+std::string default_cache_dir() { return "results/cache"; }
+
 ResultsStore::ResultsStore(const std::string& path, OpenMode mode, double stale_seconds)
     : path_(path), mode_(mode), stale_seconds_(stale_seconds) {
+  output::protect_store(path);  // no output of this process may write over it (core/output_files.h)
   if (mode == OpenMode::read_only) {
     detail::Connection db = detail::open_readonly(path);
     detail::require_current_schema(db.get(), path);
@@ -674,31 +682,168 @@ std::vector<ArtifactRow> ResultsStore::artifacts(const std::string& run_id) {
   return out;
 }
 
-int ResultsStore::merge_from(const std::string& other_path) {
+namespace {
+
+// completed > interrupted = failed > running = queued: which copy of a run holds more truth.
+int status_rank(const std::string& status) {
+  if (status == kStatusCompleted) return 3;
+  if (status == kStatusInterrupted || status == kStatusFailed) return 2;
+  return 1;
+}
+
+// A shard copied aside, beside the store, and migrated there: the shard itself is only read
+// (immutable when no WAL file holds changes, so not even lock or side files appear beside it).
+// The copy and its side files are removed on destruction.
+class ShardCopy {
+ public:
+  ShardCopy(const std::string& shard, const std::string& store_path, double stale_seconds) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path dir = fs::path(store_path).parent_path();
+    path_ = ((dir.empty() ? fs::path(".") : dir) /
+             ("." + fs::path(store_path).filename().string() + ".merge-" + std::to_string(::getpid()) + ".db"))
+                .string();
+    remove_files();
+    const fs::path wal = shard + "-wal";
+    const bool wal_changes = fs::is_regular_file(wal, ec) && fs::file_size(wal, ec) > 0 && !ec;
+    detail::Connection source = detail::open_readonly(shard, /*immutable=*/!wal_changes);
+    sqlite3* copy = nullptr;
+    int rc = sqlite3_open_v2(path_.c_str(), &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    if (rc == SQLITE_OK) {
+      sqlite3_backup* b = sqlite3_backup_init(copy, "main", source.get(), "main");
+      rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(copy);
+      sqlite3_backup_finish(b);
+    }
+    const std::string message = copy ? sqlite3_errmsg(copy) : "out of memory";
+    sqlite3_close(copy);
+    if (rc != SQLITE_DONE) {
+      remove_files();
+      throw RuntimeFailure(shard + ": cannot copy the shard aside to " + path_ + " to merge it: " + message);
+    }
+    try {
+      ResultsStore migrated(path_, OpenMode::read_write, stale_seconds);
+    } catch (const Error& e) {
+      remove_files();
+      std::string text = e.what();
+      for (auto at = text.find(path_); at != std::string::npos; at = text.find(path_, at + shard.size()))
+        text.replace(at, path_.size(), shard);
+      throw InputError(text);
+    }
+  }
+  ~ShardCopy() { remove_files(); }
+  ShardCopy(const ShardCopy&) = delete;
+  ShardCopy& operator=(const ShardCopy&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  void remove_files() const {
+    for (const char* side : {"", "-wal", "-shm", "-journal"}) ::unlink((path_ + side).c_str());
+  }
+  std::string path_;
+};
+
+using ResultKey = std::tuple<std::string, std::string, std::string, std::string>;  // dataset, distortion, metric, convention
+
+std::map<ResultKey, std::optional<double>> results_of(sqlite3* db, const std::string& schema, const std::string& run_id) {
+  Stmt s(db, "SELECT dataset, distortion, metric, convention, value FROM " + schema + ".results WHERE run_id = ?");
+  s.bind(1, run_id);
+  std::map<ResultKey, std::optional<double>> out;
+  while (s.step()) out[{s.text(0), s.text(1), s.text(2), s.text(3)}] = s.is_null(4) ? std::nullopt : std::optional(s.real(4));
+  return out;
+}
+
+std::string value_text(const std::optional<double>& v) {
+  if (!v) return "null";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", *v);
+  return buf;
+}
+
+// "" when both completed copies hold the same results, else the first difference.
+std::string first_difference(sqlite3* db, const std::string& run_id) {
+  const auto here = results_of(db, "main", run_id), there = results_of(db, "shard", run_id);
+  auto name = [](const ResultKey& k) {
+    return std::get<2>(k) + " on " + std::get<0>(k) + " (distortion " + std::get<1>(k) + ", " + std::get<3>(k) + ")";
+  };
+  for (const auto& [k, v] : here) {
+    const auto it = there.find(k);
+    if (it == there.end()) return name(k) + ": the store has " + value_text(v) + ", the shard has none";
+    if (v != it->second) return name(k) + ": the store has " + value_text(v) + ", the shard " + value_text(it->second);
+  }
+  for (const auto& [k, v] : there)
+    if (!here.count(k)) return name(k) + ": the shard has " + value_text(v) + ", the store has none";
+  return "";
+}
+
+}  // namespace
+
+ResultsStore::MergeSummary ResultsStore::merge_from(const std::string& shard_path, MergePrefer prefer) {
   require_writable("merge_from");
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_regular_file(other_path, ec))
-    throw InputError(other_path + ": no such results database (merging into " + path_ + ")");
-  {  // Bring the shard to the current schema first (also validates it).
-    ResultsStore other(other_path, stale_seconds_);
-  }
+  if (!fs::is_regular_file(shard_path, ec))
+    throw InputError(shard_path + ": no such results database (merging into " + path_ + ")");
+  const ShardCopy copy(shard_path, path_, stale_seconds_);
+  const std::string shard_name = fs::absolute(shard_path, ec).lexically_normal().string();
   std::lock_guard<std::mutex> lock(mutex_);
   {
     Stmt a(db_, "ATTACH DATABASE ? AS shard");
-    a.bind(1, other_path).run();
+    a.bind(1, copy.path()).run();
   }
-  int copied = 0;
+  MergeSummary summary;
   try {
     Transaction tx(db_);
-    exec(db_, "DROP TABLE IF EXISTS temp.merge_ids;"
-              "CREATE TEMP TABLE merge_ids AS SELECT s.run_id FROM shard.runs s "
-              "LEFT JOIN main.runs m ON m.run_id = s.run_id WHERE m.run_id IS NULL OR "
-              "coalesce(s.ended_at, s.heartbeat_at, s.started_at, '') > "
-              "coalesce(m.ended_at, m.heartbeat_at, m.started_at, '')");
+    struct Logged {
+      std::string run_id, decision, detail;
+    };
+    std::vector<std::string> take;
+    std::vector<Logged> log;
+    std::string conflict;
     {
-      Stmt c(db_, "SELECT count(*) FROM temp.merge_ids");
-      if (c.step()) copied = static_cast<int>(c.integer(0));
+      Stmt q(db_, "SELECT s.run_id, s.status, m.status, m.effective, coalesce(m.owner, '') FROM shard.runs s "
+                  "LEFT JOIN (SELECT run_id, status, owner, " + detail::effective_status_sql(stale_seconds_) +
+                  " AS effective FROM main.runs) m ON m.run_id = s.run_id ORDER BY s.run_id");
+      while (q.step()) {
+        const std::string id = q.text(0), theirs = q.text(1), ours = q.text(2), effective = q.text(3);
+        if (q.is_null(2)) {
+          take.push_back(id);
+          ++summary.copied;
+          continue;
+        }
+        if (effective == kStatusRunning) {  // executing here now: its provenance stays one process's
+          summary.deferred.push_back(id + " (" + q.text(4) + ")");
+          log.push_back({id, "deferred", "executing here (owner " + q.text(4) + "); the shard's copy is " + theirs});
+          continue;
+        }
+        const int rt = status_rank(theirs), ro = status_rank(ours);
+        if (rt > ro) {
+          take.push_back(id);
+          ++summary.copied;
+          log.push_back({id, "replaced", "the store's copy was " + ours + ", the shard's " + theirs});
+          continue;
+        }
+        const std::string diff = rt == 3 && ro == 3 ? first_difference(db_, id) : "";
+        if (diff.empty()) {
+          ++summary.kept;
+          continue;
+        }
+        if (prefer == MergePrefer::none) {
+          if (conflict.empty())
+            conflict = "run " + id + " is completed in both with different results: " + diff;
+          continue;
+        }
+        ++summary.settled;
+        if (prefer == MergePrefer::shard) take.push_back(id);
+        log.push_back({id, prefer == MergePrefer::shard ? "taken (--prefer shard)" : "kept (--prefer store)", diff});
+      }
+    }
+    if (!conflict.empty())
+      throw InputError(shard_path + ": " + conflict + "; nothing was merged. Pick a side with --prefer store or "
+                       "--prefer shard (recorded in the store's merges table), or find out why they differ");
+    exec(db_, "DROP TABLE IF EXISTS temp.merge_ids; CREATE TEMP TABLE merge_ids (run_id TEXT PRIMARY KEY)");
+    for (const auto& id : take) {
+      Stmt i(db_, "INSERT INTO temp.merge_ids (run_id) VALUES (?)");
+      i.bind(1, id).run();
     }
     for (const auto& t : detail::child_tables())
       exec(db_, "DELETE FROM main." + t + " WHERE run_id IN (SELECT run_id FROM temp.merge_ids)");
@@ -708,11 +853,16 @@ int ResultsStore::merge_from(const std::string& other_path) {
     for (const auto& t : detail::child_tables())
       exec(db_, "INSERT INTO main." + t + " SELECT * FROM shard." + t +
                     " WHERE run_id IN (SELECT run_id FROM temp.merge_ids)");
-    // Every shard run is in main now (copied, or main's copy is newer): keep both sides' refs.
+    // Every shard run is in main now (copied, kept or deferred): keep both sides' refs.
     exec(db_, "INSERT OR IGNORE INTO main.run_refs (run_id, experiment, variant, profile, overrides, "
               "first_seen_at) SELECT run_id, experiment, variant, profile, overrides, first_seen_at "
               "FROM shard.run_refs");
     exec(db_, "INSERT OR IGNORE INTO main.params (run_id, key, value) SELECT run_id, key, value FROM shard.params");
+    for (const auto& l : log) {
+      Stmt i(db_, std::string("INSERT INTO main.merges (merged_at, shard, run_id, decision, detail) VALUES (") + kNow +
+                      ", ?, ?, ?, ?)");
+      i.bind(1, shard_name).bind(2, l.run_id).bind(3, l.decision).bind(4, l.detail).run();
+    }
     exec(db_, "DROP TABLE temp.merge_ids");
     tx.commit();
   } catch (...) {
@@ -720,7 +870,7 @@ int ResultsStore::merge_from(const std::string& other_path) {
     throw;
   }
   exec(db_, "DETACH DATABASE shard");
-  return copied;
+  return summary;
 }
 
 }  // namespace sodlab::store

@@ -50,6 +50,9 @@ namespace sodlab::store {
 
 // Default database path: $SODLAB_DB if set, else "results/results.db".
 std::string default_db_path();
+// Default homes of checkpoints (`--runs-dir`) and HDF5 caches (`--cache-dir`).
+std::string default_runs_dir();
+std::string default_cache_dir();
 
 inline constexpr const char* kStatusQueued = "queued";
 inline constexpr const char* kStatusRunning = "running";
@@ -258,12 +261,25 @@ class ResultsStore {
   std::vector<TimingRow> timings(const std::string& run_id);
   std::vector<ArtifactRow> artifacts(const std::string& run_id);
 
-  // Copies every run (and its rows) of another store into this one; a run_id present in both
-  // keeps the copy whose row was updated last (heartbeat_at/ended_at); run_refs of both are
-  // kept (union), and so are params. The shard is migrated first (a shard of a newer schema, or
-  // a file that is not a sodlab store, is refused with an InputError naming it). Idempotent:
-  // merging the same shard again copies nothing. Returns runs copied.
-  int merge_from(const std::string& other_path);
+  // Copies the runs (and their rows) of a shard store into this one. A run_id present in both
+  // keeps the better truth, by status only (wall clocks of different hosts decide nothing):
+  // completed > interrupted = failed > running = queued; a shard copy replaces the store's only
+  // when its status ranks higher. Two completed copies whose results differ are a conflict:
+  // InputError naming the run and the first differing result, nothing changed, unless `prefer`
+  // picks a side (recorded in the merges table). A run this store shows executing (running,
+  // fresh heartbeat) is never touched: it is reported as deferred. run_refs and params of both
+  // are kept (union). The shard is only read (opened immutable, copied aside and migrated there):
+  // a refused shard is left byte for byte, a read-only one merges, no side files are left beside
+  // it. A shard of a newer schema, a foreign or corrupt file is an InputError naming it.
+  // Idempotent: merging the same shard again changes nothing.
+  enum class MergePrefer { none, store, shard };
+  struct MergeSummary {
+    int copied = 0;     // new here, or replacing a lower-ranked copy
+    int kept = 0;       // already here as good or better (identical results when both completed)
+    int settled = 0;    // conflicts settled by `prefer`
+    std::vector<std::string> deferred;  // executing here: "run_id (owner)"
+  };
+  MergeSummary merge_from(const std::string& shard_path, MergePrefer prefer = MergePrefer::none);
 
  private:
   void migrate();

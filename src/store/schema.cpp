@@ -168,6 +168,19 @@ CREATE VIEW run_params AS
       R"sql(
 ALTER TABLE timings ADD COLUMN bytes INTEGER;  -- NULL = not measured
 )sql",
+      // 7: what `sodlab merge` decided where a shard's copy of a run was not simply new: a
+      // better status replacing the store's, a conflict settled by --prefer, a run deferred
+      // because it was executing here.
+      R"sql(
+CREATE TABLE merges (
+  merged_at TEXT NOT NULL,
+  shard TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  decision TEXT NOT NULL,  -- replaced | kept (--prefer store) | taken (--prefer shard) | deferred
+  detail TEXT NOT NULL
+);
+CREATE INDEX merges_by_run ON merges (run_id);
+)sql",
   };
   return m;
 }

@@ -1,6 +1,7 @@
 #include "sweep/local_pool.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,10 +42,15 @@ pid_t spawn(const PoolOptions& o, int number) {
   argv.push_back(nullptr);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
+  const pid_t supervisor = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw RuntimeFailure(std::string("cannot start a sweep worker: fork: ") + std::strerror(errno));
   if (pid == 0) {
     ::setpgid(0, 0);  // Ctrl-C goes to the supervisor only; it forwards one SIGTERM
+    // A worker dies with its supervisor (kill -9, a closed terminal): SIGTERM when the supervisor
+    // goes, so it checkpoints and marks its run interrupted instead of working on unsupervised.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != supervisor) ::_exit(143);  // the supervisor died before prctl took effect
     ::execve(argv[0], argv.data(), envp.data());
     static const char msg[] = "sodlab: cannot execute the sweep worker\n";
     const ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);

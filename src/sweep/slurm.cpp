@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
+#include "core/output_files.h"
 
 namespace sodlab::sweep {
 namespace fs = std::filesystem;
@@ -115,14 +116,9 @@ std::string write_sbatch_script(const SlurmJob& job, const SlurmOptions& o) {
   fs::create_directories(dir / "shards", ec);
   fs::create_directories(dir / "logs", ec);
   if (ec) throw InputError(job.out_dir + ": cannot create the sweep folder: " + ec.message());
-  const fs::path path = dir / "sweep.sbatch", tmp = dir / "sweep.sbatch.tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!(f << sbatch_script(job, o))) throw RuntimeFailure(tmp.string() + ": cannot write the sbatch script");
-  }
-  fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read, ec);
-  fs::rename(tmp, path, ec);
-  if (ec) throw RuntimeFailure(path.string() + ": cannot write the sbatch script: " + ec.message());
+  const fs::path path = dir / "sweep.sbatch";
+  output::write_output_file(path.string(), sbatch_script(job, o), "--out-dir");
+  fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read, ec);
   return path.string();
 }
 

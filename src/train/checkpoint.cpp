@@ -1,6 +1,11 @@
 #include "train/checkpoint.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
@@ -13,6 +18,38 @@ std::int64_t read_int(torch::serialize::InputArchive& ar, const std::string& key
   if (!ar.try_read(key, v) || !v.isInt())
     throw InputError("checkpoint " + path + " has no integer '" + key + "' (not a sodlab checkpoint?)");
   return v.toInt();
+}
+
+// Writes the archive to `tmp` through a writer that never fails towards LibTorch: a failing
+// write (a full disk) is remembered and reported here as a RuntimeFailure naming the file, with
+// the file removed. (LibTorch's own file writer throws from inside its zip writer, and again from
+// its destructor during unwinding: std::terminate, exit 134.)
+void write_archive(torch::serialize::OutputArchive& ar, const std::string& tmp) {
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw RuntimeFailure("cannot write checkpoint " + tmp + ": " + std::strerror(errno));
+  int error = 0;
+  auto writer = [&](const void* data, std::size_t n) -> std::size_t {
+    const char* p = static_cast<const char*>(data);
+    for (std::size_t done = 0; done < n && error == 0;) {
+      const ssize_t w = ::write(fd, p + done, n - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) error = w < 0 ? errno : ENOSPC;
+      else done += static_cast<std::size_t>(w);
+    }
+    return n;  // LibTorch sees success; the error is reported below
+  };
+  std::string thrown;
+  try {
+    ar.save_to(writer);
+  } catch (const std::exception& e) {
+    thrown = e.what();
+  }
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error != 0 || !thrown.empty()) {
+    ::unlink(tmp.c_str());
+    throw RuntimeFailure("cannot write checkpoint " + tmp + ": " + (error ? std::strerror(error) : thrown) +
+                         (error == ENOSPC ? " (free space, then run it again: it resumes from its last checkpoint)" : ""));
+  }
 }
 
 }  // namespace
@@ -34,15 +71,14 @@ void save_checkpoint(const std::string& path, const std::string& fingerprint,
   ar.write("optimizer", opt_ar);
   const std::string tmp = path + ".tmp";
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  try {
-    ar.save_to(tmp);
-  } catch (const std::exception& e) {
-    throw RuntimeFailure("cannot write checkpoint " + tmp + ": " + e.what());
-  }
+  write_archive(ar, tmp);
   std::error_code ec;
   if (before_commit) before_commit(tmp);
   std::filesystem::rename(tmp, path, ec);
-  if (ec) throw RuntimeFailure("cannot rename checkpoint " + tmp + " to " + path + ": " + ec.message());
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw RuntimeFailure("cannot rename checkpoint " + tmp + " to " + path + ": " + ec.message());
+  }
 }
 
 CheckpointPosition read_checkpoint_position(const std::string& path, std::string* fingerprint) {

@@ -165,7 +165,7 @@ TEST_CASE("experiment loads into typed structs with defaults") {
   CHECK(ex.table.store_dataset(ex.table.columns[0]) == "msra-b");
 }
 
-TEST_CASE("profiles overlay the base; the run records the profile") {
+TEST_CASE("profiles overlay the base, the run records the profile") {
   LoadOptions o;
   o.profile = "smoke";
   const Experiment ex = load_experiment_text(kExperiment, "exp.toml", o);
@@ -205,7 +205,7 @@ TEST_CASE("overrides with --set: TOML values, bare strings, applied after profil
         std::string::npos);
 }
 
-TEST_CASE("SODLAB_DATA_ROOT overrides the file; --set overrides the environment") {
+TEST_CASE("SODLAB_DATA_ROOT overrides the file, --set overrides the environment") {
   ::setenv("SODLAB_DATA_ROOT", "/env/data", 1);
   CHECK(load_experiment_text(kExperiment, "exp.toml").variants[0].data.data_root == "/env/data");
   CHECK(load_experiment_text(kExperiment, "exp.toml", LoadOptions{"", {"data.data_root='/x'"}, {}})
@@ -402,7 +402,7 @@ TEST_CASE("set overrides with control characters or invalid UTF-8 are InputError
   }
 }
 
-TEST_CASE("data.validation: a fraction or a dataset, in the canonical config; bad values named") {
+TEST_CASE("data.validation: a fraction or a dataset, in the canonical config, bad values named") {
   auto with = [&](const std::string& v) {
     return load_experiment_text(kExperiment, "exp.toml", LoadOptions{"", {"data.validation=" + v}, {}});
   };

@@ -206,13 +206,13 @@ TEST_CASE("sodlab eval compares methods on datasets: folders checked first, cove
   CHECK(tex.find("perfect & \\textbf{0.000}") != std::string::npos);
 }
 
-TEST_CASE("sodlab eval --config: prefix/suffix rules, per-dataset folders, the same numbers; --db records runs") {
+TEST_CASE("sodlab eval --config: prefix/suffix rules, per-dataset folders, the same numbers, --db records runs") {
   if (!fs::exists(sodlab::testing::sodlab_binary())) {
     SODLAB_SKIP("sodlab binary not built");
   }
   TempDir tmp;
   const fs::path root = tmp.path();
-  for (const char* d : {"gt/a", "gt/b", "plain/a", "plain/b", "named/a", "named/b", "perfect", "elsewhere"})
+  for (const char* d : {"gt/a", "gt/b", "plain/a", "plain/b", "named/a", "named/b", "perfect/a", "elsewhere"})
     fs::create_directories(root / d);
   for (int i = 0; i < 3; ++i) {
     cv::Mat gt = cv::Mat::zeros(24, 24, CV_8UC1), shifted = cv::Mat::zeros(24, 24, CV_8UC1);
@@ -225,7 +225,7 @@ TEST_CASE("sodlab eval --config: prefix/suffix rules, per-dataset folders, the s
     write_png(root / "plain/b" / (img + ".png"), shifted);
     write_png(root / "named/a" / ("m_" + img + "_sal.png"), shifted);
     write_png(root / "named/b" / ("m_" + img + "_sal.png"), shifted);
-    write_png(root / "perfect" / (img + ".png"), gt);
+    write_png(root / "perfect/a" / (img + ".png"), gt);
     write_png(root / "elsewhere" / ("gt_" + img + ".png"), gt);
   }
   write_png(root / "named/a" / "notes.png", cv::Mat::zeros(24, 24, CV_8UC1));  // not a map of this method
@@ -242,7 +242,7 @@ prefix = "m_"
 suffix = "_sal"
 
 [methods.perfect]
-maps = "perfect"
+maps = "perfect/{dataset}"
 [methods.perfect.datasets.b]
 maps = "elsewhere"
 prefix = "gt_"
@@ -257,7 +257,7 @@ prefix = "gt_"
   CHECK(out.find("named            a                     3 / 0 / 1") != std::string::npos);  // notes.png
   CHECK(out.find("recorded named as run eval-") != std::string::npos);
   // The same maps under plain names, through --pred/--gt, give the same numbers.
-  REQUIRE(run(" --pred plain=" + (root / "plain/a").string() + " --pred perfect=" + (root / "perfect").string() +
+  REQUIRE(run(" --pred plain=" + (root / "plain/a").string() + " --pred perfect=" + (root / "perfect/a").string() +
                   " --gt a=" + (root / "gt/a").string() + " --metrics mae,fm,wfm --json " + (root / "p.json").string(),
               log) == 0);
   std::ifstream cin(root / "c.json"), pin(root / "p.json");

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/error.h"
+#include "metrics/folder_eval.h"
 #include "metrics/gray_image_reader.h"
 #include "support/shared_data.h"
 
@@ -356,4 +357,51 @@ TEST_CASE("sodlab links no imgcodecs and still evaluates JPEG predictions") {
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(fs::exists(tmp.path() / "r.json"));
+}
+
+namespace {
+
+std::uint32_t crc32_of(const unsigned char* p, std::size_t n) {
+  std::uint32_t c = 0xffffffffu;
+  for (std::size_t i = 0; i < n; ++i) {
+    c ^= p[i];
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+  }
+  return c ^ 0xffffffffu;
+}
+
+// A small real PNG whose IHDR is rewritten (CRC included) to declare width × height: libpng
+// accepts the header; the pixel data would fail long after a decoder allocated the image.
+void write_png_declaring(const fs::path& file, std::uint32_t width, std::uint32_t height) {
+  std::vector<uchar> png;
+  REQUIRE(cv::imencode(".png", cv::Mat(8, 8, CV_8UC1, cv::Scalar(200)), png));
+  auto put32 = [&](std::size_t at, std::uint32_t v) {
+    for (int k = 0; k < 4; ++k) png[at + k] = static_cast<uchar>(v >> (24 - 8 * k));
+  };
+  put32(16, width);
+  put32(20, height);
+  put32(29, crc32_of(png.data() + 12, 17));  // over "IHDR" and its 13 data bytes
+  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+}
+
+}  // namespace
+
+TEST_CASE("a PNG declaring 30000 x 30000 is refused from its header, before anything is decoded") {
+  TempDir dir;
+  const fs::path huge = dir.path() / "pred" / "a.png", mask = dir.path() / "gt" / "a.png";
+  fs::create_directories(huge.parent_path());
+  fs::create_directories(mask.parent_path());
+  write_png_declaring(huge, 30000, 30000);
+  REQUIRE(cv::imwrite(mask.string(), cv::Mat(8, 8, CV_8UC1, cv::Scalar(255))));
+  const auto declared = sodlab::metrics::png_header_size(huge);
+  REQUIRE(declared);
+  CHECK(*declared == cv::Size(30000, 30000));
+  CHECK_FALSE(sodlab::metrics::png_header_size(dir.path() / "missing.png"));
+  // Alone: above the pixel limit (2^26), named, not decoded.
+  CHECK_THROWS_WITH(read_gray(huge), Catch::Contains(huge.string()) && Catch::Contains("30000x30000") &&
+                                         Catch::Contains("SODLAB_MAX_IMAGE_PIXELS"));
+  // Against its mask: the size mismatch, from the header.
+  const auto pairs = sodlab::metrics::match_folders(huge.parent_path(), mask.parent_path());
+  CHECK_THROWS_WITH(sodlab::metrics::evaluate_folders(pairs, {}),
+                    Catch::Contains("size mismatch") && Catch::Contains("30000x30000") && Catch::Contains("8x8"));
 }

@@ -82,7 +82,7 @@ TEST_CASE("szn: per-scale classifier equals the direct zoomout concatenation", "
   }
 }
 
-TEST_CASE("szn: frozen backbone gets no gradient; head parameters all do", "[szn]") {
+TEST_CASE("szn: frozen backbone gets no gradient, head parameters all do", "[szn]") {
   auto m = small_szn({{"width_divisor", std::int64_t{16}}});
   m->train();
   m->set_frozen("backbone", true);

@@ -143,7 +143,7 @@ TEST_CASE("eval-only: what a file may not say, and a missing experiment, are err
   CHECK(error_of(request("demo/e")).find("paper") != std::string::npos);
 }
 
-TEST_CASE("eval-only: never trains; evaluates the trained runs on what they lack, with drawn levels",
+TEST_CASE("eval-only: never trains, evaluates the trained runs on what they lack, with drawn levels",
           "[pipeline][eval-only]") {
   Experiments ex;
   ex.write("demo/noisy", kNoisy);

@@ -383,7 +383,7 @@ TEST_CASE("store: read-only queries reject writes") {
   CHECK_THROWS_AS(parse_format("xml"), InputError);
 }
 
-TEST_CASE("store: merge copies runs from shards, newest wins") {
+TEST_CASE("store: merge copies new runs and leaves a run executing here alone") {
   TempDir dir;
   const std::string a = (dir.path() / "a.db").string(), b = (dir.path() / "b.db").string();
   {
@@ -397,13 +397,15 @@ TEST_CASE("store: merge copies runs from shards, newest wins") {
   ResultsStore s(a);
   s.begin_run(make_run("shared"));
   s.add_results({{"shared", "d", "none", "mae", "c", 0.75}});
-  // a's "shared" started after b's finished → newer; keep a's.
+  // a's "shared" is executing here (running, fresh heartbeat): left alone, whatever the shard holds.
   s.begin_run(make_run("only_a"));
-  CHECK(s.merge_from(b) == 1);
+  const auto merged = s.merge_from(b);
+  CHECK(merged.copied == 1);
+  CHECK(merged.deferred.size() == 1);
   CHECK(s.runs().size() == 3);
   CHECK(s.results("only_b").at(0).value == 0.25);
   CHECK(s.results("shared").at(0).value == 0.75);
-  CHECK(s.merge_from(b) == 0);  // idempotent
+  CHECK(s.merge_from(b).copied == 0);  // idempotent
 }
 
 TEST_CASE("store: default path honours SODLAB_DB") {

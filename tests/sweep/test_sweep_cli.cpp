@@ -204,3 +204,52 @@ TEST_CASE("sodlab merge: shards in, twice changes nothing, a bad shard is refuse
   CHECK(read_file(dir.path() / "m3").find("junk.db") != std::string::npos);
   CHECK(rows() == before);
 }
+
+namespace {
+
+// A process that is gone, or a zombie nobody reaped yet (its work has stopped either way).
+bool process_gone(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
+}  // namespace
+
+TEST_CASE("sweep: workers die with a supervisor killed by SIGKILL, their runs interrupted, and a rerun resumes them",
+          "[sweep]") {
+  TempDir dir;
+  const fs::path file = write_sweep(dir.path(), "grid = { \"loss.theta\" = [5, 9] }", 40);
+  const fs::path db = dir.path() / "results.db";
+  const pid_t sweep = spawn_sodlab(sweep_args(file, dir.path(), 2), dir.path() / "log");
+  REQUIRE(wait_for(db, "SELECT count(DISTINCT run_id) FROM epochs", 2));
+  const auto owners = sodlab::store::query_readonly(db.string(), "SELECT owner FROM runs WHERE status = 'running'");
+  REQUIRE(owners.rows.size() == 2);
+  std::vector<pid_t> workers;
+  for (const auto& row : owners.rows) {
+    const std::string o = std::get<std::string>(row[0]);
+    workers.push_back(static_cast<pid_t>(std::stol(o.substr(o.rfind(':') + 1))));
+  }
+  REQUIRE(kill(sweep, SIGKILL) == 0);
+  int status = 0;
+  REQUIRE(waitpid(sweep, &status, 0) == sweep);
+  // Each worker gets SIGTERM from the kernel (PR_SET_PDEATHSIG): it checkpoints, marks its run
+  // interrupted and exits, instead of training on to the end of the sweep.
+  for (const pid_t w : workers) {
+    bool gone = false;
+    for (int i = 0; i < 3000 && !gone; ++i) {
+      gone = process_gone(w);
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(gone);
+  }
+  INFO(read_file(dir.path() / "log"));
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'interrupted' AND ended_at IS NOT NULL") == 2);
+  CHECK(count(db, "SELECT count(*) FROM epochs") < 80);
+  REQUIRE(run_sodlab(sweep_args(file, dir.path(), 2), dir.path() / "rerun") == 0);
+  CHECK(read_file(dir.path() / "rerun").find("resumed after") != std::string::npos);
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE status = 'completed'") == 2);
+  CHECK(count(db, "SELECT count(*) FROM epochs") == 80);
+}

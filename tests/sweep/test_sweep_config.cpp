@@ -57,7 +57,7 @@ TEST_CASE("a grid becomes one variant per combination, first key outermost", "[s
   CHECK(runs[3].config_toml.find("theta = 9") != std::string::npos);
 }
 
-TEST_CASE("zip advances lists together; a shared last key component names the full path", "[sweep]") {
+TEST_CASE("zip advances lists together, a shared last key component names the full path", "[sweep]") {
   const auto ex = load(
       "\n[sweep]\ngrid = { \"loss.theta\" = [5, 9] }\nzip = { \"data.input_size\" = [64, 96], "
       "\"model.hidden\" = [8, 16] }\nseeds = [0, 1]\n");
@@ -71,7 +71,7 @@ TEST_CASE("zip advances lists together; a shared last key component names the fu
   CHECK(same.variant_names.front() == "model.seed=1,loss.seed=3");
 }
 
-TEST_CASE("hand-written variants are swept each; a profile's grid replaces the file's", "[sweep]") {
+TEST_CASE("hand-written variants are swept each, a profile's grid replaces the file's", "[sweep]") {
   const std::string extra =
       "\n[variants.ce]\nloss = { name = \"cross_entropy\" }\n[variants.af]\nloss = { name = \"af_fbeta_w\" }\n"
       "[sweep]\ngrid = { \"data.input_size\" = [64, 96] }\n"

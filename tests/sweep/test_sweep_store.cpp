@@ -99,7 +99,7 @@ TEST_CASE("a dead worker's running runs become interrupted at once", "[sweep]") 
   CHECK(s.claim_run(make_run("r1", "p"), "host-z:99").claimed);  // free for the next worker
 }
 
-TEST_CASE("merge brings parameters; twice changes nothing; a newer schema is refused", "[sweep]") {
+TEST_CASE("merge brings parameters, twice changes nothing, a newer schema is refused", "[sweep]") {
   TempDir dir;
   const std::string shard = (dir.path() / "shard.db").string(), main = (dir.path() / "main.db").string();
   {
@@ -111,13 +111,13 @@ TEST_CASE("merge brings parameters; twice changes nothing; a newer schema is ref
   }
   ResultsStore m(main);
   m.register_planned(make_run("r1", "theta=5"));  // queued in the main store, as a sweep leaves it
-  CHECK(m.merge_from(shard) == 1);
+  CHECK(m.merge_from(shard).copied == 1);
   CHECK(m.find_run("r1")->status == kStatusCompleted);
   CHECK(m.find_run("r1")->host == host_name());  // provenance kept
   CHECK(m.params("r1").size() == 1);
   const auto rows = [&] { return count(main, "SELECT (SELECT count(*) FROM results) + (SELECT count(*) FROM params) + (SELECT count(*) FROM run_refs)"); };
   const auto before = rows();
-  CHECK(m.merge_from(shard) == 0);
+  CHECK(m.merge_from(shard).copied == 0);
   CHECK(rows() == before);
 
   const std::string newer = (dir.path() / "newer.db").string();

@@ -98,7 +98,7 @@ TEST_CASE("learning-rate schedules", "[train][schedule]") {
   CHECK_THROWS_AS(train::validate(spec), InputError);
 }
 
-TEST_CASE("same seed, same weights; another seed, other weights", "[train][determinism]") {
+TEST_CASE("same seed, same weights, another seed, other weights", "[train][determinism]") {
   auto loader = make_loader();
   auto run = [&](std::uint64_t seed) {
     auto m = fresh_model(1);
@@ -145,7 +145,7 @@ TEST_CASE("a validation loss per epoch, and training bitwise the same with or wi
   CHECK(val == val_again);  // deterministic
 }
 
-TEST_CASE("frozen groups do not move; training lowers the loss", "[train][frozen]") {
+TEST_CASE("frozen groups do not move, training lowers the loss", "[train][frozen]") {
   auto loader = make_loader();
   auto m = fresh_model(2);
   const torch::Tensor w0 = m->conv->weight.clone(), h0 = m->head->weight.clone();
