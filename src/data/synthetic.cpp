@@ -124,7 +124,12 @@ Sample SyntheticDataset::get(std::size_t index) const {
     cv::Vec3f c = bg_mean;
     for (int j = 0; j < 3; ++j)
       c[j] = static_cast<float>(std::clamp(c[j] + rng.uniform(-60, 60), 0.0, 255.0));
-    const auto pts = random_shape(rng, rng.uniform(0, S), rng.uniform(0, S), S * rng.uniform(0.03, 0.1));
+    // One draw per statement: the order of a call's arguments is unspecified (GCC and clang differ),
+    // and this order is the one GCC used when these were arguments, so the data stay as they were.
+    const double radius = S * rng.uniform(0.03, 0.1);
+    const double y = rng.uniform(0, S);
+    const double x = rng.uniform(0, S);
+    const auto pts = random_shape(rng, x, y, radius);
     cv::fillPoly(img, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(c[0], c[1], c[2]), cv::LINE_8);
   }
 
