@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "config/schema.h"
@@ -51,6 +52,62 @@ const toml::table* overlay_of(const toml::table& doc, const char* group, const s
   return o->as_table();
 }
 
+// The one overlay chain of every kind of experiment file (ordinary, [study], eval-only):
+//   base → [variants.<v>] → [profiles.<p>] → $SODLAB_DATA_ROOT → --set, in that order,
+// so a --set always wins over the environment, and the environment over the file. Each kind
+// names the sections its overlays may touch and where the data root lives; `check` validates an
+// overlay against those sections (eval-only files also restrict the [data] keys).
+struct OverlayChain {
+  std::vector<std::string> variant_sections, profile_sections, set_sections;
+  std::string data_root_section = "data";  // [study] for a study
+  std::function<void(const toml::table& overlay, const std::string& path, const std::string& file,
+                     const std::vector<std::string>& sections)>
+      check = check_overlay_sections;
+};
+
+// Applies the chain to `doc` (the base, its variants and profiles tables already taken out).
+// A null overlay is skipped; `sets` are the --set assignments that apply to this tree.
+void apply_overlays(toml::table& doc, const OverlayChain& chain, const std::string& file,
+                    const std::string& variant, toml::table* variant_overlay, const std::string& profile,
+                    toml::table* profile_overlay, const std::vector<std::string>& sets) {
+  if (variant_overlay) {
+    chain.check(*variant_overlay, "variants." + variant, file, chain.variant_sections);
+    detail::deep_merge(doc, std::move(*variant_overlay));
+  }
+  if (profile_overlay) {
+    chain.check(*profile_overlay, "profiles." + profile, file, chain.profile_sections);
+    detail::deep_merge(doc, std::move(*profile_overlay));
+  }
+  if (const char* env = std::getenv("SODLAB_DATA_ROOT"); env && *env) {
+    const toml::node* section = doc.get(chain.data_root_section);
+    if (!section || section->is_table()) {
+      toml::table over;
+      toml::table inner;
+      inner.insert_or_assign("data_root", std::string(env));
+      over.insert_or_assign(chain.data_root_section, std::move(inner));
+      detail::deep_merge(doc, std::move(over));
+    }
+  }
+  for (const auto& s : sets) {
+    toml::table over = detail::parse_set(s);
+    chain.check(over, "", "--set", chain.set_sections);
+    detail::deep_merge(doc, std::move(over));
+  }
+}
+
+const OverlayChain& run_chain() {
+  static const OverlayChain c = [] {
+    OverlayChain c;
+    c.variant_sections = detail::variant_sections();
+    c.profile_sections = detail::profile_sections();
+    c.set_sections = detail::variant_sections();
+    c.set_sections.push_back("experiment");
+    c.set_sections.push_back("table");
+    return c;
+  }();
+  return c;
+}
+
 std::vector<std::string> names_of(const toml::table& doc, const char* group, const std::string& file) {
   const toml::node* g = doc.get(group);
   if (!g) return {};
@@ -58,7 +115,7 @@ std::vector<std::string> names_of(const toml::table& doc, const char* group, con
   return detail::keys_in_file_order(*g->as_table());
 }
 
-// Resolved tree of one variant: base → variant → profile → env data root → --set.
+// Resolved tree of one variant (apply_overlays).
 toml::table resolve(const std::string& text, const std::string& file, const std::string& variant,
                     const LoadOptions& options) {
   toml::table doc = parse_text(text, file);
@@ -68,33 +125,16 @@ toml::table resolve(const std::string& text, const std::string& file, const std:
   if (auto* p = doc.get("profiles"); p && p->is_table()) profiles = std::move(*p->as_table());
   doc.erase("variants");
   doc.erase("profiles");
-  if (!variant.empty()) {
-    if (auto* v = variants.get(variant); v && v->is_table()) {
-      check_overlay_sections(*v->as_table(), "variants." + variant, file, detail::variant_sections());
-      detail::deep_merge(doc, std::move(*v->as_table()));
+  toml::table* v = nullptr;
+  if (!variant.empty())
+    if (auto* n = variants.get(variant); n && n->is_table()) v = n->as_table();
+  toml::table* p = nullptr;
+  if (!options.profile.empty())
+    if (auto* n = profiles.get(options.profile); n && n->is_table()) {
+      p = n->as_table();
+      p->erase("variants");  // which variants the profile runs (load_experiment_text)
     }
-  }
-  if (!options.profile.empty()) {
-    if (auto* p = profiles.get(options.profile); p && p->is_table()) {
-      check_overlay_sections(*p->as_table(), "profiles." + options.profile, file,
-                             detail::profile_sections());
-      p->as_table()->erase("variants");  // which variants the profile runs (load_experiment_text)
-      detail::deep_merge(doc, std::move(*p->as_table()));
-    }
-  }
-  if (const char* env = std::getenv("SODLAB_DATA_ROOT"); env && *env) {
-    toml::table over = parse_text("data.data_root = \"\"", "SODLAB_DATA_ROOT");
-    over["data"].as_table()->insert_or_assign("data_root", std::string(env));
-    if (!doc.get("data") || doc.get("data")->is_table()) detail::deep_merge(doc, std::move(over));
-  }
-  std::vector<std::string> set_sections = detail::variant_sections();
-  set_sections.push_back("experiment");
-  set_sections.push_back("table");
-  for (const auto& s : options.sets) {
-    toml::table over = detail::parse_set(s);
-    check_overlay_sections(over, "", "--set", set_sections);
-    detail::deep_merge(doc, std::move(over));
-  }
+  apply_overlays(doc, run_chain(), file, variant, v, options.profile, p, options.sets);
   return doc;
 }
 
@@ -150,21 +190,19 @@ Experiment load_study(const toml::table& doc, const std::string& text, const std
                                                         "profiles in this file"));
   if (!options.variants.empty())
     throw InputError(path + ": a [study] file has no variants to select (its one row is \"ours\")");
+  OverlayChain chain;
+  chain.profile_sections = detail::study_profile_sections();
+  chain.set_sections = {"experiment", "study", "table"};
+  chain.data_root_section = "study";
   auto read = [&](const LoadOptions& o, bool keep) {
     toml::table resolved = parse_text(text, path);
     toml::table profiles;
     if (auto* p = resolved.get("profiles"); p && p->is_table()) profiles = std::move(*p->as_table());
     resolved.erase("profiles");
+    toml::table* profile = nullptr;
     if (!o.profile.empty())
-      if (auto* p = profiles.get(o.profile); p && p->is_table()) {
-        check_overlay_sections(*p->as_table(), "profiles." + o.profile, path, detail::study_profile_sections());
-        detail::deep_merge(resolved, std::move(*p->as_table()));
-      }
-    for (const auto& s : o.sets) {
-      toml::table over = detail::parse_set(s);
-      check_overlay_sections(over, "", "--set", {"experiment", "study", "table"});
-      detail::deep_merge(resolved, std::move(over));
-    }
+      if (auto* p = profiles.get(o.profile); p && p->is_table()) profile = p->as_table();
+    apply_overlays(resolved, chain, path, "", nullptr, o.profile, profile, o.sets);
     ExperimentInfo info;
     detail::read_experiment_info(resolved, path, info);
     StudySection study = detail::read_study(resolved, path);
@@ -192,7 +230,6 @@ Experiment load_study(const toml::table& doc, const std::string& text, const std
 
 // An eval-only file ([eval] runs_of): see Experiment::runs_of.
 const std::vector<std::string> kEvalOnlySections{"experiment", "data", "eval", "table", "profiles"};
-const std::vector<std::string> kEvalOnlyDataKeys{"test", "distortions", "batch_size", "workers", "data_root"};
 
 void check_eval_only_overlay(const toml::table& t, const std::string& path, const std::string& file,
                              const std::vector<std::string>& sections) {
@@ -201,7 +238,7 @@ void check_eval_only_overlay(const toml::table& t, const std::string& path, cons
     const std::string p = path.empty() ? "data" : path + ".data";
     if (!d->is_table()) fail(d, file, p, std::string("expected a table, got ") + detail::type_name(*d));
     detail::TableReader r(*d->as_table(), p, file);
-    for (const auto& k : kEvalOnlyDataKeys) r.node(k);
+    for (const auto& k : detail::evaluation_only_data_keys()) r.node(k);
     try {
       r.finish();
     } catch (const InputError& e) {
@@ -217,7 +254,7 @@ bool is_evaluation_set(const std::string& assignment) {
   const std::string key = assignment.substr(0, assignment.find('='));
   auto starts = [&](const std::string& p) { return key.rfind(p, 0) == 0; };
   if (starts("eval.") || starts("table.") || starts("experiment.")) return true;
-  for (const auto& k : kEvalOnlyDataKeys)
+  for (const auto& k : detail::evaluation_only_data_keys())
     if (starts("data." + k)) return true;
   return false;
 }
@@ -243,31 +280,28 @@ Experiment load_eval_only(const toml::table& doc, const std::string& path, const
   LoadOptions ref_options;
   ref_options.profile = options.profile;
   ref_options.variants = options.variants;
+  toml::table profile_overlay;
+  bool has_profile = false;
   if (!options.profile.empty()) {
     if (const toml::table* p = overlay_of(doc, "profiles", options.profile, path)) {
-      toml::table overlay = *p;
-      check_eval_only_overlay(overlay, "profiles." + options.profile, path,
-                              {"experiment", "data", "eval", "table", "variants"});
-      if (overlay.get("variants")) {
-        detail::TableReader r(overlay, "profiles." + options.profile, path);
+      profile_overlay = *p;
+      has_profile = true;
+      if (profile_overlay.get("variants")) {
+        detail::TableReader r(profile_overlay, "profiles." + options.profile, path);
         const auto listed = r.string_list("variants", {});
         if (ref_options.variants.empty()) ref_options.variants = listed;
-        overlay.erase("variants");
+        profile_overlay.erase("variants");
       }
-      detail::deep_merge(own, std::move(overlay));
     }
   }
-  if (const char* env = std::getenv("SODLAB_DATA_ROOT"); env && *env)
-    if (auto* d = own.get("data"); d && d->is_table()) d->as_table()->insert_or_assign("data_root", std::string(env));
-  for (const auto& s : options.sets) {
-    if (!is_evaluation_set(s)) {
-      ref_options.sets.push_back(s);
-      continue;
-    }
-    toml::table over = detail::parse_set(s);
-    check_eval_only_overlay(over, "", "--set", {"experiment", "data", "eval", "table"});
-    detail::deep_merge(own, std::move(over));
-  }
+  // --set overrides about evaluation apply to this file's tree; the others to the runs it reads.
+  std::vector<std::string> own_sets;
+  for (const auto& s : options.sets) (is_evaluation_set(s) ? own_sets : ref_options.sets).push_back(s);
+  OverlayChain chain;
+  chain.profile_sections = {"experiment", "data", "eval", "table"};
+  chain.set_sections = {"experiment", "data", "eval", "table"};
+  chain.check = check_eval_only_overlay;
+  apply_overlays(own, chain, path, "", nullptr, options.profile, has_profile ? &profile_overlay : nullptr, own_sets);
   Experiment ref;
   std::string ref_text, ref_path;
   try {
@@ -462,11 +496,12 @@ std::string run_id(const RunSpec& run, const std::string& code_version,
     r->as_table()->erase("variant");
     r->as_table()->erase("profile");
   }
-  // What is evaluated (test sets, distortions, metrics, evaluation batch size) is not what was
-  // trained: a run evaluated by several experiments is one run, its results keyed by test set.
+  // What is evaluated (test sets, distortions, metrics, evaluation batch size) and how data are
+  // read (root, loader threads) is not what was trained: a run evaluated by several experiments
+  // is one run, its results keyed by test set.
   t.erase("eval");
   if (auto* data = t.get("data"); data && data->is_table()) {
-    for (const char* key : {"data_root", "test", "distortions", "batch_size"}) data->as_table()->erase(key);
+    for (const auto& key : detail::evaluation_only_data_keys()) data->as_table()->erase(key);
   }
   // The thread count enters as resolved below; the device as its kind, in code_version.
   if (auto* train = t.get("train"); train && train->is_table()) {

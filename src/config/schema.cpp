@@ -168,6 +168,10 @@ const std::vector<std::string>& study_sections() {
   static const std::vector<std::string> v{"experiment", "study", "profiles", "table"};
   return v;
 }
+const std::vector<std::string>& evaluation_only_data_keys() {
+  static const std::vector<std::string> v{"test", "distortions", "batch_size", "workers", "data_root"};
+  return v;
+}
 const std::vector<std::string>& study_profile_sections() {
   static const std::vector<std::string> v{"study", "table"};
   return v;
@@ -181,7 +185,6 @@ StudySection read_study(const toml::table& resolved, const std::string& file) {
   st.where = where(n, file);
   st.kind = r.required_string("kind");
   st.data_root = r.string("data_root", kDefaultDataRoot);
-  if (const char* env = std::getenv("SODLAB_DATA_ROOT"); env && *env) st.data_root = env;
   if (const toml::node* d = r.node("dataset")) st.dataset = read_dataset(*d, "study.dataset", file);
   st.options = Options("study '" + st.kind + "'");
   for (const auto& key : r.rest()) {

@@ -31,6 +31,11 @@ TableSpec read_table(const toml::table& table, const std::string& file,
 void read_experiment_info(const toml::table& resolved, const std::string& file, ExperimentInfo& info);
 // Validates [study] (kind, dataset, data_root; the rest kept as options for the pipeline).
 StudySection read_study(const toml::table& resolved, const std::string& file);
+// The [data] keys that say how runs are read and evaluated, not what is trained: test,
+// distortions, batch_size (evaluation batches), workers (loader threads: batches do not depend
+// on them, tests/config "data.workers"), data_root. The one list both config::run_id (kept out of
+// the run identity) and eval-only files (the only [data] keys they may set) read.
+const std::vector<std::string>& evaluation_only_data_keys();
 // Top-level sections of a study file and of its profile overlays.
 const std::vector<std::string>& study_sections();
 const std::vector<std::string>& study_profile_sections();

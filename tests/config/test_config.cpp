@@ -419,3 +419,50 @@ TEST_CASE("data.validation: a fraction or a dataset, in the canonical config, ba
   CHECK(error_of(kExperiment, LoadOptions{"", {"data.validation=\"val\""}, {}}).find("expected the fraction") !=
         std::string::npos);
 }
+
+// One overlay chain for all three kinds of file (issue 24 §2): file → profile → environment →
+// --set, so an explicit --set always wins over SODLAB_DATA_ROOT.
+TEST_CASE("an explicit --set wins over SODLAB_DATA_ROOT, which wins over the file, for every kind of experiment file") {
+  sodlab::testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "kolkin2017");
+  std::ofstream(dir.path() / "kolkin2017" / "table4.toml") << kExperiment;
+  ::setenv("SODLAB_EXPERIMENTS_DIR", dir.path().c_str(), 1);
+  ::setenv("SODLAB_DATA_ROOT", "/env/data", 1);
+  const std::string study = "[experiment]\nname = \"tests/study\"\n[study]\nkind = \"loss_timing\"\n"
+                            "data_root = \"/file/data\"\n";
+  const std::string eval_only = "[experiment]\nname = \"tests/eval\"\n[eval]\nruns_of = \"kolkin2017/table4\"\n"
+                                "[data]\ndata_root = \"/file/data\"\n";
+  // Ordinary.
+  CHECK(load_experiment_text(kExperiment, "exp.toml").variants[0].data.data_root == "/env/data");
+  CHECK(load_experiment_text(kExperiment, "exp.toml", LoadOptions{"", {"data.data_root='/set'"}, {}})
+            .variants[0].data.data_root == "/set");
+  // Study.
+  CHECK(load_experiment_text(study, "study.toml").study->data_root == "/env/data");
+  CHECK(load_experiment_text(study, "study.toml", LoadOptions{"", {"study.data_root='/set'"}, {}})
+            .study->data_root == "/set");
+  // Eval-only.
+  CHECK(load_experiment_text(eval_only, "eval.toml").variants[0].data.data_root == "/env/data");
+  CHECK(load_experiment_text(eval_only, "eval.toml", LoadOptions{"", {"data.data_root='/set'"}, {}})
+            .variants[0].data.data_root == "/set");
+  ::unsetenv("SODLAB_DATA_ROOT");
+  CHECK(load_experiment_text(study, "study.toml").study->data_root == "/file/data");
+  CHECK(load_experiment_text(eval_only, "eval.toml").variants[0].data.data_root == "/file/data");
+  ::unsetenv("SODLAB_EXPERIMENTS_DIR");
+}
+
+// data.workers: loader threads, which do not change a batch (tests/data/test_loader.cpp "loader
+// batches are identical for any worker count"), so one run whatever it is, and an eval-only file
+// may set it: both read config::detail::evaluation_only_data_keys().
+TEST_CASE("data.workers is not part of the run identity, like every evaluation-only data key") {
+  const auto runs = expand(load_experiment_text(kExperiment, "exp.toml"));
+  const std::string id = run_id(runs[0], "v1", "m1", 1);
+  for (const std::string set : {"data.workers=3", "data.batch_size=7", "data.data_root='/x'",
+                                "data.test=[{dataset='ecssd'}]"}) {
+    INFO(set);
+    const auto other = expand(load_experiment_text(kExperiment, "exp.toml", LoadOptions{"", {set}, {}}));
+    CHECK(other[0].config_toml != runs[0].config_toml);  // recorded in the run's config
+    CHECK(run_id(other[0], "v1", "m1", 1) == id);        // not what was trained
+  }
+  const auto trained = expand(load_experiment_text(kExperiment, "exp.toml", LoadOptions{"", {"data.input_size=128"}, {}}));
+  CHECK(run_id(trained[0], "v1", "m1", 1) != id);
+}

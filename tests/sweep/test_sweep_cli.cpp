@@ -147,15 +147,17 @@ TEST_CASE("sweep: SIGTERM checkpoints the workers' runs and marks them interrupt
 
 TEST_CASE("sweep: points whose runs give bit-identical results are named under the table", "[sweep]") {
   TempDir dir;
-  // The data loader's thread count is part of the run identity but must not change the results.
-  const fs::path file = write_sweep(dir.path(), "grid = { \"data.workers\" = [1, 2] }");
+  // Two points (two run ids) that cannot differ: a weights catalogue is never read when the
+  // backbone has no weights to load ("none"), yet the option is part of the run identity.
+  const fs::path file = write_sweep(dir.path(), "grid = { \"model.weights_catalogue\" = [\"a.toml\", \"b.toml\"] }");
   const fs::path db = dir.path() / "results.db";
   REQUIRE(run_sodlab(sweep_args(file, dir.path(), 1), dir.path() / "log") == 0);
   REQUIRE(run_sodlab({"table", file.string(), "--db", db.string()}, dir.path() / "table") == 0);
   const std::string table = read_file(dir.path() / "table");
   INFO(table);
   CHECK(count(db, "SELECT count(DISTINCT run_id) FROM runs WHERE status = 'completed'") == 2);
-  CHECK(table.find("Points workers=1, workers=2 gave bit-identical results") != std::string::npos);
+  CHECK(table.find("Points weights_catalogue=a.toml, weights_catalogue=b.toml gave bit-identical results") !=
+        std::string::npos);
 }
 
 TEST_CASE("sodlab merge: shards in, twice changes nothing, a bad shard is refused with exit 2", "[sweep]") {
