@@ -6,6 +6,9 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <map>
+
+#include <toml++/toml.h>
 
 #include "core/error.h"
 #include "pipeline/execute.h"
@@ -13,6 +16,7 @@
 #include "pipeline/specs.h"  // includes LibTorch, whose glog defines CHECK: Catch2 must come after
 #include "report/paper_table.h"
 #include "store/results_store.h"
+#include "train/spec.h"
 
 #include <catch2/catch.hpp>
 
@@ -268,4 +272,55 @@ TEST_CASE("dry run builds each model and runs it once, so size errors appear bef
   }
   r.sets.back() = "data.input_size=64";
   CHECK_NOTHROW(pipeline::run_plan(pipeline::plan(r), nullptr, pipeline::ExecuteOptions{}, true));
+}
+
+// Every key a training stage has in the canonical config (config/schema.cpp writes it: the list of
+// stage keys) must reach the checkpoint fingerprint through the config → spec adapter, or a
+// changed protocol would resume an old checkpoint. A new stage key fails here until it has an
+// entry below and changes the fingerprint.
+TEST_CASE("every training-stage key of the canonical config reaches the checkpoint fingerprint", "[pipeline][specs]") {
+  TempDir dir;
+  const fs::path file = write(dir.path(), "a.toml", experiment_text("demo/t"));
+  struct Alternatives {
+    std::string context, a, b;  // the other keys the stage needs for the key to be valid; two values
+  };
+  const std::map<std::string, Alternatives> keys{
+      {"name", {"", "\"s\"", "\"t\""}},
+      {"epochs", {"", "2", "3"}},
+      {"lr", {"", "1e-3", "2e-3"}},
+      {"optimizer", {"", "\"adam\"", "\"sgd\""}},
+      {"momentum", {"optimizer=\"sgd\",", "0.9", "0.5"}},
+      {"nesterov", {"optimizer=\"sgd\",", "false", "true"}},
+      {"weight_decay", {"", "0.0", "1e-4"}},
+      {"eps", {"optimizer=\"adam\",", "1e-8", "1e-7"}},
+      {"betas", {"optimizer=\"adam\",", "[0.9, 0.999]", "[0.8, 0.99]"}},
+      {"schedule", {"epochs=3,", "\"constant\"", "\"multistep\",milestones=[1]"}},
+      {"milestone_unit", {"epochs=3,schedule=\"multistep\",milestones=[1],", "\"epoch\"", "\"iteration\""}},
+      {"milestones", {"epochs=3,schedule=\"multistep\",", "[1]", "[2]"}},
+      {"gamma", {"epochs=3,schedule=\"multistep\",milestones=[1],", "0.1", "0.5"}},
+      {"frozen", {"", "[]", "[\"backbone\"]"}},
+  };
+  auto fingerprint_with = [&](const std::string& stage) {
+    const pipeline::Plan p = pipeline::plan(request(file, {"train.stages=[{" + stage + "}]"}));
+    return train::fingerprint(pipeline::train_spec(p.runs[0].spec, "ckpt", 1));
+  };
+  // The stage keys the canonical config holds.
+  const pipeline::Plan base = pipeline::plan(request(file, {}));
+  const toml::table canonical = toml::parse(base.runs[0].spec.config_toml);
+  const toml::table* stage = canonical.at_path("train.stages[0]").as_table();
+  REQUIRE(stage);
+  std::size_t checked = 0;
+  for (const auto& [key, value] : *stage) {
+    const std::string k(key.str());
+    INFO("stage key " << k);
+    const auto it = keys.find(k);
+    if (it == keys.end()) {
+      FAIL("a new stage key '" << k << "': give it two values above and make it reach train::fingerprint");
+      continue;
+    }
+    const Alternatives& alt = it->second;
+    CHECK(fingerprint_with(alt.context + k + "=" + alt.a) != fingerprint_with(alt.context + k + "=" + alt.b));
+    ++checked;
+  }
+  CHECK(checked == keys.size());  // no entry above names a key the config no longer has
 }
