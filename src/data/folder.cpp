@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "metrics/convention.h"
+#include "core/label_mask.h"
 #include "core/hash.h"
 #include "core/options.h"
 #include "core/threads.h"
@@ -68,7 +68,7 @@ cv::Mat read_image(const fs::path& path) {
 cv::Mat read_mask(const fs::path& path, int threshold) {
   cv::Mat m = cv::imread(path.string(), cv::IMREAD_GRAYSCALE);
   if (m.empty()) throw InputError("cannot read mask " + path.string() + " (missing or corrupt)");
-  if (metrics::expand_label_mask(m)) {  // the one rule for 0/1 label masks (metrics/convention.h)
+  if (expand_label_mask(m.ptr<std::uint8_t>(), m.total())) {  // the one rule for 0/1 label masks (core/label_mask.h)
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true)) log::warn("mask " + path.string() + " holds 0/1 labels: read as 0/255 (so are others like it)");
   }
@@ -158,7 +158,7 @@ CheckReport check_folder(const fs::path& dir, int threads) {
           std::to_string(img.rows) + ", mask " + std::to_string(mask.cols) + "x" +
           std::to_string(mask.rows);
     if (p.empty() && cv::countNonZero(mask) == 0) empty[i] = "empty mask (no salient pixel): " + mask_path.string();
-    if (p.empty() && metrics::expand_label_mask(mask))
+    if (p.empty() && expand_label_mask(mask.ptr<std::uint8_t>(), mask.total()))
       empty[i] = "mask holds 0/1 labels (read as 0/255 by training and sodlab eval): " + mask_path.string();
     found[i] = p;
   });

@@ -1,6 +1,7 @@
 #include "metrics/convention.h"
 
 #include "core/error.h"
+#include "core/label_mask.h"
 
 #include <sstream>
 
@@ -14,11 +15,8 @@ Convention parse_convention(const std::string& name) {
 
 bool expand_label_mask(cv::Mat& mask) {
   if (mask.empty() || mask.type() != CV_8UC1) return false;
-  double max_value = 0;
-  cv::minMaxLoc(mask, nullptr, &max_value);
-  if (max_value != 1.0) return false;
-  mask = mask * 255;
-  return true;
+  if (!mask.isContinuous()) mask = mask.clone();
+  return sodlab::expand_label_mask(mask.ptr<std::uint8_t>(), mask.total());
 }
 
 const char* convention_name(Convention c) {

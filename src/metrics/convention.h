@@ -21,10 +21,8 @@ Convention parse_convention(const std::string& name);
 const char* convention_name(Convention c);
 std::vector<std::string> convention_names();
 
-// Label masks: a ground-truth mask whose values are only 0 and 1 holds 0/1 labels, not 8-bit
-// intensities; under any convention's threshold (> 128, >= 25.5) it would be empty. The one rule
-// everywhere (sodlab eval, the datasets that train and test): such a mask is read as 0/255, and
-// the reader warns. Returns true (and scales `mask` in place) when it was a label mask.
+// The label-mask rule of core/label_mask.h on a CV_8UC1 mask: true (and `mask` scaled to 0/255 in
+// place) when it holds 0/1 labels.
 bool expand_label_mask(cv::Mat& mask);
 
 // Which metric families the evaluator computes (every one by default).
