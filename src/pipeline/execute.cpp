@@ -25,7 +25,7 @@
 #include "metrics/convention.h"
 #include "models/registry.h"
 #include "pipeline/evaluate.h"
-#include "pipeline/heartbeat.h"
+#include "pipeline/lifecycle.h"
 #include "pipeline/jacobian_eval.h"
 #include "pipeline/provenance.h"
 #include "pipeline/specs.h"
@@ -64,14 +64,6 @@ store::RunRef run_ref(const PlannedRun& run) {
 }
 
 // The message of an exception without LibTorch's C++ backtrace (kept in the log, not the store).
-std::string message_of(const std::exception& e) {
-  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) {
-    log::debug(std::string("LibTorch error: ") + e.what());
-    return c10->what_without_backtrace();
-  }
-  return e.what();
-}
-
 // Every test image decodes (a corrupt file is found before hours of training, not after).
 void check_test_sets(const RunData& data, int threads) {
   for (const auto& set : data.tests)
@@ -89,19 +81,18 @@ train::CheckpointHooks checkpoint_hooks(store::ResultsStore& db, const std::stri
       log::info("  --restart: ignoring checkpoint " + path);
       return false;
     }
-    std::vector<std::string> recorded;
-    for (const auto& a : db.artifacts(id))
-      if (a.kind == "checkpoint" || a.kind == "checkpoint:previous") recorded.push_back(a.sha256);
-    if (recorded.empty()) {
-      log::warn("checkpoint " + path + " has no record in the store " + db.path() +
-                " (was the database deleted or replaced?): ignored, training from scratch");
-      return false;
+    switch (check_recorded_checkpoint(db, id, path, {"checkpoint", "checkpoint:previous"})) {
+      case CheckpointRecord::matches:
+        return true;
+      case CheckpointRecord::unrecorded:
+        log::warn("checkpoint " + path + " has no record in the store " + db.path() +
+                  " (was the database deleted or replaced?): ignored, training from scratch");
+        return false;
+      case CheckpointRecord::differs:
+        break;
     }
-    const std::string sha = sha256_file_hex(path);
-    if (std::find(recorded.begin(), recorded.end(), sha) == recorded.end())
-      throw InputError(path + ": checkpoint does not match the SHA-256 recorded in " + db.path() +
-                       " (corrupted or replaced); delete it to start over, or run with --restart");
-    return true;
+    throw InputError(path + ": checkpoint does not match the SHA-256 recorded in " + db.path() +
+                     " (corrupted or replaced); delete it to start over, or run with --restart");
   };
   hooks.before_commit = [&db, id, final_path](const std::string& tmp, const std::string&) {
     for (const auto& a : db.artifacts(id))
@@ -270,7 +261,7 @@ void evaluate_completed(const PlannedRun& run, store::ResultsStore& db, const Ex
   if (!fs::is_regular_file(checkpoint->path, ec))
     throw InputError("run " + run.run_id + ": its checkpoint " + checkpoint->path +
                      " is missing, so " + sets + " cannot be evaluated" + redo);
-  if (sha256_file_hex(checkpoint->path) != checkpoint->sha256)
+  if (check_recorded_checkpoint(db, run.run_id, checkpoint->path, {"checkpoint"}) != CheckpointRecord::matches)
     throw InputError(checkpoint->path + ": checkpoint of run " + run.run_id +
                      " does not match the SHA-256 recorded in " + db.path() + redo);
   check_test_sets(run.data, resolve_threads(run.spec.data.workers));
@@ -296,31 +287,12 @@ ExecuteOutcome execute(const PlannedRun& run, store::ResultsStore& db, const Exe
     fs::remove_all(fs::path(options.runs_dir) / record.run_id, ec);  // an earlier failed attempt's
   }
   const std::string id = record.run_id;
-  const store::ClaimResult claim = db.claim_run(record, store::process_owner(), options.claim);
-  if (!claim.claimed && claim.status != store::kStatusRunning) {
-    log::info("  left: " + claim.status + (claim.owner.empty() ? "" : " by " + claim.owner));
-    return ExecuteOutcome::left;
+  switch (claim_for_this_process(db, record, options.claim)) {
+    case ClaimOutcome::left: return ExecuteOutcome::left;
+    case ClaimOutcome::busy: return ExecuteOutcome::busy;
+    case ClaimOutcome::claimed: break;
   }
-  if (!claim.claimed) {
-    log::info("  skipped: being executed by " + claim.owner + " (heartbeat " +
-              std::to_string(static_cast<int>(claim.heartbeat_age_seconds)) + " s ago)");
-    return ExecuteOutcome::busy;
-  }
-  Heartbeat heartbeat(db, id);
-  try {
-    train_evaluate_record(run, id, db, options, options.restart || options.force);
-    db.set_status(id, store::kStatusCompleted);
-  } catch (const train::Interrupted& e) {
-    db.set_status(id, store::kStatusInterrupted, e.what());
-    throw;
-  } catch (const Error& e) {
-    db.set_status(id, store::kStatusFailed, e.what());
-    throw;
-  } catch (const std::exception& e) {
-    const std::string message = message_of(e);
-    db.set_status(id, store::kStatusFailed, message);
-    throw RuntimeFailure(message);
-  }
+  run_claimed(db, id, [&] { train_evaluate_record(run, id, db, options, options.restart || options.force); });
   if (redo) {
     db.promote_attempt(id, run.run_id);
     // The attempt's checkpoint folder becomes the run's.

@@ -22,7 +22,7 @@
 #include "losses/exact_fbeta_w.h"
 #include "losses/registry.h"
 #include "metrics/weighted_fmeasure.h"
-#include "pipeline/heartbeat.h"
+#include "pipeline/lifecycle.h"
 #include "pipeline/plan.h"
 #include "pipeline/provenance.h"
 #include "store/provenance.h"
@@ -354,23 +354,11 @@ bool run_study(const config::Experiment& ex, const PlannedStudy& s, store::Resul
   record.config_toml = s.config_text;
   record.overrides = s.overrides;
   fill_provenance(record, s.threads);
-  const store::ClaimResult claim = db.claim_run(record, store::process_owner());
-  if (!claim.claimed) {
-    log::info("  skipped: being executed by " + claim.owner);
-    return false;
-  }
-  Heartbeat heartbeat(db, s.run_id);
-  try {
+  if (claim_for_this_process(db, record) != ClaimOutcome::claimed) return false;
+  run_claimed(db, s.run_id, [&] {
     if (s.kind == "loss_timing") run_loss_timing(s, db);
     else run_paired_images(s, db);
-    db.set_status(s.run_id, store::kStatusCompleted);
-  } catch (const Error& e) {
-    db.set_status(s.run_id, store::kStatusFailed, e.what());
-    throw;
-  } catch (const std::exception& e) {
-    db.set_status(s.run_id, store::kStatusFailed, e.what());
-    throw RuntimeFailure(e.what());
-  }
+  });
   return true;
 }
 

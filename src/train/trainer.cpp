@@ -14,6 +14,7 @@
 #include "data/random.h"
 #include "train/checkpoint.h"
 #include "train/progress.h"
+#include "train/device.h"
 
 namespace sodlab::train {
 namespace {
@@ -118,150 +119,149 @@ std::string Trainer::checkpoint_path() const {
   return (std::filesystem::path(spec_.checkpoint_dir) / "checkpoint.pt").string();
 }
 
+std::string Trainer::protocol_fingerprint(const data::DataLoader& loader) const {
+  const data::LoaderSpec& ls = loader.spec();
+  std::ostringstream fp;
+  fp << fingerprint(spec_) << " | data=" << loader.dataset()->name() << ":" << loader.dataset()->manifest_sha()
+     << " size=" << ls.width << "x" << ls.height << " shuffle=" << ls.shuffle << " drop_last=" << ls.drop_last
+     << " data_seed=" << ls.seed << " augment=" << ls.augment.kind;
+  if (ls.augment_pool > 0) fp << " augment_pool=" << ls.augment_pool;
+  return fp.str();
+}
+
+std::optional<CheckpointPosition> Trainer::resume_position(const std::string& ckpt, const std::string& fprint,
+                                                           const CheckpointHooks& hooks) const {
+  if (ckpt.empty() || !std::filesystem::exists(ckpt)) return std::nullopt;
+  if (hooks.accept_for_resume && !hooks.accept_for_resume(ckpt)) {
+    std::error_code ec;
+    std::filesystem::remove(ckpt, ec);
+    return std::nullopt;
+  }
+  std::string saved;
+  const CheckpointPosition start = read_checkpoint_position(ckpt, &saved);
+  if (saved != fprint)
+    throw InputError("checkpoint " + ckpt + " belongs to a different training protocol or data;"
+                     " delete it (or use another checkpoint_dir) to start over.\n  saved:   " +
+                     saved + "\n  current: " + fprint);
+  log::info("resuming from " + ckpt + " after " + std::to_string(start.global_epochs) + " epoch(s)");
+  return start;
+}
+
+EpochReport Trainer::train_epoch(const EpochPlace& at, torch::optim::Optimizer& optimizer, const data::DataLoader& loader,
+                                 const data::DataLoader* validation, const CheckpointHooks& hooks, LossScaler& scaler,
+                                 Progress& progress) {
+  const StageSpec& stage = spec_.stages[at.stage_index];
+  const std::int64_t steps_per_epoch = static_cast<std::int64_t>(loader.batches_per_epoch());
+  torch::manual_seed(data::derive_seed(spec_.seed, "torch", static_cast<std::uint64_t>(at.global)));
+  model_->train();
+  Timer epoch_timer;
+  feature_counts_ = target_counts_ = CacheCounters{};
+  double loss_sum = 0, lr = stage.lr;
+  std::int64_t images = 0, step = 0;
+  data::Batch batch;
+  auto reader = loader.epoch(at.global);
+  while (reader.next(batch)) {
+    if (hooks.stop_requested && hooks.stop_requested())
+      throw Interrupted("training stopped by a signal in stage '" + stage.name + "', epoch " +
+                        std::to_string(at.epoch + 1) + " (the last completed epoch's checkpoint is kept)");
+    const std::int64_t iter = static_cast<std::int64_t>(at.epoch) * steps_per_epoch + step;
+    lr = learning_rate(stage, iter, at.epoch);
+    for (auto& g : optimizer.param_groups()) g.options().set_lr(lr);
+    optimizer.zero_grad();
+    torch::Tensor loss = batch_loss(batch);
+    const double value = loss.item<double>();
+    if (!std::isfinite(value))
+      throw RuntimeFailure("training diverged: loss = " + std::to_string(value) + " in stage '" + stage.name + "' (" +
+                           std::to_string(at.stage_index + 1) + "/" + std::to_string(spec_.stages.size()) +
+                           "), epoch " + std::to_string(at.epoch + 1) + "/" + std::to_string(stage.epochs) +
+                           ", step " + std::to_string(step + 1) + "/" + std::to_string(steps_per_epoch) +
+                           "; batch samples: " + stems_of(batch) + ". Lower the learning rate or check these images.");
+    if (scaler.enabled()) {
+      (loss * scaler.scale()).backward();
+      if (scaler.unscale_and_check(optimizer_params(optimizer))) optimizer.step();
+    } else {
+      loss.backward();
+      optimizer.step();
+    }
+    const auto n = static_cast<std::int64_t>(batch.stems.size());
+    loss_sum += value * static_cast<double>(n);
+    images += n;
+    ++step;
+    progress.step(stage.name, at.epoch + 1, stage.epochs, step, steps_per_epoch, loss_sum / images, n);
+  }
+  EpochReport rep;
+  rep.stage = stage.name;
+  rep.stage_index = at.stage_index;
+  rep.epoch = at.epoch + 1;
+  rep.global_epoch = at.global + 1;
+  rep.train_loss = images > 0 ? loss_sum / images : 0;
+  rep.lr = lr;
+  rep.seconds = epoch_timer.seconds();
+  rep.images = images;
+  if (validation) rep.val_loss = validation_loss(*validation, at.global);
+  rep.features = feature_counts_;
+  rep.targets = target_counts_;
+  progress.end_epoch(stage.name, at.epoch + 1, stage.epochs, rep.train_loss, lr, rep.seconds,
+                     rep.seconds > 0 ? images / rep.seconds : 0);
+  return rep;
+}
+
 FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_epoch,
                        const CheckpointHooks& hooks, const data::DataLoader* validation) {
-  const data::LoaderSpec& ls = loader.spec();
-  if (ls.batch_size != spec_.batch_size)
-    throw InputError("trainer: the loader's batch size " + std::to_string(ls.batch_size) +
+  if (loader.spec().batch_size != spec_.batch_size)
+    throw InputError("trainer: the loader's batch size " + std::to_string(loader.spec().batch_size) +
                      " differs from train.batch_size " + std::to_string(spec_.batch_size));
   at::set_num_threads(resolve_threads(spec_.threads));
   model_->to(device_);
-  // fp16 needs a loss scale (its range underflows small gradients); bf16 and fp32 do not.
-  LossScaler scaler(precision_ == Precision::fp16);
-
-  // Everything that changes the trained weights, for refusing a foreign checkpoint.
-  std::ostringstream fp;
-  fp << fingerprint(spec_) << " | data=" << loader.dataset()->name() << ":"
-     << loader.dataset()->manifest_sha() << " size=" << ls.width << "x" << ls.height
-     << " shuffle=" << ls.shuffle << " drop_last=" << ls.drop_last << " data_seed=" << ls.seed
-     << " augment=" << ls.augment.kind;
-  if (ls.augment_pool > 0) fp << " augment_pool=" << ls.augment_pool;
-  const std::string fprint = fp.str();
-
-  // Resume position.
-  CheckpointPosition start;
+  LossScaler scaler(precision_ == Precision::fp16);  // fp16's range underflows small gradients
+  const std::string fprint = protocol_fingerprint(loader);
   const std::string ckpt = checkpoint_path();
-  bool resuming = !ckpt.empty() && std::filesystem::exists(ckpt);
-  if (resuming && hooks.accept_for_resume && !hooks.accept_for_resume(ckpt)) {
-    std::error_code ec;
-    std::filesystem::remove(ckpt, ec);
-    resuming = false;
-  }
-  if (resuming) {
-    std::string saved;
-    start = read_checkpoint_position(ckpt, &saved);
-    if (saved != fprint)
-      throw InputError("checkpoint " + ckpt + " belongs to a different training protocol or data;"
-                       " delete it (or use another checkpoint_dir) to start over.\n  saved:   " +
-                       saved + "\n  current: " + fprint);
-    log::info("resuming from " + ckpt + " after " + std::to_string(start.global_epochs) + " epoch(s)");
-  }
+  const std::optional<CheckpointPosition> resume = resume_position(ckpt, fprint, hooks);
+  const CheckpointPosition start = resume.value_or(CheckpointPosition{});
 
-  const std::int64_t steps_per_epoch = static_cast<std::int64_t>(loader.batches_per_epoch());
   int total_epochs = 0;
   for (const auto& s : spec_.stages) total_epochs += s.epochs;
-  Progress progress(spec_.progress, steps_per_epoch * (total_epochs - start.global_epochs), spec_.log_every);
-
+  Progress progress(spec_.progress, static_cast<std::int64_t>(loader.batches_per_epoch()) * (total_epochs - start.global_epochs),
+                    spec_.log_every);
   FitResult result;
   result.epochs_resumed = start.global_epochs;
   Timer fit_timer;
   int global = 0;  // epochs completed before the current one, over all stages
   for (int si = 0; si < static_cast<int>(spec_.stages.size()); ++si) {
     const StageSpec& stage = spec_.stages[si];
-    int first_epoch = 0;
-    if (resuming) {
-      if (si < start.stage || (si == start.stage && start.stage_epochs >= stage.epochs)) {
-        global += stage.epochs;
-        continue;
-      }
-      if (si == start.stage) first_epoch = start.stage_epochs;
+    // A resumed run skips the stages and epochs its checkpoint has done.
+    const bool stage_done = resume && (si < start.stage || (si == start.stage && start.stage_epochs >= stage.epochs));
+    const int first_epoch = resume && si == start.stage ? start.stage_epochs : 0;
+    if (stage_done || first_epoch >= stage.epochs) {
+      if (stage_done) global += stage.epochs;
+      continue;
     }
-    if (first_epoch >= stage.epochs) continue;
     apply_frozen(stage, *model_);
     auto optimizer = make_optimizer(stage, *model_);
-    if (resuming && (si == start.stage || global == start.global_epochs)) {
-      // Mid-stage: restore model and optimiser; at a stage boundary: the model only (fresh optimiser).
+    // Mid-stage: restore model and optimiser; at a stage boundary: the model only (fresh optimiser).
+    if (resume && (si == start.stage || global == start.global_epochs))
       load_checkpoint_state(ckpt, *model_, si == start.stage ? optimizer.get() : nullptr);
-    }
     global += first_epoch;
     // After a resume's weights are in place: the cache key hashes the frozen weights.
     if (features_ && features_->begin_stage(*cacheable_, precision_) > 0)
       log::info("stage '" + stage.name + "': the frozen prefix's activations come from the feature cache (" +
                 spec_.feature_cache + ", " + spec_.feature_cache_dir + ")");
-
     for (int e = first_epoch; e < stage.epochs; ++e, ++global) {
-      torch::manual_seed(data::derive_seed(spec_.seed, "torch", static_cast<std::uint64_t>(global)));
-      model_->train();
-      Timer epoch_timer;
-      feature_counts_ = target_counts_ = CacheCounters{};
-      double loss_sum = 0, lr = stage.lr;
-      std::int64_t images = 0, step = 0;
-      data::Batch batch;
-      auto reader = loader.epoch(global);
-      while (reader.next(batch)) {
-        if (hooks.stop_requested && hooks.stop_requested())
-          throw Interrupted("training stopped by a signal in stage '" + stage.name + "', epoch " +
-                            std::to_string(e + 1) + " (the last completed epoch's checkpoint is kept)");
-        const std::int64_t iter = static_cast<std::int64_t>(e) * steps_per_epoch + step;
-        lr = learning_rate(stage, iter, e);
-        for (auto& g : optimizer->param_groups()) g.options().set_lr(lr);
-        optimizer->zero_grad();
-        torch::Tensor loss = batch_loss(batch);
-        const double value = loss.item<double>();
-        if (!std::isfinite(value))
-          throw RuntimeFailure("training diverged: loss = " + std::to_string(value) + " in stage '" +
-                               stage.name + "' (" + std::to_string(si + 1) + "/" +
-                               std::to_string(spec_.stages.size()) + "), epoch " +
-                               std::to_string(e + 1) + "/" + std::to_string(stage.epochs) + ", step " +
-                               std::to_string(step + 1) + "/" + std::to_string(steps_per_epoch) +
-                               "; batch samples: " + stems_of(batch) +
-                               ". Lower the learning rate or check these images.");
-        if (scaler.enabled()) {
-          (loss * scaler.scale()).backward();
-          if (scaler.unscale_and_check(optimizer_params(*optimizer))) optimizer->step();
-        } else {
-          loss.backward();
-          optimizer->step();
-        }
-        const auto n = static_cast<std::int64_t>(batch.stems.size());
-        loss_sum += value * static_cast<double>(n);
-        images += n;
-        ++step;
-        progress.step(stage.name, e + 1, stage.epochs, step, steps_per_epoch, loss_sum / images, n);
-      }
-      const double seconds = epoch_timer.seconds();
-
-      EpochReport rep;
-      rep.stage = stage.name;
-      rep.stage_index = si;
-      rep.epoch = e + 1;
-      rep.global_epoch = global + 1;
-      rep.train_loss = images > 0 ? loss_sum / images : 0;
-      rep.lr = lr;
-      rep.seconds = seconds;
-      rep.images = images;
-      if (validation) rep.val_loss = validation_loss(*validation, global);
-      rep.features = feature_counts_;
-      rep.targets = target_counts_;
-      progress.end_epoch(stage.name, e + 1, stage.epochs, rep.train_loss, lr, seconds,
-                         seconds > 0 ? images / seconds : 0);
+      const EpochReport rep = train_epoch({si, e, global}, *optimizer, loader, validation, hooks, scaler, progress);
       result.epochs_trained++;
-      result.images += images;
+      result.images += rep.images;
       // Report (the epochs row) before the checkpoint: a process killed in between retrains this
       // epoch on resume and reports it again (the store replaces the row), so no epoch goes
       // unrecorded.
       if (on_epoch) on_epoch(rep);
       if (!ckpt.empty())
-        save_checkpoint(ckpt, fprint, {si, e + 1, global + 1}, *model_, *optimizer,
-                        [&](const std::string& tmp) {
-                          if (hooks.before_commit) hooks.before_commit(tmp, ckpt);
-                        });
+        save_checkpoint(ckpt, fprint, {si, e + 1, global + 1}, *model_, *optimizer, [&](const std::string& tmp) {
+          if (hooks.before_commit) hooks.before_commit(tmp, ckpt);
+        });
     }
   }
-  if (resuming && result.epochs_trained == 0 && start.global_epochs > 0) {
-    // Everything was already done: leave the model in its final state.
-    load_checkpoint_state(ckpt, *model_, nullptr);
-  }
+  // Everything was already done: leave the model in its final state.
+  if (resume && result.epochs_trained == 0 && start.global_epochs > 0) load_checkpoint_state(ckpt, *model_, nullptr);
   model_->eval();
   result.seconds = fit_timer.seconds();
   return result;

@@ -29,12 +29,16 @@
 #include "data/loader.h"
 #include "losses/loss.h"
 #include "models/model.h"
+#include "train/checkpoint.h"
 #include "train/device.h"
 #include "train/feature_cache.h"
+#include "train/interrupted.h"
 #include "train/spec.h"
 #include "train/target_cache.h"
 
 namespace sodlab::train {
+
+class Progress;
 
 struct EpochReport {
   std::string stage;
@@ -71,12 +75,6 @@ struct CheckpointHooks {
   std::function<bool()> stop_requested;
 };
 
-// Thrown by fit() when hooks.stop_requested() said so (e.g. SIGTERM).
-class Interrupted : public RuntimeFailure {
- public:
-  using RuntimeFailure::RuntimeFailure;
-};
-
 class Trainer {
  public:
   Trainer(std::shared_ptr<models::SegmentationModel> model, std::shared_ptr<losses::Loss> loss,
@@ -95,6 +93,21 @@ class Trainer {
   // The loss of one batch: inputs and masks moved to spec.device, the forward under autocast for
   // spec.precision, the loss in fp32.
   torch::Tensor batch_loss(const data::Batch& batch);
+  // fit(), step by step. What changes the trained weights (spec and data), saved in checkpoints.
+  std::string protocol_fingerprint(const data::DataLoader& loader) const;
+  // Where to resume: the checkpoint's position when `hooks` accept it and it is of this protocol
+  // (InputError otherwise); nullopt (a rejected file removed) to start from scratch.
+  std::optional<CheckpointPosition> resume_position(const std::string& ckpt, const std::string& fingerprint,
+                                                    const CheckpointHooks& hooks) const;
+  struct EpochPlace {
+    int stage_index;  // in spec.stages
+    int epoch;        // 0-based within the stage
+    int global;       // 0-based over all stages (seeds the epoch's RNG and data order)
+  };
+  // One epoch: every batch's step (stop requests and non-finite losses checked), and its report.
+  EpochReport train_epoch(const EpochPlace& at, torch::optim::Optimizer& optimizer, const data::DataLoader& loader,
+                          const data::DataLoader* validation, const CheckpointHooks& hooks, LossScaler& scaler,
+                          Progress& progress);
   double validation_loss(const data::DataLoader& validation, int epoch);
   std::shared_ptr<models::SegmentationModel> model_;
   std::shared_ptr<losses::Loss> loss_;
