@@ -72,20 +72,16 @@ void BM_Metric(benchmark::State& state, MetricSelection sel, Convention conv) {
   for (auto _ : state) benchmark::DoNotOptimize(evaluate_image(pair().pred, pair().gt, conv, sel));
   report(state);
 }
-const MetricSelection kNone{false, false, false, false, false, false, false};
-MetricSelection only(bool MetricSelection::*field) {
-  MetricSelection s = kNone;
-  s.*field = true;
-  return s;
-}
+const MetricSelection kNone = MetricSelection::none();
+MetricSelection only(const std::string& family) { return MetricSelection::from_names({family}); }
 BENCHMARK_CAPTURE(BM_Metric, histograms_only, kNone, Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Metric, mae, only(&MetricSelection::mae), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Metric, fm, only(&MetricSelection::fm), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Metric, wfm, only(&MetricSelection::wfm), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Metric, sm, only(&MetricSelection::sm), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Metric, em, only(&MetricSelection::em), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Metric, auroc, only(&MetricSelection::auroc), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Metric, iou, only(&MetricSelection::iou), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Metric, mae, only("mae"), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Metric, fm, only("fm"), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Metric, wfm, only("wfm"), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Metric, sm, only("sm"), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Metric, em, only("em"), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Metric, auroc, only("auroc"), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Metric, iou, only("iou"), Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Metric, all_pysod, MetricSelection{}, Convention::pysodmetrics)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Metric, all_toolbox, MetricSelection{}, Convention::sal_eval_toolbox)->Unit(benchmark::kMicrosecond);
 
@@ -174,7 +170,7 @@ int main(int argc, char** argv) {
   if (!real_pairs().preds.empty()) {
     benchmark::RegisterBenchmark("BM_DecodeDSS", BM_DecodeDSS)->Unit(benchmark::kMillisecond)->MinTime(2.0);
     benchmark::RegisterBenchmark("BM_MetricDSS/histograms_only", BM_MetricDSS, kNone)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-    benchmark::RegisterBenchmark("BM_MetricDSS/wfm", BM_MetricDSS, only(&MetricSelection::wfm))->Unit(benchmark::kMillisecond)->MinTime(2.0);
+    benchmark::RegisterBenchmark("BM_MetricDSS/wfm", BM_MetricDSS, only("wfm"))->Unit(benchmark::kMillisecond)->MinTime(2.0);
     benchmark::RegisterBenchmark("BM_MetricDSS/all_pysod", BM_MetricDSS, MetricSelection{})->Unit(benchmark::kMillisecond)->MinTime(2.0);
   } else {
     std::fprintf(stderr, "bench_metrics: DSS fixture not found (set SODLAB_SHARED_DIR); real-map benchmarks skipped\n");

@@ -271,8 +271,12 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
                 << a.db << "\n";
     }
   }
-  for (const char* k : {"MAE", "maxF", "adpF", "wFm", "Sm", "maxEm", "AUROC"})
-    if (produced.count(k)) table.metrics.push_back(k);
+  for (const auto& family : metrics::metric_family_registry().entries())  // the headline keys, in registry order
+    for (const auto& key : family.keys)
+      if (key.headline && produced.count(key.name)) {
+        table.metrics.push_back(key.name);
+        if (key.better == metrics::Better::lower) table.lower_is_better.insert(key.name);
+      }
   const std::string md = report::render_methods_markdown(table);
   std::cout << "\n" << md;
   if (!a.table.empty()) {

@@ -26,26 +26,45 @@ const char* convention_name(Convention c) {
 std::vector<std::string> convention_names() { return {"pysodmetrics", "sal_eval_toolbox"}; }
 
 const NameRegistry<MetricFamilyEntry>& metric_family_registry() {
+  using B = Better;
   static const NameRegistry<MetricFamilyEntry> registry(
       "metric family",
       {
-          {"mae", "mean absolute error", &MetricSelection::mae, {"MAE"}},
+          {"mae", "mean absolute error", {{"MAE", B::lower, "mean over images of the mean |map - mask|", true}}},
           {"fm", "F-measure (β² = 0.3): adaptive, max and mean over 256 thresholds; P/R/F curves",
-           &MetricSelection::fm,
-           {"maxF", "meanF", "adpF", "adpP", "adpR", "maxF_threshold", "maxF_of_mean_F",
-            "meanF_of_mean_F", "maxF_of_mean_PR", "meanF_of_mean_PR", "mean_of_per_image_maxF"}},
-          {"wfm", "weighted F-measure (Margolin 2014)", &MetricSelection::wfm, {"wFm"}},
-          {"sm", "S-measure (structure, α = 0.5)", &MetricSelection::sm, {"Sm"}},
-          {"em", "E-measure: adaptive, max and mean; E curve", &MetricSelection::em,
-           {"maxEm", "meanEm", "adpEm", "maxEm_threshold", "mean_of_per_image_maxEm"}},
+           {{"maxF", B::higher, "maximum over thresholds of the dataset F curve (the convention's)", true},
+            {"meanF", B::higher, "mean over the 256 thresholds of the dataset F curve"},
+            {"adpF", B::higher, "mean F at each image's adaptive threshold min(2·mean, 1)", true},
+            {"adpP", B::higher, "mean precision at the adaptive threshold"},
+            {"adpR", B::higher, "mean recall at the adaptive threshold"},
+            {"maxF_threshold", B::neither, "the threshold (on [0, 1]) of maxF"},
+            {"maxF_of_mean_F", B::higher, "maximum of the mean of per-image F curves (PySODMetrics)"},
+            {"meanF_of_mean_F", B::higher, "mean of the mean of per-image F curves"},
+            {"maxF_of_mean_PR", B::higher, "maximum of F computed from mean P and mean R (toolbox)"},
+            {"meanF_of_mean_PR", B::higher, "mean of F computed from mean P and mean R"},
+            {"mean_of_per_image_maxF", B::higher, "mean over images of each image's maximum F"}}},
+          {"wfm", "weighted F-measure (Margolin 2014)",
+           {{"wFm", B::higher, "weighted F-measure (β² = 1), mean over images", true}}},
+          {"sm", "S-measure (structure, α = 0.5)",
+           {{"Sm", B::higher, "structure measure, mean over images", true}}},
+          {"em", "E-measure: adaptive, max and mean; E curve",
+           {{"maxEm", B::higher, "maximum over thresholds of the mean E curve", true},
+            {"meanEm", B::higher, "mean over thresholds of the mean E curve"},
+            {"adpEm", B::higher, "mean E at the adaptive threshold"},
+            {"maxEm_threshold", B::neither, "the threshold (on [0, 1]) of maxEm"},
+            {"mean_of_per_image_maxEm", B::higher, "mean over images of each image's maximum E"}}},
           {"auroc", "exact AUROC per image (ties 1/2), 256-threshold curve AUC, TPR/FPR curves",
-           &MetricSelection::auroc, {"AUROC", "AUROC_n_valid", "AUROC_curve256"}},
+           {{"AUROC", B::higher, "exact pixel ROC AUC per image (ties ½), mean over images with both classes", true},
+            {"AUROC_n_valid", B::neither, "images with both classes (those AUROC averages)"},
+            {"AUROC_curve256", B::higher, "trapezoid AUC of the dataset's 256-threshold ROC curve"}}},
           {"iou", "IoU over 256 thresholds (mean, max; at the max-F threshold with fm)",
-           &MetricSelection::iou, {"meanIoU", "maxIoU", "IoU_at_maxF"}},
+           {{"meanIoU", B::higher, "mean over thresholds of the dataset IoU curve"},
+            {"maxIoU", B::higher, "maximum over thresholds of the dataset IoU curve"},
+            {"IoU_at_maxF", B::higher, "IoU at maxF's threshold (with fm)"}}},
           {"miou",
            "IoU of the raw map thresholded at 0.5 (u8 >= 128; both empty = 1) per image, mean over "
            "images (Kolkin Table 3's MIoU, printed x100); not the threshold-averaged meanIoU",
-           &MetricSelection::miou, {"mIoU50"}},
+           {{"mIoU50", B::higher, "mean over images of the IoU of the map thresholded at 0.5"}}},
       });
   return registry;
 }
@@ -53,17 +72,40 @@ const NameRegistry<MetricFamilyEntry>& metric_family_registry() {
 std::vector<std::string> metric_names(const MetricSelection& selection) {
   std::vector<std::string> out;
   for (const auto& e : metric_family_registry().entries())
-    if (selection.*(e.flag)) out.insert(out.end(), e.produces.begin(), e.produces.end());
+    if (selection.has(e.name))
+      for (const auto& k : e.keys) out.push_back(k.name);
   out.push_back("n_images");
   return out;
 }
 
+const MetricKey* find_metric_key(const std::string& name) {
+  for (const auto& e : metric_family_registry().entries())
+    for (const auto& k : e.keys)
+      if (k.name == name) return &k;
+  return nullptr;
+}
+
+Better metric_direction(const std::string& name) {
+  const MetricKey* k = find_metric_key(name);
+  return k ? k->better : Better::higher;
+}
+
+MetricSelection::MetricSelection() {
+  for (const auto& e : metric_family_registry().entries()) families_.insert(e.name);
+}
+
+MetricSelection MetricSelection::none() {
+  MetricSelection s;
+  s.families_.clear();
+  return s;
+}
+
 MetricSelection MetricSelection::from_names(const std::vector<std::string>& names) {
-  MetricSelection s{false, false, false, false, false, false, false, false};
+  MetricSelection s = none();
   for (const auto& name : names) {
     if (name == "all") return MetricSelection{};
-    if (const MetricFamilyEntry* e = metric_family_registry().find(name)) {
-      s.*(e->flag) = true;
+    if (metric_family_registry().find(name)) {
+      s.families_.insert(name);
       continue;
     }
     std::vector<std::string> known = metric_family_registry().names();
@@ -85,7 +127,7 @@ MetricSelection MetricSelection::parse(const std::string& csv) {
 std::string MetricSelection::to_string() const {
   std::vector<std::string> on;
   for (const auto& e : metric_family_registry().entries())
-    if (this->*(e.flag)) on.push_back(e.name);
+    if (has(e.name)) on.push_back(e.name);
   return join_names(on, ",");
 }
 

@@ -4,6 +4,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,25 +26,47 @@ std::vector<std::string> convention_names();
 // place) when it holds 0/1 labels.
 bool expand_label_mask(cv::Mat& mask);
 
-// Which metric families the evaluator computes (every one by default).
-struct MetricSelection {
-  bool mae = true, fm = true, wfm = true, sm = true, em = true, auroc = true, iou = true, miou = true;
+// Which metric families the evaluator computes (every registered one by default), by name.
+class MetricSelection {
+ public:
+  MetricSelection();                 // every family of the registry
+  static MetricSelection none();     // no family (only the shared histograms are computed)
   // "all" or a comma-separated subset of the registry's names; InputError on an unknown name.
   static MetricSelection parse(const std::string& csv);
   static MetricSelection from_names(const std::vector<std::string>& names);  // same, as a list
-  std::string to_string() const;
+  bool has(const std::string& family) const { return families_.count(family) > 0; }
+  std::string to_string() const;    // the selected names, in registry order
+
+ private:
+  std::set<std::string> families_;
 };
 
-// The metric-family registry (convention.cpp): name, what it computes, its MetricSelection flag
-// and the dataset-level keys it produces (results.metric; "n_images" is added for every set).
-// The one list of family names and of metric names.
+// Which way a dataset-level value is better: the one source of ↑ / ↓ in every table.
+enum class Better { higher, lower, neither };
+
+// One dataset-level key a family produces (results.metric).
+struct MetricKey {
+  std::string name;        // "MAE", "maxF", ...
+  Better better;           // `neither` for diagnostics (thresholds, counts)
+  std::string definition;  // one line, for --help, the report and README tables
+  bool headline = false;   // a column of `sodlab eval`'s methods x datasets table
+};
+
+// The metric-family registry (convention.cpp): the one list of family names and of metric keys.
+// A family: its name (--metrics, eval.metrics), what it computes, the dataset-level keys it
+// produces ("n_images" is added for every set). A new family adds one entry here and its
+// computation in image_metrics.cpp (per image) and evaluator.cpp (dataset); every table, the
+// selection and the conformance test read the registry.
 struct MetricFamilyEntry {
   std::string name, summary;
-  bool MetricSelection::*flag;
-  std::vector<std::string> produces;
+  std::vector<MetricKey> keys;
 };
 const NameRegistry<MetricFamilyEntry>& metric_family_registry();
 // Every dataset-level key the families of `selection` produce, plus "n_images".
 std::vector<std::string> metric_names(const MetricSelection& selection = {});
+// The registry's entry for a dataset-level key (nullptr for a key no family produces).
+const MetricKey* find_metric_key(const std::string& name);
+// Its direction: `higher` for a key the registry does not know (e.g. a paper table's own column).
+Better metric_direction(const std::string& name);
 
 }  // namespace sodlab::metrics

@@ -101,13 +101,13 @@ EvaluationResult Evaluator::result() const {
     return f;
   };
 
-  if (selection_.mae) d["MAE"] = pysod ? mean("MAE") : mean_finite("MAE");
-  if (selection_.sm) d["Sm"] = pysod ? mean("Sm") : mean_finite("Sm");
-  if (selection_.wfm) d["wFm"] = mean("wFm");
-  if (selection_.miou) d["mIoU50"] = mean("IoU50");
+  if (selection_.has("mae")) d["MAE"] = pysod ? mean("MAE") : mean_finite("MAE");
+  if (selection_.has("sm")) d["Sm"] = pysod ? mean("Sm") : mean_finite("Sm");
+  if (selection_.has("wfm")) d["wFm"] = mean("wFm");
+  if (selection_.has("miou")) d["mIoU50"] = mean("IoU50");
 
   std::vector<double> f_primary;
-  if (selection_.fm) {
+  if (selection_.has("fm")) {
     const auto P = curve(kP, total_num), R = curve(kR, total_num);
     const auto F_mean = curve(kF, total_num);
     const auto F_pr = f_of(P, R, pysod);
@@ -136,7 +136,7 @@ EvaluationResult Evaluator::result() const {
     out.curves["curve_F_of_mean_F"] = F_mean;
     out.curves["curve_F_of_mean_PR"] = F_pr;
   }
-  if (selection_.em) {
+  if (selection_.has("em")) {
     const auto E = curve(kE, n);
     const auto [maxe, at] = max_with_threshold(E);
     d["maxEm"] = maxe;
@@ -146,7 +146,7 @@ EvaluationResult Evaluator::result() const {
     d["mean_of_per_image_maxEm"] = mean("maxEm");
     out.curves["curve_E"] = E;
   }
-  if (selection_.auroc) {
+  if (selection_.has("auroc")) {
     d["AUROC"] = mean_finite("AUROC");
     d["AUROC_n_valid"] = static_cast<double>(n_finite_.count("AUROC") ? n_finite_.at("AUROC") : 0);
     const auto TPR = curve(kTPR, total_num), FPR = curve(kFPR, total_num);
@@ -166,7 +166,7 @@ EvaluationResult Evaluator::result() const {
     out.curves["curve_TPR"] = TPR;
     out.curves["curve_FPR"] = FPR;
   }
-  if (selection_.iou) {
+  if (selection_.has("iou")) {
     const auto IoU = curve(kIoU, total_num);
     d["meanIoU"] = mean_of(IoU);
     d["maxIoU"] = max_with_threshold(IoU).first;

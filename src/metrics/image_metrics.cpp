@@ -149,7 +149,7 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   }
   // Quadrant split (cy, cx) = number of rows / columns in the top-left block.
   int cy = 0, cx = 0;
-  const bool need_region = sel.sm && n_fg > 0 && n_fg < n;
+  const bool need_region = sel.has("sm") && n_fg > 0 && n_fg < n;
   if (need_region) {
     if (pysod) {  // round half to even on the 0-based mean, then +1
       cy = static_cast<int>(std::nearbyint(static_cast<double>(sum_r) / n_fg)) + 1;
@@ -244,7 +244,7 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   for (int v = 0; v < 256; ++v) mean_p += (fg[v] + bg[v]) * p[v];
   mean_p /= static_cast<double>(n);
 
-  if (sel.mae) {
+  if (sel.has("mae")) {
     if (pysod) {
       double s = 0;
       for (int v = 0; v < 256; ++v) s += fg[v] * (1 - p[v]) + bg[v] * p[v];
@@ -264,13 +264,13 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
 
   // Adaptive threshold min(2·mean, 1) on the normalised float map, >=.
   std::int64_t tpa = 0, fpa = 0;
-  if (sel.fm || sel.em) {
+  if (sel.has("fm") || sel.has("em")) {
     const double thr = std::min(2 * mean_p, 1.0);
     for (int v = 0; v < 256; ++v)
       if (p[v] >= thr) tpa += fg[v], fpa += bg[v];
   }
 
-  if (sel.fm) {
+  if (sel.has("fm")) {
     double ap = 0, ar = 0, af = 0;
     if (tpa > 0) {
       ap = static_cast<double>(tpa) / (tpa + fpa);
@@ -282,7 +282,7 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     val["adpF"] = af;
   }
 
-  const bool need_counts = sel.fm || sel.em || sel.auroc || sel.iou;
+  const bool need_counts = sel.has("fm") || sel.has("em") || sel.has("auroc") || sel.has("iou");
   if (need_counts) {
     for (int t = 0; t < 256; ++t) {
       const double tp = static_cast<double>(out.tp[t]), fp = static_cast<double>(out.fp[t]);
@@ -315,19 +315,19 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     mx_out = m;
     mean_out = s / 256;
   };
-  if (sel.fm) max_mean(out.fmeasure, val["maxF"], val["meanF"]);
-  if (sel.em) {
+  if (sel.has("fm")) max_mean(out.fmeasure, val["maxF"], val["meanF"]);
+  if (sel.has("em")) {
     max_mean(out.emeasure, val["maxEm"], val["meanEm"]);
     val["adpEm"] = emeasure_from_counts(tpa, fpa, n_fg, n);
   }
-  if (sel.iou) max_mean(out.iou, val["maxIoU"], val["meanIoU"]);
-  if (sel.miou) {  // raw map at 0.5: u8 >= 128 (no stretching: a probability of one half)
+  if (sel.has("iou")) max_mean(out.iou, val["maxIoU"], val["meanIoU"]);
+  if (sel.has("miou")) {  // raw map at 0.5: u8 >= 128 (no stretching: a probability of one half)
     std::int64_t inter = 0, pred_fg = 0;
     for (int v = 128; v < 256; ++v) inter += fg[v], pred_fg += fg[v] + bg[v];
     const std::int64_t uni = n_fg + pred_fg - inter;
     val["IoU50"] = uni > 0 ? static_cast<double>(inter) / static_cast<double>(uni) : 1.0;
   }
-  if (sel.auroc) {
+  if (sel.has("auroc")) {
     val["AUROC"] = auroc_from_histograms(fg, bg);
     // 256-threshold curve AUC of this image (PySOD test-script style: ascending threshold,
     // stable sort by FPR, trapezoid); for the toolbox, trapz(false alarm, hit rate) descending.
@@ -346,7 +346,7 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     val["AUROC_curve256"] = auc;
   }
 
-  if (sel.sm) {
+  if (sel.has("sm")) {
     double sm;
     if (n_fg == 0) {
       sm = 1 - mean_p;
@@ -370,7 +370,7 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     val["Sm"] = sm;
   }
 
-  if (sel.wfm) {
+  if (sel.has("wfm")) {
     std::array<double, 256> e_fg{}, e_bg{};
     for (int v = 0; v < 256; ++v) e_fg[v] = std::fabs(p[v] - 1.0), e_bg[v] = std::fabs(p[v]);
     const cv::Mat dense = pred.isContinuous() ? pred : pred.clone();

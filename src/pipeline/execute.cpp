@@ -195,7 +195,7 @@ std::vector<Evaluation> missing_evaluations(const PlannedRun& run, store::Result
   const metrics::MetricSelection selection = metrics::MetricSelection::from_names(run.spec.eval.metrics);
   std::vector<std::string> required;  // the first key of each selected family stands for it
   for (const auto& e : metrics::metric_family_registry().entries())
-    if (selection.*(e.flag)) required.push_back(e.produces.front());
+    if (selection.has(e.name)) required.push_back(e.keys.front().name);
   std::set<std::string> have;
   for (const auto& r : db.results(run.run_id))
     have.insert(r.dataset + "\n" + r.distortion + "\n" + r.convention + "\n" + r.metric);

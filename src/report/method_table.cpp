@@ -39,7 +39,6 @@ std::optional<double> MethodTable::value(const std::string& method, const std::s
   return it->second;
 }
 
-bool lower_is_better(const std::string& metric) { return metric == "MAE"; }
 
 std::vector<int> column_ranks(const MethodTable& t, const std::string& dataset, const std::string& metric) {
   // Ranked on the printed (rounded) value, so two cells that read the same share a rank.
@@ -53,7 +52,7 @@ std::vector<int> column_ranks(const MethodTable& t, const std::string& dataset, 
     if (!v[i]) continue;
     int better = 0;
     for (std::size_t j = 0; j < v.size(); ++j)
-      if (v[j] && (lower_is_better(metric) ? *v[j] < *v[i] : *v[j] > *v[i])) ++better;
+      if (v[j] && (t.lower_is_better.count(metric) ? *v[j] < *v[i] : *v[j] > *v[i])) ++better;
     ranks[i] = better + 1;
   }
   return ranks;
@@ -64,7 +63,7 @@ std::string render_methods_markdown(const MethodTable& t) {
   if (!t.title.empty()) os << "## " << t.title << "\n\n";
   os << "| Method |";
   for (const auto& d : t.datasets)
-    for (const auto& m : t.metrics) os << " " << d << " " << m << (lower_is_better(m) ? " ↓" : " ↑") << " |";
+    for (const auto& m : t.metrics) os << " " << d << " " << m << (t.lower_is_better.count(m) ? " ↓" : " ↑") << " |";
   os << "\n|---|";
   for (std::size_t i = 0; i < t.datasets.size() * t.metrics.size(); ++i) os << "---:|";
   os << "\n";
@@ -103,7 +102,7 @@ std::string render_methods_latex(const MethodTable& t) {
   os << "\n";
   for (const auto& d : t.datasets) {
     (void)d;
-    for (const auto& m : t.metrics) os << " & " << latex_text(m) << (lower_is_better(m) ? " $\\downarrow$" : " $\\uparrow$");
+    for (const auto& m : t.metrics) os << " & " << latex_text(m) << (t.lower_is_better.count(m) ? " $\\downarrow$" : " $\\uparrow$");
   }
   os << " \\\\\n\\midrule\n";
   std::vector<std::vector<int>> ranks;

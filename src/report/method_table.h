@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -21,11 +22,12 @@ struct MethodTable {
   // (method, dataset) → "150 of 300 masks": evaluated on the matched images only; its cells
   // carry "†" and the note under the table says on how many.
   std::map<std::pair<std::string, std::string>, std::string> partial;
+  // Metrics where lower is better (↓, ranked ascending); the caller fills it from the metric
+  // registry (metrics::metric_direction), which this module does not include.
+  std::set<std::string> lower_is_better;
 
   std::optional<double> value(const std::string& method, const std::string& dataset, const std::string& metric) const;
 };
-
-bool lower_is_better(const std::string& metric);
 
 // Rank (1 = best) of each method's value in one column; 0 = no value.
 std::vector<int> column_ranks(const MethodTable& t, const std::string& dataset, const std::string& metric);

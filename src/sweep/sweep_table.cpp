@@ -28,14 +28,14 @@ config::TableSpec sweep_table_spec(const pipeline::Plan& plan) {
       for (const auto& distortion : spec.data.distortions) {
         const std::string d = pipeline::distortion_spec(distortion).label();
         for (const auto& family : metrics::metric_family_registry().entries()) {
-          if (!(selection.*(family.flag))) continue;
+          if (!selection.has(family.name)) continue;
           config::TableColumn c;
           c.dataset = dataset;
-          c.metric = family.produces.front();
+          c.metric = family.keys.front().name;
           c.distortion = d;
           c.convention = spec.eval.convention;
           c.label = c.metric + (d == "none" ? "" : " " + d);  // the header adds the dataset
-          c.higher_is_better = c.metric != "MAE";
+          c.higher_is_better = metrics::metric_direction(c.metric) != metrics::Better::lower;
           t.columns.push_back(std::move(c));
         }
       }

@@ -32,7 +32,16 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
   const std::set<std::string> from_curves{"meanF", "meanEm", "meanIoU", "meanF_of_mean_F",
                                           "meanF_of_mean_PR"};
   const std::set<std::string> needs_other{"IoU_at_maxF"};  // iou with fm
-  REQUIRE(metric_family_registry().entries().size() == 8);
+  std::set<std::string> seen;  // every key once, defined, in one family
+  for (const auto& family : metric_family_registry().entries())
+    for (const auto& key : family.keys) {
+      INFO("key " << key.name);
+      CHECK(seen.insert(key.name).second);
+      CHECK(!key.definition.empty());
+      CHECK(find_metric_key(key.name) == &key);
+    }
+  CHECK(metric_direction("MAE") == Better::lower);
+  CHECK(metric_direction("a paper's own column") == Better::higher);
   for (const auto& family : metric_family_registry().entries()) {
     INFO("metric family " << family.name);
     CHECK(!family.summary.empty());
@@ -41,7 +50,8 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
     Evaluator ev(Convention::pysodmetrics, only);
     ev.add("a", gt, gt);
     const EvaluationResult r = ev.result();
-    for (const auto& key : family.produces) {
+    for (const auto& k : family.keys) {
+      const std::string& key = k.name;
       INFO("key " << key);
       if (needs_other.count(key)) continue;
       REQUIRE(r.dataset.count(key) == 1);
@@ -52,7 +62,7 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
     // Nothing of another family is computed.
     for (const auto& other : metric_family_registry().entries())
       if (other.name != family.name)
-        for (const auto& key : other.produces) CHECK(r.dataset.count(key) == 0);
+        for (const auto& key : other.keys) CHECK(r.dataset.count(key.name) == 0);
   }
   CHECK_THROWS_AS(MetricSelection::from_names({"wfn"}), sodlab::InputError);
 

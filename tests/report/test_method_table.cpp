@@ -11,6 +11,7 @@ TEST_CASE("method table: top three per column, ties share a rank, MAE lower is b
   t.methods = {"A", "B", "C", "D"};
   t.datasets = {"sod"};
   t.metrics = {"MAE", "maxF"};
+  t.lower_is_better = {"MAE"};  // as sodlab eval fills it from the metric registry
   t.values = {{{"A", "sod", "MAE"}, 0.10},  {{"B", "sod", "MAE"}, 0.05},  {{"C", "sod", "MAE"}, 0.1002},
               {{"D", "sod", "MAE"}, 0.20},  {{"A", "sod", "maxF"}, 0.9}, {{"B", "sod", "maxF"}, 0.8},
               {{"C", "sod", "maxF"}, 0.7}};
