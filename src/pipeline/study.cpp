@@ -33,19 +33,15 @@ namespace {
 constexpr const char* kConvention = "none";  // study results are not metric-convention bound
 constexpr const char* kVariant = "ours";
 
+// A study kind: its options checked and resolved at planning, its work when run, and whether
+// its identity is of this machine (a timing is of one host at one thread count).
 struct StudyKind {
   std::string name, summary;
+  void (*plan)(const config::StudySection&, const PlanRequest&, PlannedStudy&);
+  void (*run)(const PlannedStudy&, store::ResultsStore&);
+  bool of_this_machine = false;
 };
-
-const NameRegistry<StudyKind>& study_registry() {
-  static const NameRegistry<StudyKind> registry(
-      "study kind",
-      {
-          {"loss_timing", "exact F_beta^w vs WFb vs AF_beta^w wall-clock time (Kolkin §5.5)"},
-          {"paired_images", "images where two variants agree on one metric and not another (Kolkin Fig. 6)"},
-      });
-  return registry;
-}
+const NameRegistry<StudyKind>& study_registry();
 
 // The option error gets the option's position in the file.
 [[noreturn]] void fail_option(const config::StudySection& st, const std::string& what) {
@@ -312,11 +308,24 @@ void run_paired_images(const PlannedStudy& s, store::ResultsStore& db) {
   rec.flush();
 }
 
+const NameRegistry<StudyKind>& study_registry() {
+  static const NameRegistry<StudyKind> registry(
+      "study kind",
+      {
+          {"loss_timing", "exact F_beta^w vs WFb vs AF_beta^w wall-clock time (Kolkin §5.5)", plan_loss_timing,
+           run_loss_timing, true},
+          {"paired_images", "images where two variants agree on one metric and not another (Kolkin Fig. 6)",
+           plan_paired_images, run_paired_images, false},
+      });
+  return registry;
+}
+
 }  // namespace
 
 PlannedStudy plan_study(const config::Experiment& ex, const PlanRequest& request) {
   const config::StudySection& st = *ex.study;
-  if (!study_registry().find(st.kind))
+  const StudyKind* kind = study_registry().find(st.kind);
+  if (!kind)
     throw InputError(st.where + ": " + unknown_name_message("study kind", st.kind, study_registry().names(),
                                                             "study kinds"));
   PlannedStudy p;
@@ -324,15 +333,14 @@ PlannedStudy plan_study(const config::Experiment& ex, const PlanRequest& request
   p.profile = request.profile;
   p.overrides = overrides_text(request.sets);
   p.threads = resolve_threads(request.threads);
-  if (st.kind == "loss_timing") plan_loss_timing(st, request, p);
-  else plan_paired_images(st, request, p);
+  kind->plan(st, request, p);
   std::ostringstream config;
   config << "[study]\n" << st.canonical << "\n\n# resolved options\n";
   for (const auto& [k, v] : p.options.resolved()) config << "# " << k << " = " << option_value_to_string(v) << "\n";
   p.config_text = config.str();
   std::string identity = "study\n" + p.config_text + "\n" + code_identity();
   if (p.dataset) identity += "\ndataset=" + p.dataset->manifest_sha();
-  if (st.kind == "loss_timing")  // a timing is of one machine at one thread count
+  if (kind->of_this_machine)  // a timing is of one machine at one thread count
     identity += "\nhost=" + store::host_name() + "\nthreads=" + std::to_string(p.threads);
   for (const auto& pair : p.pairs) identity += "\npair=" + pair.a + "," + pair.b;
   p.run_id = sha256_hex(identity).substr(0, 16);
@@ -355,10 +363,9 @@ bool run_study(const config::Experiment& ex, const PlannedStudy& s, store::Resul
   record.overrides = s.overrides;
   fill_provenance(record, s.threads);
   if (claim_for_this_process(db, record) != ClaimOutcome::claimed) return false;
-  run_claimed(db, s.run_id, [&] {
-    if (s.kind == "loss_timing") run_loss_timing(s, db);
-    else run_paired_images(s, db);
-  });
+  const StudyKind* kind = study_registry().find(s.kind);
+  if (!kind) throw InputError("unknown study kind '" + s.kind + "'");
+  run_claimed(db, s.run_id, [&] { kind->run(s, db); });
   return true;
 }
 
