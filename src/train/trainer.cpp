@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/kill_point.h"
 #include "core/log.h"
 #include "core/threads.h"
 #include "core/timer.h"
@@ -254,10 +255,12 @@ FitResult Trainer::fit(const data::DataLoader& loader, const EpochCallback& on_e
       // epoch on resume and reports it again (the store replaces the row), so no epoch goes
       // unrecorded.
       if (on_epoch) on_epoch(rep);
+      kill_point("epoch_recorded");
       if (!ckpt.empty())
         save_checkpoint(ckpt, fprint, {si, e + 1, global + 1}, *model_, *optimizer, [&](const std::string& tmp) {
           if (hooks.before_commit) hooks.before_commit(tmp, ckpt);
         });
+      kill_point("checkpoint_saved");
     }
   }
   // Everything was already done: leave the model in its final state.
