@@ -21,6 +21,7 @@ PACKAGES=(
   gnuplot-nox   # sodlab plot renders figures with it (pngcairo / svg / pdfcairo)
   slurmctld slurmd slurm-client munge   # sweep test runs a real single-node Slurm (scripts/slurm-cluster.sh)
   chromium chromium-driver fonts-dejavu-core curl jq   # report test loads sodlab report in headless Chromium (WebDriver)
+  python3-torch python3-torchvision   # weights test: torchvision's vgg16 written by PyTorch itself
 )
 # libFuzzer toolchain for fuzz/ (Debian 12): clang-14, its compiler-rt with libclang_rt.fuzzer
 # and the sanitizer runtimes, llvm-14 for llvm-symbolizer (symbolized crash stacks).

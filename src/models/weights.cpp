@@ -4,10 +4,14 @@
 #include <toml++/toml.h>
 
 #include <cctype>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <cstdlib>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/hash.h"
 
 namespace sodlab::models {
 namespace fs = std::filesystem;
@@ -20,7 +24,31 @@ const char* kKerasLayout =
     "e.g. vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5";
 const char* kTorchLayout =
     "expected a LibTorch archive of the sodlab VGG-16 backbone (torch::save of models::Vgg16): "
-    "submodules conv1_1 … conv5_3 (and fc6, fc7) each with weight (out,in,kh,kw) and bias (out)";
+    "submodules conv1_1 … conv5_3 (and fc6, fc7) each with weight (out,in,kh,kw) and bias (out), "
+    "or torchvision's vgg16 state_dict saved by torch.save (features.N.weight/bias, classifier.0/3)";
+
+// torchvision.models.vgg16: the indices in `features` of conv1_1 … conv5_3, and in `classifier`
+// of fc6 (Linear 25088 → 4096 on the flattened 512×7×7 pool5) and fc7 (Linear 4096 → 4096).
+constexpr int kTorchvisionConv[13] = {0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28};
+constexpr int kTorchvisionFc[2] = {0, 3};
+
+// The one-line conversion of a torch.save file LibTorch cannot read into one it can: the zip
+// format, holding a plain dict of tensors.
+std::string conversion_hint(const fs::path& file) {
+  const std::string f = file.string();
+  return "convert it once: python3 -c \"import torch; torch.save(dict(torch.load('" + f + "', map_location='cpu')), '" + f +
+         ".sodlab.pth')\" and give " + f + ".sodlab.pth";
+}
+
+// The file's first bytes: "PK" (zip: LibTorch archives and torch.save since PyTorch 1.6) or the
+// pickle protocol-2 opcode that starts PyTorch's legacy serialisation.
+std::string leading_bytes(const fs::path& file, std::size_t n) {
+  std::ifstream in(file, std::ios::binary);
+  std::string b(n, '\0');
+  in.read(b.data(), static_cast<std::streamsize>(n));
+  b.resize(static_cast<std::size_t>(in.gcount()));
+  return b;
+}
 
 std::string shape_str(const std::vector<std::int64_t>& s) {
   std::string r = "(";
@@ -153,6 +181,13 @@ std::optional<WeightsEntry> resolve_weights(const std::string& spec, const std::
   std::string env_name = "SODLAB_WEIGHTS_";
   for (char c : spec) env_name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (const char* env = std::getenv(env_name.c_str())) e.path = env;
+  if (e.path.empty() && spec == "vgg16_torchvision") {  // where torchvision.models.vgg16 downloads it
+    const char* torch_home = std::getenv("TORCH_HOME");
+    const char* home = std::getenv("HOME");
+    const fs::path base = torch_home && *torch_home ? fs::path(torch_home) : fs::path(home ? home : ".") / ".cache" / "torch";
+    e.path = base / "hub" / "checkpoints" / "vgg16-397923af.pth";
+    e.format = "torch";
+  }
   if (e.path.empty() && (spec == "vgg16" || spec == "vgg16_full")) {
     const char* home = std::getenv("HOME");
     e.path = fs::path(home ? home : ".") / ".keras" / "models" /
@@ -237,14 +272,62 @@ void save_keras_vgg16(Vgg16Impl& net, const fs::path& file, bool full) {
   }
 }
 
+bool load_torchvision_vgg16(Vgg16Impl& net, const fs::path& file) {
+  if (net.config().width_divisor != 1)
+    throw InputError("pretrained VGG-16 weights need width_divisor=1 (got " +
+                     std::to_string(net.config().width_divisor) + ")");
+  std::ifstream in(file, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+  c10::IValue value;
+  try {
+    value = torch::pickle_load(bytes);
+  } catch (const c10::Error& e) {
+    // LibTorch 1.13's unpickler reads a plain dict of tensors, not the OrderedDict carrying
+    // _metadata that nn.Module.state_dict() returns.
+    throw InputError(file.string() + ": not a LibTorch archive, and LibTorch cannot unpickle it as a state_dict (" +
+                     e.what_without_backtrace() + "; torch.save(net.state_dict()) writes an OrderedDict with "
+                     "_metadata, which it cannot read); " + conversion_hint(file));
+  }
+  if (!value.isGenericDict()) throw InputError(file.string() + ": torch.save'd object is not a state_dict; " + kTorchLayout);
+  std::map<std::string, torch::Tensor> sd;
+  for (const auto& item : value.toGenericDict())
+    if (item.key().isString() && item.value().isTensor()) sd[item.key().toStringRef()] = item.value().toTensor();
+  auto tensor = [&](const std::string& key) {
+    auto it = sd.find(key);
+    if (it == sd.end()) throw InputError(file.string() + ": state_dict has no '" + key + "'; " + kTorchLayout);
+    return it->second;
+  };
+  auto& layers = net.layers();
+  const auto& names = net.layer_names();
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> read(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string prefix = i < 13 ? "features." + std::to_string(kTorchvisionConv[i])
+                                      : "classifier." + std::to_string(kTorchvisionFc[i - 13]);
+    torch::Tensor w = tensor(prefix + ".weight").to(torch::kFloat), b = tensor(prefix + ".bias").to(torch::kFloat);
+    const auto& pw = layers[i]->weight;
+    if (i >= 13 && w.dim() == 2 && w.numel() == pw.numel()) w = w.reshape(pw.sizes());  // Linear → conv
+    if (w.sizes() != pw.sizes() || b.sizes() != layers[i]->bias.sizes())
+      throw InputError(file.string() + ": " + prefix + ".weight (" + names[i] + ") has shape " +
+                       shape_str(w.sizes().vec()) + ", expected " + shape_str(pw.sizes().vec()) + "; " + kTorchLayout);
+    read[i] = {w, b};
+  }
+  for (size_t i = 0; i < layers.size(); ++i) assign(layers[i], read[i].first, read[i].second);
+  net.set_normalisation(imagenet_rgb_normalisation());  // torchvision's ImageNet preprocessing
+  return true;
+}
+
 bool load_torch_vgg16(Vgg16Impl& net, const fs::path& file) {
   if (!fs::is_regular_file(file))
     throw InputError("weights file not found: " + file.string() + "; " + kTorchLayout);
+  const std::string head = leading_bytes(file, 2);
+  if (head.size() == 2 && static_cast<unsigned char>(head[0]) == 0x80 && head[1] == 0x02)
+    throw InputError(file.string() + ": PyTorch's legacy serialisation (torch.save before 1.6; torchvision "
+                     "publishes vgg16-397923af.pth so), which LibTorch cannot read; " + conversion_hint(file));
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(file.string());
-  } catch (const c10::Error& e) {
-    throw InputError(file.string() + ": not a LibTorch archive; " + kTorchLayout);
+  } catch (const std::exception&) {
+    return load_torchvision_vgg16(net, file);  // a torch.save'd state_dict (zip), not a module archive
   }
   auto& layers = net.layers();
   const auto& names = net.layer_names();
@@ -288,7 +371,8 @@ bool load_torch_vgg16(Vgg16Impl& net, const fs::path& file) {
 void save_torch_vgg16(Vgg16& net, const fs::path& file) { torch::save(net, file.string()); }
 
 std::string load_backbone_weights(Vgg16Impl& net, const WeightsEntry& entry) {
-  std::string what = entry.name + ": " + entry.format + " " + entry.path.string();
+  std::string what = entry.name + ": " + entry.format + " " + entry.path.string() + " (sha256 " +
+                     (fs::is_regular_file(entry.path) ? sha256_file_hex(entry.path.string()).substr(0, 16) : "missing") + ")";
   bool fc_loaded = false;
   if (entry.format == "keras_h5") {
     fc_loaded = load_keras_vgg16(net, entry.path);

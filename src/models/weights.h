@@ -8,7 +8,8 @@
 //      channel_order ("rgb" | "bgr"), mean = [3 numbers], std = [3 numbers] in [0,255] units;
 //   3. built-ins: "vgg16" = ~/.keras/models/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 and
 //      "vgg16_full" = ~/.keras/models/vgg16_weights_tf_dim_ordering_tf_kernels.h5 (Keras caffe
-//      normalisation: BGR, mean 103.939/116.779/123.68).
+//      normalisation: BGR, mean 103.939/116.779/123.68); "vgg16_torchvision" = torchvision's
+//      $TORCH_HOME (default ~/.cache/torch)/hub/checkpoints/vgg16-397923af.pth (ImageNet RGB).
 // Normalisation: the catalogue entry's if it gives one; else for torch archives the one stored
 // in the archive (input_* buffers); else the format default (keras_h5: caffe BGR).
 // Every missing, unreadable or malformed file is an InputError naming it and the expected layout.
@@ -41,9 +42,13 @@ bool load_keras_vgg16(Vgg16Impl& net, const std::filesystem::path& file);
 // Test/tool helper: writes `net` in the Keras 2 nested layout (conv layers; fc1/fc2 if full).
 void save_keras_vgg16(Vgg16Impl& net, const std::filesystem::path& file, bool full);
 
-// LibTorch archive written by torch::save(Vgg16) / save_torch_vgg16. Every conv (and fc6/fc7
-// when the net has them) must be present with matching shapes; the input_* buffers are
-// optional. Returns true when the archive carried a normalisation (it is then applied).
+// format "torch": a LibTorch archive written by torch::save(Vgg16) / save_torch_vgg16 (every conv,
+// and fc6/fc7 when the net has them, with matching shapes; the input_* buffers optional), or
+// torchvision's vgg16 state_dict saved by torch.save as a plain dict in the zip format (PyTorch
+// >= 1.6; fc6/fc7 from classifier.0/3, ImageNet RGB normalisation). What LibTorch 1.13 cannot
+// unpickle (the legacy serialisation torchvision publishes; the OrderedDict with _metadata that
+// torch.save(net.state_dict()) writes) is an InputError printing the one-line conversion. Returns true when the
+// file carried a normalisation (it is then applied).
 bool load_torch_vgg16(Vgg16Impl& net, const std::filesystem::path& file);
 void save_torch_vgg16(Vgg16& net, const std::filesystem::path& file);
 
