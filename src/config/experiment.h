@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/stage.h"
 #include "config/table_spec.h"
 #include "core/options.h"
 
@@ -92,22 +93,7 @@ struct DataSection {
   DatasetSpec validation;           // dataset "" = not a dataset
 };
 
-struct Stage {
-  std::string name;                  // default "stage<i>" (1-based)
-  int epochs = 0;                    // ≥ 1, default 1
-  double lr = 0;                     // > 0, default 1e-3
-  std::string optimizer;             // "adam" | "sgd", default "adam"
-  double momentum = 0;               // sgd only, default 0.9
-  bool nesterov = false;             // sgd only, default false
-  double eps = 0;                    // adam, default 1e-8
-  double weight_decay = 0;           // ≥ 0, default 0
-  std::array<double, 2> betas{};     // adam, default {0.9, 0.999}
-  std::string schedule;              // "constant" | "multistep", default "constant"
-  std::string milestone_unit;        // "epoch" | "iteration" (from the stage start), default epoch
-  std::vector<std::int64_t> milestones;  // at which lr *= gamma (strictly increasing)
-  double gamma = 0;                  // default 0.1
-  std::vector<std::string> frozen;   // parameter groups kept frozen, e.g. ["backbone"]
-};
+// struct Stage: config/stage.h (one definition, shared with the trainer).
 
 struct TrainSection {
   std::vector<Stage> stages;         // required, ≥ 1

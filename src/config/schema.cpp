@@ -107,21 +107,22 @@ Stage read_stage(const toml::node& node, std::size_t index, const std::string& f
   const std::string path = "train.stages[" + std::to_string(index) + "]";
   if (!node.is_table()) fail(&node, file, path, std::string("expected a table, got ") + type_name(node));
   TableReader r(*node.as_table(), path, file);
+  const Stage d;  // the defaults (config/stage.h)
   Stage s;
-  s.name = r.string("name", "stage" + std::to_string(index + 1));
-  s.epochs = static_cast<int>(r.integer("epochs", 1, 1, 100000));
-  s.lr = r.number("lr", 1e-3, 0.0, std::nullopt, /*min_exclusive=*/true);
-  s.optimizer = r.string("optimizer", "adam", {"adam", "sgd"});
-  s.momentum = r.number("momentum", 0.9, 0.0, 1.0);
-  s.weight_decay = r.number("weight_decay", 0.0, 0.0, std::nullopt);
-  const auto betas = r.number_list("betas", {0.9, 0.999});
+  s.name = r.string("name", d.name + std::to_string(index + 1));
+  s.epochs = static_cast<int>(r.integer("epochs", d.epochs, 1, 100000));
+  s.lr = r.number("lr", d.lr, 0.0, std::nullopt, /*min_exclusive=*/true);
+  s.optimizer = r.string("optimizer", d.optimizer, {"adam", "sgd"});
+  s.momentum = r.number("momentum", d.momentum, 0.0, 1.0);
+  s.weight_decay = r.number("weight_decay", d.weight_decay, 0.0, std::nullopt);
+  const auto betas = r.number_list("betas", {d.betas[0], d.betas[1]});
   if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1)
     fail(r.node("betas"), file, r.key_path("betas"), "expected two numbers in [0, 1)");
   s.betas = {betas[0], betas[1]};
-  s.nesterov = r.boolean("nesterov", false);
-  s.eps = r.number("eps", 1e-8, 0.0, std::nullopt, true);
-  s.schedule = r.string("schedule", "constant", {"constant", "multistep"});
-  s.milestone_unit = r.string("milestone_unit", "epoch", {"epoch", "iteration"});
+  s.nesterov = r.boolean("nesterov", d.nesterov);
+  s.eps = r.number("eps", d.eps, 0.0, std::nullopt, true);
+  s.schedule = r.string("schedule", d.schedule, {"constant", "multistep"});
+  s.milestone_unit = r.string("milestone_unit", d.milestone_unit, {"epoch", "iteration"});
   const std::optional<std::int64_t> max_milestone =
       s.milestone_unit == "epoch" ? std::optional<std::int64_t>(s.epochs) : std::nullopt;
   for (auto m : r.integer_list("milestones", {}, 1, max_milestone)) s.milestones.push_back(m);
@@ -130,7 +131,7 @@ Stage read_stage(const toml::node& node, std::size_t index, const std::string& f
       fail(r.node("milestones"), file, r.key_path("milestones"), "must be strictly increasing");
   if (s.schedule == "multistep" && s.milestones.empty())
     fail(r.node("schedule"), file, r.key_path("schedule"), "'multistep' needs milestones = [...]");
-  s.gamma = r.number("gamma", 0.1, 0.0, std::nullopt, true);
+  s.gamma = r.number("gamma", d.gamma, 0.0, std::nullopt, true);
   s.frozen = r.string_list("frozen", {});
   r.finish();
   return s;

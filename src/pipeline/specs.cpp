@@ -12,25 +12,7 @@ train::TrainSpec train_spec(const config::RunSpec& run, const std::string& check
   train::TrainSpec spec;
   spec.device = device;
   spec.precision = run.train.precision;
-  for (const auto& s : run.train.stages) {
-    train::StageSpec st;
-    st.name = s.name;
-    st.epochs = s.epochs;
-    st.lr = s.lr;
-    st.optimizer = s.optimizer;
-    st.momentum = s.momentum;
-    st.nesterov = s.nesterov;
-    st.weight_decay = s.weight_decay;
-    st.beta1 = s.betas[0];
-    st.beta2 = s.betas[1];
-    st.eps = s.eps;
-    st.schedule = s.schedule;
-    st.milestones.assign(s.milestones.begin(), s.milestones.end());
-    st.milestone_unit = s.milestone_unit;
-    st.gamma = s.gamma;
-    st.frozen = s.frozen;
-    spec.stages.push_back(st);
-  }
+  spec.stages = run.train.stages;  // one struct (config/stage.h): nothing to copy field by field
   spec.batch_size = run.train.batch_size;
   spec.seed = static_cast<std::uint64_t>(run.seed);
   spec.checkpoint_dir = checkpoint_dir;

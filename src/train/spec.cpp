@@ -29,7 +29,7 @@ void validate(const TrainSpec& spec) {
       throw InputError(where + ".milestones must be in increasing order");
     if (!(s.gamma > 0)) throw InputError(where + ".gamma must be > 0");
     if (s.momentum < 0 || s.weight_decay < 0) throw InputError(where + ": momentum and weight_decay must be >= 0");
-    if (s.beta1 < 0 || s.beta1 >= 1 || s.beta2 < 0 || s.beta2 >= 1 || !(s.eps > 0))
+    if (s.betas[0] < 0 || s.betas[0] >= 1 || s.betas[1] < 0 || s.betas[1] >= 1 || !(s.eps > 0))
       throw InputError(where + ": betas must be in [0, 1) and eps > 0");
   }
 }
@@ -52,7 +52,7 @@ std::string fingerprint(const TrainSpec& spec) {
   for (const auto& s : spec.stages) {
     os << " | " << s.name << " epochs=" << s.epochs << " lr=" << s.lr << " opt=" << s.optimizer
        << " momentum=" << s.momentum << " nesterov=" << s.nesterov << " wd=" << s.weight_decay
-       << " betas=" << s.beta1 << "," << s.beta2 << " eps=" << s.eps << " schedule=" << s.schedule
+       << " betas=" << s.betas[0] << "," << s.betas[1] << " eps=" << s.eps << " schedule=" << s.schedule
        << " gamma=" << s.gamma << " unit=" << s.milestone_unit << " milestones=";
     for (double m : s.milestones) os << m << ",";
     os << " frozen=";

@@ -1,4 +1,4 @@
-// Training protocol as plain structs (no dependency on the config module).
+// Training protocol as plain structs; a stage is config/stage.h's (plain data, no TOML).
 //
 // A run is a list of stages trained one after the other; each stage has its own optimiser (fresh
 // state at the stage start), learning-rate schedule and frozen parameter groups. Kolkin §5.1:
@@ -7,27 +7,16 @@
 // iterations 60k, 90k, 100k.
 #pragma once
 
+#include "config/stage.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace sodlab::train {
 
-struct StageSpec {
-  std::string name = "stage";
-  int epochs = 1;
-  double lr = 1e-3;
-  std::string optimizer = "adam";   // adam | sgd
-  double momentum = 0.9;            // sgd
-  bool nesterov = false;            // sgd
-  double weight_decay = 0.0;        // both (L2 added to the gradient, as in Caffe and torch.optim)
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam
-  std::string schedule = "constant";  // constant | multistep
-  std::vector<double> milestones;     // multistep: lr × gamma^(number of milestones reached)
-  std::string milestone_unit = "epoch";  // epoch | iteration (counted from the stage start)
-  double gamma = 0.1;
-  std::vector<std::string> frozen;  // model groups frozen during this stage (others trainable)
-};
+// A stage's keys and defaults are defined once, in config/stage.h.
+using StageSpec = config::Stage;
 
 struct TrainSpec {
   std::vector<StageSpec> stages;

@@ -31,7 +31,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const StageSpec& s,
     return std::make_unique<torch::optim::SGD>(
         params, torch::optim::SGDOptions(s.lr).momentum(s.momentum).nesterov(s.nesterov).weight_decay(s.weight_decay));
   return std::make_unique<torch::optim::Adam>(
-      params, torch::optim::AdamOptions(s.lr).betas(std::make_tuple(s.beta1, s.beta2)).eps(s.eps).weight_decay(s.weight_decay));
+      params, torch::optim::AdamOptions(s.lr).betas(std::make_tuple(s.betas[0], s.betas[1])).eps(s.eps).weight_decay(s.weight_decay));
 }
 
 void apply_frozen(const StageSpec& s, models::SegmentationModel& model) {

@@ -244,7 +244,7 @@ TEST_CASE("the config → spec adapter carries every key and converts units once
   CHECK(t.stages[0].nesterov);
   CHECK(t.stages[0].momentum == 0.8);
   CHECK(t.stages[0].milestone_unit == "iteration");
-  CHECK((t.stages[0].milestones == std::vector<double>{100, 200}));
+  CHECK((t.stages[0].milestones == std::vector<std::int64_t>{100, 200}));
   CHECK(t.stages[0].gamma == 0.5);
   CHECK(t.stages[0].eps == 1e-8);
   CHECK_NOTHROW(train::validate(t));
