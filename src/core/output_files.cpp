@@ -66,6 +66,13 @@ bool linked_inside(const fs::path& file, const fs::path& dir) {
   return false;
 }
 
+// An output at `out` would write over `p` (a protected file: same path or inode) or into it (a
+// protected folder; a file output also through a hard link of a file inside it).
+bool writes_over(const Protected& p, const fs::path& out, bool file_output) {
+  if (!p.folder) return out == p.path || same_inode(out, p.path);
+  return within(out, p.path) || (file_output && linked_inside(out, p.path));
+}
+
 std::string named(const std::string& option, const std::string& path) {
   return (option.empty() ? "" : option + " ") + path;
 }
@@ -94,11 +101,6 @@ void protect_store(const std::string& db_path) {
   for (const char* side : {"-wal", "-shm", "-journal"}) protect_file(db_path + side, "a file of the results store");
 }
 
-void clear_protection() {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  g_protected.clear();
-}
-
 void check_output_file(const std::string& path, const std::string& option) {
   if (path.empty()) throw InputError(named(option, "''") + ": empty output path");
   const fs::path out = resolved(path);
@@ -106,8 +108,7 @@ void check_output_file(const std::string& path, const std::string& option) {
   if (fs::is_directory(out, ec))
     throw InputError(named(option, path) + ": is a folder, not a file; name a file to write");
   for (const auto& p : snapshot()) {
-    const bool hit = p.folder ? within(out, p.path) || linked_inside(out, p.path) : (out == p.path || same_inode(out, p.path));
-    if (hit)
+    if (writes_over(p, out, /*file_output=*/true))
       throw InputError(named(option, path) + ": refusing to write over " +
                        (p.folder ? "a file inside " + p.path.string() + ", which is " + p.what
                                  : p.path.string() + ", which is " + p.what) +
@@ -122,7 +123,7 @@ void check_output_folder(const std::string& dir, const std::string& option, bool
   if (fs::exists(out, ec) && !fs::is_directory(out, ec))
     throw InputError(named(option, dir) + ": exists and is not a folder; name a folder to write into");
   for (const auto& p : snapshot()) {
-    if (p.folder ? within(out, p.path) : (out == p.path || same_inode(out, p.path)))
+    if (writes_over(p, out, /*file_output=*/false))
       throw InputError(named(option, dir) + ": refusing to write into " + p.path.string() + ", which is " + p.what +
                        "; choose another output folder");
     if (replaces_contents && within(p.path, out))
@@ -141,23 +142,42 @@ void check_plain_name(const std::string& name, const std::string& option) {
 void write_output_file(const std::string& path, std::string_view bytes, const std::string& option) {
   check_output_file(path, option);
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  auto fail = [&](const std::string& doing, int err, int fd) {
-    if (fd >= 0) ::close(fd);
+  CheckedFile file(tmp);
+  file.write(bytes.data(), bytes.size());
+  if (const int err = file.finish()) throw RuntimeFailure("cannot write " + path + ": " + std::strerror(err));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
     ::unlink(tmp.c_str());
-    throw RuntimeFailure("cannot " + doing + " " + path + ": " + std::strerror(err));
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("create", errno, -1);
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("write", errno, fd);
-    if (n == 0) fail("write", ENOSPC, fd);
-    done += static_cast<std::size_t>(n);
+    throw RuntimeFailure("cannot write " + path + ": " + std::strerror(err));
   }
-  if (::close(fd) != 0) fail("write", errno, -1);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("write", errno, -1);
+}
+
+CheckedFile::CheckedFile(std::string path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw RuntimeFailure("cannot create " + path_ + ": " + std::strerror(errno));
+}
+
+CheckedFile::~CheckedFile() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(path_.c_str());
+}
+
+void CheckedFile::write(const void* data, std::size_t n) {
+  const char* p = static_cast<const char*>(data);
+  for (std::size_t done = 0; done < n && error_ == 0;) {
+    const ssize_t w = ::write(fd_, p + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) error_ = w < 0 ? errno : ENOSPC;
+    else done += static_cast<std::size_t>(w);
+  }
+}
+
+int CheckedFile::finish() {
+  if (::close(fd_) != 0 && error_ == 0) error_ = errno;
+  fd_ = -1;
+  if (error_ != 0) ::unlink(path_.c_str());
+  return error_;
 }
 
 std::string without_trailing_slash(std::string dir) {

@@ -14,6 +14,7 @@
 // never "wrote F" and an empty file.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -24,8 +25,6 @@ void protect_file(const std::string& path, const std::string& what);
 void protect_folder(const std::string& dir, const std::string& what);
 // The results store at `db_path`: the file and its SQLite side files.
 void protect_store(const std::string& db_path);
-// Forgets every registration (tests).
-void clear_protection();
 
 // `option` names where the path came from ("--out", "--json"); "" for a derived path.
 void check_output_file(const std::string& path, const std::string& option);
@@ -38,6 +37,25 @@ void check_plain_name(const std::string& name, const std::string& option);
 
 // Checks `path` (check_output_file), then writes `bytes` atomically as described above.
 void write_output_file(const std::string& path, std::string_view bytes, const std::string& option = "");
+
+// The checked write underneath, for content produced piece by piece (a checkpoint): the file is
+// created (truncated) at once; write() never throws and keeps the first error; finish() closes
+// and returns that error's errno, or the close's (0: written; otherwise the file is removed).
+// Destroyed unfinished, it closes and removes the file.
+class CheckedFile {
+ public:
+  explicit CheckedFile(std::string path);  // RuntimeFailure "cannot create F: <cause>"
+  ~CheckedFile();
+  CheckedFile(const CheckedFile&) = delete;
+  CheckedFile& operator=(const CheckedFile&) = delete;
+  void write(const void* data, std::size_t n);
+  [[nodiscard]] int finish();
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  int error_ = 0;  // errno of the first failure
+};
 
 // `dir` without trailing slashes ("out/" → "out"; "/" stays "/").
 std::string without_trailing_slash(std::string dir);

@@ -1,14 +1,12 @@
 #include "train/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/output_files.h"
 
 namespace sodlab::train {
 namespace {
@@ -25,31 +23,20 @@ std::int64_t read_int(torch::serialize::InputArchive& ar, const std::string& key
 // the file removed. (LibTorch's own file writer throws from inside its zip writer, and again from
 // its destructor during unwinding: std::terminate, exit 134.)
 void write_archive(torch::serialize::OutputArchive& ar, const std::string& tmp) {
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw RuntimeFailure("cannot write checkpoint " + tmp + ": " + std::strerror(errno));
-  int error = 0;
-  auto writer = [&](const void* data, std::size_t n) -> std::size_t {
-    const char* p = static_cast<const char*>(data);
-    for (std::size_t done = 0; done < n && error == 0;) {
-      const ssize_t w = ::write(fd, p + done, n - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) error = w < 0 ? errno : ENOSPC;
-      else done += static_cast<std::size_t>(w);
-    }
-    return n;  // LibTorch sees success; the error is reported below
-  };
+  output::CheckedFile file(tmp);  // RuntimeFailure "cannot create …" names the file
   std::string thrown;
   try {
-    ar.save_to(writer);
+    ar.save_to([&](const void* data, std::size_t n) -> std::size_t {
+      file.write(data, n);
+      return n;  // LibTorch sees success; a failed write is reported below
+    });
   } catch (const std::exception& e) {
     thrown = e.what();
   }
-  if (::close(fd) != 0 && error == 0) error = errno;
-  if (error != 0 || !thrown.empty()) {
-    ::unlink(tmp.c_str());
+  const int error = file.finish();
+  if (error != 0 || !thrown.empty())
     throw RuntimeFailure("cannot write checkpoint " + tmp + ": " + (error ? std::strerror(error) : thrown) +
                          (error == ENOSPC ? " (free space, then run it again: it resumes from its last checkpoint)" : ""));
-  }
 }
 
 }  // namespace

@@ -42,11 +42,6 @@ std::vector<std::string> run_args(const fs::path& file, const fs::path& db, cons
   return {"run", file.string(), "--db", db.string(), "--runs-dir", runs.string(), "--threads", "1"};
 }
 
-std::string bytes_of(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 TEST_CASE("a checkpoint on a full disk fails the run with its cause, leaves no .tmp, and the run resumes later",
@@ -106,12 +101,12 @@ TEST_CASE("run --dry-run opens the store read-only and says what it holds", "[pi
   CHECK(read_file(dir.path() / "before").find("no results store at " + db.string() + " yet") != std::string::npos);
   CHECK_FALSE(fs::exists(db));  // a dry run creates nothing
   REQUIRE(run_sodlab(run_args(file, db, dir.path() / "runs"), dir.path() / "run") == 0);
-  const std::string stored = bytes_of(db);
+  const std::string stored = read_file(db);
   REQUIRE(run_sodlab(dry, dir.path() / "after") == 0);
   const std::string log = read_file(dir.path() / "after");
   INFO(log);
   CHECK(log.find("completed in the store") != std::string::npos);
   CHECK(log.find("1 already in the store") != std::string::npos);
   CHECK(log.find("dry run: nothing executed") != std::string::npos);
-  CHECK(bytes_of(db) == stored);
+  CHECK(read_file(db) == stored);
 }

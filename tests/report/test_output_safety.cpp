@@ -25,11 +25,6 @@ using sodlab::testing::TempDir;
 
 namespace {
 
-std::string bytes_of(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // A results home as `sodlab run` leaves it: the store (one completed run), a checkpoint, a cache
 // entry; an experiment file; a synthetic set of masks to evaluate.
 struct Home {
@@ -61,7 +56,7 @@ struct Home {
     fs::create_directories(dir / "no-sweeps");
   }
   // Everything a slip must not destroy, as one string.
-  std::string recorded() const { return bytes_of(db) + "|" + bytes_of(checkpoint) + "|" + bytes_of(cache_entry); }
+  std::string recorded() const { return read_file(db) + "|" + read_file(checkpoint) + "|" + read_file(cache_entry); }
   std::vector<std::string> report(const fs::path& out) const {
     return {"report", "--db", db.string(), "--experiment", experiment.string(), "--ablations-dir",
             (dir / "no-sweeps").string(), "--out-dir", out.string()};
@@ -90,7 +85,7 @@ TEST_CASE("report --out-dir replaces only a report folder sodlab wrote", "[repor
   std::ofstream(h.dir / "notes" / "todo.txt") << "keep me";
   CHECK(h.sodlab(h.report(h.dir / "notes"), "notes") == 2);
   CHECK(h.log("notes").find("is not a report sodlab wrote") != std::string::npos);
-  CHECK(bytes_of(h.dir / "notes" / "todo.txt") == "keep me");
+  CHECK(read_file(h.dir / "notes" / "todo.txt") == "keep me");
   CHECK(h.recorded() == recorded);
   // Its own report: written (trailing slash accepted), then replaced whole.
   const fs::path site = h.dir / "site";
@@ -111,7 +106,7 @@ TEST_CASE("report --out-dir replaces only a report folder sodlab wrote", "[repor
   for (const auto& e : fs::directory_iterator(h.dir))
     CHECK(e.path().filename().string().find(".staging-") == std::string::npos);
   // A report folder that holds the store is still not replaced.
-  std::ofstream(site / "results.db") << bytes_of(h.db);
+  std::ofstream(site / "results.db") << read_file(h.db);
   CHECK(h.sodlab({"report", "--db", (site / "results.db").string(), "--experiment", h.experiment.string(),
                   "--ablations-dir", (h.dir / "no-sweeps").string(), "--out-dir", site.string()},
                  "site3") == 2);
@@ -133,7 +128,7 @@ TEST_CASE("table, eval, plot and loss never write over the store, its side files
 
   REQUIRE(h.sodlab({"data", "synth", "--out", h.synth.string(), "--n", "2", "--size", "32"}, "synth") == 0);
   const fs::path masks = h.synth / "masks", mask = *fs::directory_iterator(masks);
-  const std::string mask_bytes = bytes_of(mask);
+  const std::string mask_bytes = read_file(mask);
   const std::vector<std::string> eval{"eval", "--pred", masks.string(), "--gt", masks.string()};
   auto with = [&](std::vector<std::string> args, std::vector<std::string> more) {
     args.insert(args.end(), more.begin(), more.end());
@@ -146,13 +141,13 @@ TEST_CASE("table, eval, plot and loss never write over the store, its side files
   CHECK(h.log("json_link").find("refusing to write over") != std::string::npos);
   CHECK(h.sodlab(with(eval, {"--curves", (masks / "new.csv").string()}), "inside_input") == 2);
   CHECK(h.sodlab(with(eval, {"--db", db, "--json", db}), "json_db") == 2);
-  CHECK(bytes_of(mask) == mask_bytes);
+  CHECK(read_file(mask) == mask_bytes);
   CHECK(h.sodlab({"plot", h.experiment.string(), "--db", db, "--name", "../../x"}, "plot_name") == 2);
   CHECK(h.log("plot_name").find("plain file name") != std::string::npos);
   CHECK(h.sodlab({"loss", "--name", "cross_entropy", "--pred", mask.string(), "--gt", mask.string(), "--figure",
                   mask.string()},
                  "loss_figure") == 2);
-  CHECK(bytes_of(mask) == mask_bytes);
+  CHECK(read_file(mask) == mask_bytes);
 }
 
 TEST_CASE("eval --json / --table on a full disk: exit 1, the cause named, nothing half-written", "[report][safety]") {
@@ -174,7 +169,7 @@ TEST_CASE("eval --json / --table on a full disk: exit 1, the cause named, nothin
   CHECK(log.find("No space left on device") != std::string::npos);
   CHECK(log.find(json.string()) != std::string::npos);
   CHECK(log.find("wrote " + json.string()) == std::string::npos);
-  CHECK(bytes_of(json) == "{\"earlier\": true}\n");  // the earlier file, whole
+  CHECK(read_file(json) == "{\"earlier\": true}\n");  // the earlier file, whole
   for (const auto& e : fs::directory_iterator(disk.path()))
     CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
   const fs::path table = disk.path() / "table.md";

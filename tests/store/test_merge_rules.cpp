@@ -14,10 +14,13 @@
 #include "store/query.h"
 #include "store/results_store.h"
 #include "support/shared_data.h"
+#include "support/sodlab_process.h"
 #include "support/tmpfs.h"
 
 using namespace sodlab;
 using namespace sodlab::store;
+using sodlab::testing::count;
+using sodlab::testing::read_file;
 using sodlab::testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -42,15 +45,6 @@ void add_run(ResultsStore& s, const std::string& id, const std::string& status, 
   s.add_per_image({{id, "sod", "none", "img1", "mae", "pysodmetrics", mae}});
   s.add_curves({{id, "sod", "none", "pr", 0, 0.5, mae}});
   if (status != kStatusRunning) s.set_status(id, status, status == kStatusCompleted ? "" : "killed");
-}
-
-std::int64_t count(const std::string& db, const std::string& sql) {
-  return std::get<std::int64_t>(query_readonly(db, sql).rows.at(0).at(0));
-}
-
-std::string bytes_of(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // Child rows of run `id` in `db`: results + per_image + curves.
@@ -184,7 +178,7 @@ TEST_CASE("merge: shards are only read, a refused file stays byte for byte, no s
             SQLITE_OK);
     sqlite3_close(db);
   }
-  const std::string foreign_bytes = bytes_of(foreign);
+  const std::string foreign_bytes = read_file(foreign);
   try {
     m.merge_from(foreign.string());
     FAIL("a foreign database was merged");
@@ -192,16 +186,16 @@ TEST_CASE("merge: shards are only read, a refused file stays byte for byte, no s
     CHECK(std::string(e.what()).find(foreign.string()) != std::string::npos);
     CHECK(std::string(e.what()).find("not a sodlab results database") != std::string::npos);
   }
-  CHECK(bytes_of(foreign) == foreign_bytes);
+  CHECK(read_file(foreign) == foreign_bytes);
   // A good shard (checkpointed, closed): merged, left byte for byte, no -wal / -shm beside it.
   const fs::path shard = dir.path() / "shard.db";
   {
     ResultsStore s(shard.string());
     add_run(s, "r", kStatusCompleted, 0.2);
   }
-  const std::string shard_bytes = bytes_of(shard);
+  const std::string shard_bytes = read_file(shard);
   CHECK(m.merge_from(shard.string()).copied == 1);
-  CHECK(bytes_of(shard) == shard_bytes);
+  CHECK(read_file(shard) == shard_bytes);
   for (const char* side : {"-wal", "-shm", "-journal"}) {
     CHECK_FALSE(fs::exists(shard.string() + side));
     CHECK_FALSE(fs::exists(foreign.string() + side));
