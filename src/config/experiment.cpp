@@ -466,6 +466,14 @@ Experiment load_experiment(const std::string& path, const LoadOptions& options) 
   return load_experiment_text(os.str(), path, options);
 }
 
+std::string experiment_text_of_run_config(const std::string& config_toml) {
+  toml::table config = parse_text(config_toml, "a run's stored config");
+  config.erase("run");
+  std::ostringstream text;
+  text << config;
+  return text.str();
+}
+
 std::vector<RunSpec> expand(const Experiment& experiment) {
   std::vector<RunSpec> runs;
   for (const RunSpec& tmpl : experiment.variants) {

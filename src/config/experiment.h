@@ -202,6 +202,11 @@ Experiment load_experiment(const std::string& path, const LoadOptions& options =
 Experiment load_experiment_text(const std::string& text, const std::string& path,
                                 const LoadOptions& options = {});
 
+// A run's canonical config (RunSpec::config_toml, as the store keeps it) as the text of an
+// experiment file that plans that one model again: its [run] section (names, fold and seed) left
+// out; the caller restores fold and seed (train.seeds, data.fold_list). InputError if it does not parse.
+std::string experiment_text_of_run_config(const std::string& config_toml);
+
 // variants × seeds × folds (folds from data.fold_list, or 0..k-1; none if data.folds == 0),
 // in order variant (file order) → fold → seed.
 std::vector<RunSpec> expand(const Experiment& experiment);

@@ -57,6 +57,11 @@ void require_layout(const fs::path& dir) {
 
 }  // namespace
 
+bool is_image_file(const fs::path& path) {
+  const std::string ext = lower(path.extension().string());
+  return std::find(kImageExts.begin(), kImageExts.end(), ext) != kImageExts.end();
+}
+
 cv::Mat read_image(const fs::path& path) {
   cv::Mat bgr = cv::imread(path.string(), cv::IMREAD_COLOR);
   if (bgr.empty()) throw InputError("cannot read image " + path.string() + " (missing or corrupt)");

@@ -49,6 +49,8 @@ class FolderDataset : public Dataset {
 cv::Mat read_mask(const std::filesystem::path& path);
 // Reads an image file as CV_8UC3 RGB; InputError naming the file if unreadable.
 cv::Mat read_image(const std::filesystem::path& path);
+// Whether the file's extension is one a dataset's images may have (.jpg .jpeg .png .bmp, any case).
+bool is_image_file(const std::filesystem::path& path);
 
 // Problems found by check_folder (one line each, naming the file).
 struct CheckReport {

@@ -29,6 +29,7 @@
 #include "pipeline/jacobian_eval.h"
 #include "pipeline/provenance.h"
 #include "pipeline/specs.h"
+#include "pipeline/trained_model.h"
 #include "store/provenance.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
@@ -248,28 +249,10 @@ void evaluate_sets(models::SegmentationModel& model, const PlannedRun& run, cons
 
 void evaluate_completed(const PlannedRun& run, store::ResultsStore& db, const ExecuteOptions& options,
                         const std::vector<Evaluation>& evaluations) {
-  std::optional<store::ArtifactRow> checkpoint;
-  for (const auto& a : db.artifacts(run.run_id))
-    if (a.kind == "checkpoint") checkpoint = a;
   std::string sets;
   for (const auto& e : evaluations) sets += (sets.empty() ? "" : ", ") + e.describe();
-  const std::string redo = "; run with --force to retrain it";
-  if (!checkpoint)
-    throw InputError("run " + run.run_id + " is completed but the store " + db.path() +
-                     " records no checkpoint to evaluate " + sets + " with" + redo);
-  std::error_code ec;
-  if (!fs::is_regular_file(checkpoint->path, ec))
-    throw InputError("run " + run.run_id + ": its checkpoint " + checkpoint->path +
-                     " is missing, so " + sets + " cannot be evaluated" + redo);
-  if (check_recorded_checkpoint(db, run.run_id, checkpoint->path, {"checkpoint"}) != CheckpointRecord::matches)
-    throw InputError(checkpoint->path + ": checkpoint of run " + run.run_id +
-                     " does not match the SHA-256 recorded in " + db.path() + redo);
+  auto model = load_final_model(run, db, "evaluate " + sets, "; run with --force to retrain it");
   check_test_sets(run.data, resolve_threads(run.spec.data.workers));
-  Options model_options = run.spec.model.options;
-  auto model = models::make_model(run.spec.model.name, model_options, models::Weights::skip);
-  model->to(torch::Device(run.device));
-  train::load_checkpoint_state(checkpoint->path, *model, nullptr);
-  model->eval();
   log::info("  evaluating " + sets + " with the final checkpoint");
   at::set_num_threads(run.threads);
   use_one_thread_pool();

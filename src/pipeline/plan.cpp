@@ -187,7 +187,9 @@ Plan plan(const PlanRequest& request) {
   load.sets = request.sets;
   load.variants = request.variants;
   Plan p;
-  p.experiment = config::load_experiment(config::resolve_experiment_path(request.experiment), load);
+  p.experiment = request.experiment_text.empty()
+                     ? config::load_experiment(config::resolve_experiment_path(request.experiment), load)
+                     : config::load_experiment_text(request.experiment_text, request.experiment, load);
   if (p.experiment.is_study()) {
     p.study = plan_study(p.experiment, request);
     return p;

@@ -28,6 +28,8 @@ namespace sodlab::pipeline {
 
 struct PlanRequest {
   std::string experiment;              // path or "paper/table" name
+  std::string experiment_text;         // non-empty: the experiment file's text itself (`experiment`
+                                       // then only names it in messages), e.g. a run's stored config
   std::string profile;                 // "" = none
   std::vector<std::string> sets;       // --set key.path=value, in order
   std::vector<std::string> variants;   // restrict to these (empty = all)
