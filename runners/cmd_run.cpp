@@ -9,6 +9,7 @@
 #include "core/stop_signal.h"
 #include "pipeline/execute.h"
 #include "pipeline/plan.h"
+#include "pipeline/rehearsal.h"
 #include "store/results_store.h"
 #include "train/trainer.h"
 
@@ -45,9 +46,16 @@ CommandRegistration registration{
                    "only when the redo completes)");
       app.add_flag("--restart", a->execute.restart,
                    "Ignore existing checkpoints of unfinished runs and train them from scratch");
+      app.add_flag("--rehearse{2}", a->plan.rehearse,
+                   "A dress rehearsal of the protocol (--rehearse=N: N images per test set, default 2; one "
+                   "batch of training images, one step per stage), then its measured speed and memory "
+                   "and the projected time and disk of the real protocol on this device; recorded as "
+                   "runs of their own (overrides 'rehearse=N'), never in a table")
+          ->check(CLI::Range(1, 10000));
       app.add_flag("--dry-run", a->dry_run,
                    "Plan and validate every run (names, options, data), print the runs and their ids");
       return [a] {
+        if (a->plan.rehearse > 0) a->execute.force = true;  // a rehearsal measures: it always runs
         const pipeline::Plan plan = pipeline::plan(a->plan);
         std::unique_ptr<store::ResultsStore> db;
         std::string store_note;  // a dry run's word on the store
@@ -72,6 +80,8 @@ CommandRegistration registration{
                                     : "")
                     << (s.busy ? ", " + std::to_string(s.busy) + " being executed by another process" : "")
                     << (a->dry_run ? ", dry run: nothing executed" + store_note : "") << "\n";
+          if (a->plan.rehearse > 0 && !a->dry_run)
+            std::cout << pipeline::format_rehearsal(plan, pipeline::project_rehearsal(plan, *db));
         } catch (const train::Interrupted& e) {
           std::cerr << "interrupted: " << e.what() << " (run it again to resume)\n";
           return stop_exit_code();

@@ -108,6 +108,9 @@ struct TrainSection {
   bool target_cache = false;         // the loss's mask maps from the target cache where masks
                                      // repeat (never changes a value: not in the run id; off by
                                      // default: no faster than computing them on this CPU)
+  int rehearse = 0;                  // 0: a real run. N > 0: a dress rehearsal of the protocol
+                                     // (pipeline/rehearsal.h): N images per test set, one batch of
+                                     // training images, one step per stage (in the run id)
 };
 
 struct EvalSection {

@@ -291,6 +291,7 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
     tr.precision = r.string("precision", "fp32", {"fp32", "bf16", "fp16"});
     tr.feature_cache = r.string("feature_cache", "off", {"off", "fp16", "fp32"});
     tr.target_cache = r.boolean("target_cache", false);
+    tr.rehearse = static_cast<int>(r.integer("rehearse", 0, 0, 10000));
     // A frozen backbone's activations are a function of its input: they can be cached only when
     // each image's inputs repeat (what is cached is a named option, never silent).
     if (tr.feature_cache != "off" && run.data.augmentation.name != "none" && run.data.augmentation_pool == 0)
@@ -498,6 +499,7 @@ toml::table canonical_tree(const RunSpec& run) {
                     {"precision", run.train.precision}};
   if (run.train.feature_cache != "off") train.insert_or_assign("feature_cache", run.train.feature_cache);
   if (run.train.target_cache) train.insert_or_assign("target_cache", true);
+  if (run.train.rehearse > 0) train.insert_or_assign("rehearse", run.train.rehearse);  // real runs' ids unchanged
   toml::array stages;
   for (const auto& s : run.train.stages) {
     toml::table st{{"name", s.name},         {"epochs", s.epochs},

@@ -17,6 +17,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/names.h"
+#include "core/process_memory.h"
 #include "core/stop_signal.h"
 #include "core/threads.h"
 #include "core/timer.h"
@@ -134,6 +135,18 @@ void record_cache_counters(store::ResultsStore& db, const std::string& id, const
   db.add_timing({id, phase + ".misses", c.miss_seconds, c.misses, device, c.bytes_written});
 }
 
+// The epoch's peak memory as timings with bytes (seconds 0): "memory.peak_resident.<epoch>" (the
+// process's resident high-water mark, core/process_memory.h) and, on a GPU,
+// "memory.cuda_in_use.<epoch>"; then a new high-water mark starts.
+void record_peak_memory(store::ResultsStore& db, const std::string& id, const std::string& epoch,
+                        std::int64_t images, const std::string& device) {
+  if (const auto peak = peak_resident_bytes())
+    db.add_timing({id, "memory.peak_resident." + epoch, 0.0, images, device, *peak});
+  if (const auto cuda = train::cuda_memory_in_use(device))
+    db.add_timing({id, "memory.cuda_in_use." + epoch, 0.0, images, device, *cuda});
+  reset_peak_resident();
+}
+
 // Trains and evaluates `run`, recording under `id` (the run id, or a redo attempt's id).
 void train_evaluate_record(const PlannedRun& run, const std::string& id, store::ResultsStore& db,
                            const ExecuteOptions& options, bool restart) {
@@ -155,6 +168,7 @@ void train_evaluate_record(const PlannedRun& run, const std::string& id, store::
   train::TrainSpec training = train_spec(spec, run_dir.string(), run.threads, run.device);
   set_training_caches(spec, options.cache_dir, run.run_id, training);
   train::Trainer trainer(model, loss, training);
+  reset_peak_resident();  // each epoch's peak from here on (record_peak_memory)
   const train::FitResult fit = trainer.fit(
       loader,
       [&](const train::EpochReport& e) {
@@ -164,6 +178,7 @@ void train_evaluate_record(const PlannedRun& run, const std::string& id, store::
         db.add_timing({id, "train." + epoch, e.seconds, e.images, run.device});
         record_cache_counters(db, id, "cache.features." + epoch, e.features, run.device);
         record_cache_counters(db, id, "cache.targets." + epoch, e.targets, run.device);
+        record_peak_memory(db, id, epoch, e.images, run.device);
         db.heartbeat(id);
       },
       checkpoint_hooks(db, id, restart,
@@ -429,6 +444,10 @@ RunSummary run_plan(const Plan& plan, store::ResultsStore* db, const ExecuteOpti
     if (outcome != ExecuteOutcome::completed) continue;
     ++summary.completed;
     log::info("  completed in " + std::to_string(static_cast<int>(timer.seconds())) + " s");
+    if (spec.train.rehearse > 0) {  // a rehearsal's checkpoints were written to be measured, not kept
+      std::error_code ec;
+      fs::remove_all(fs::path(options.runs_dir) / run.run_id, ec);
+    }
   }
   return summary;
 }

@@ -18,6 +18,7 @@
 #include "metrics/convention.h"
 #include "models/registry.h"
 #include "pipeline/jacobian_eval.h"
+#include "pipeline/rehearsal.h"
 #include "pipeline/specs.h"
 #include "robustness/jacobian.h"
 #include "train/device.h"
@@ -179,7 +180,11 @@ std::string code_identity(const std::string& device_kind) {
          " device=" + device_kind + " blas_threads=" + std::to_string(blas_threads_policy());
 }
 
-std::string overrides_text(const std::vector<std::string>& sets) { return join_names(sets, "; "); }
+std::string overrides_text(const std::vector<std::string>& sets, int rehearse) {
+  std::vector<std::string> all = sets;
+  if (rehearse > 0) all.push_back("rehearse=" + std::to_string(rehearse));
+  return join_names(all, "; ");
+}
 
 Plan plan(const PlanRequest& request) {
   config::LoadOptions load;
@@ -203,9 +208,10 @@ Plan plan(const PlanRequest& request) {
     resolve_augmentation(spec);
     check_eval(spec);
     if (!request.device.empty()) spec.train.device = request.device;
+    if (request.rehearse > 0) spec.train.rehearse = request.rehearse;
     config::refresh_canonical(spec);
   }
-  const std::string overrides = overrides_text(request.sets);
+  const std::string overrides = overrides_text(request.sets, request.rehearse);
   DatasetCache datasets;
   for (auto& spec : specs) {
     PlannedRun r;
@@ -216,6 +222,7 @@ Plan plan(const PlanRequest& request) {
     train::parse_precision(spec.train.precision, r.device, "train.precision");
     if (request.open_data) {
       r.data = open_run_data(spec, &datasets);
+      if (spec.train.rehearse > 0) shrink_for_rehearsal(r.data, spec.train.rehearse, spec.train.batch_size);
       r.run_id = config::run_id(spec, code_identity(train::device_kind(r.device)), r.data.train_manifest_sha, r.threads);
     }
     r.overrides = overrides;

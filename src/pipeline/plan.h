@@ -36,6 +36,8 @@ struct PlanRequest {
   int threads = 0;                     // intra-op threads (0: train.threads, then the machine)
   std::string device;                  // --device: replaces train.device ("" = the config's)
   bool check_weights = true;           // resolve pretrained weights now (false: table, listing)
+  int rehearse = 0;                    // N > 0: a dress rehearsal on N images per set (rehearsal.h):
+                                       // train.rehearse = N on every run
   bool open_data = true;               // open the datasets and compute run ids (false: validate
                                        // names and options only; run_id and data stay empty)
 };
@@ -65,7 +67,8 @@ Plan plan(const PlanRequest& request);
 // depend on it).
 std::string code_identity(const std::string& device_kind = "cpu");
 
-// The overrides of a request as stored with its runs (one "key=value" per --set, "; "-joined).
-std::string overrides_text(const std::vector<std::string>& sets);
+// The overrides of a request as stored with its runs (one "key=value" per --set, "; "-joined;
+// a rehearsal's "rehearse=N" last).
+std::string overrides_text(const std::vector<std::string>& sets, int rehearse = 0);
 
 }  // namespace sodlab::pipeline

@@ -61,13 +61,17 @@ RunData open_run_data(const config::RunSpec& run, DatasetCache* cache) {
     if (held_out && same_source(spec, run.data.train)) d.tests.push_back({spec.label(), held_out});
     else d.tests.push_back({spec.label(), open_spec(spec, run.data.data_root, cache)});
   }
+  hash_manifests(d);
+  return d;
+}
+
+void hash_manifests(RunData& d) {
   d.train_manifest_sha = d.train->manifest_sha();
   Sha256 h;
   h.update("train:" + d.train_manifest_sha + "\n");
   for (const auto& t : d.tests) h.update("test:" + t.label + ":" + t.dataset->manifest_sha() + "\n");
   if (d.validation) h.update("validation:" + d.validation->manifest_sha() + "\n");
   d.manifest_sha = h.hex();
-  return d;
 }
 
 }  // namespace sodlab::pipeline

@@ -7,7 +7,9 @@
 // that of all of them.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,12 @@ struct TestSet {
   data::DatasetPtr dataset;
 };
 
+// The sizes of a run's sets before a rehearsal (pipeline/rehearsal.h) shrank them.
+struct FullSizes {
+  std::int64_t train = 0, validation = 0;
+  std::map<std::string, std::int64_t> tests;  // by test set label
+};
+
 struct RunData {
   data::DatasetPtr train;
   std::vector<TestSet> tests;
@@ -29,6 +37,7 @@ struct RunData {
   std::string validation_label;    // "validation" (held out) or the dataset's label
   std::string train_manifest_sha;  // the training set (after the fold split)
   std::string manifest_sha;        // over the train set and every test set
+  std::optional<FullSizes> full_sizes;  // a rehearsal: the sets' sizes in the real protocol
 };
 
 // Datasets already opened by earlier runs of a plan, by their resolved reference (a manifest is
@@ -37,5 +46,8 @@ using DatasetCache = std::map<std::string, data::DatasetPtr>;
 
 // Opens the datasets of `run` (InputError naming the dataset, its position and the problem).
 RunData open_run_data(const config::RunSpec& run, DatasetCache* cache = nullptr);
+
+// Sets train_manifest_sha and manifest_sha from the sets (after they were replaced).
+void hash_manifests(RunData& data);
 
 }  // namespace sodlab::pipeline

@@ -13,6 +13,8 @@ train::TrainSpec train_spec(const config::RunSpec& run, const std::string& check
   spec.device = device;
   spec.precision = run.train.precision;
   spec.stages = run.train.stages;  // one struct (config/stage.h): nothing to copy field by field
+  if (run.train.rehearse > 0)      // a rehearsal (rehearsal.h): one epoch (one batch, one step) per stage
+    for (auto& stage : spec.stages) stage.epochs = 1;
   spec.batch_size = run.train.batch_size;
   spec.seed = static_cast<std::uint64_t>(run.seed);
   spec.checkpoint_dir = checkpoint_dir;

@@ -51,7 +51,12 @@ const NameRegistry<StudyKind>& study_registry();
 void plan_loss_timing(const config::StudySection& st, const PlanRequest& request, PlannedStudy& p) {
   if (st.dataset.dataset.empty()) fail_option(st, "kind 'loss_timing' needs dataset = { dataset = \"...\" }");
   Options o = st.options;
-  o.get_int("images", 15, 1, 100000);
+  const std::int64_t images_asked = o.get_int("images", 15, 1, 100000);
+  if (request.rehearse > 0 && images_asked > request.rehearse) {  // a rehearsal: its N images
+    o = st.options;
+    o.set("images", static_cast<std::int64_t>(request.rehearse));
+    o.get_int("images", 15, 1, 100000);
+  }
   o.get_int("size", 224, 8, 2048);
   o.get_int("seed", 0, 0);
   o.get_int("repeats", 3, 1, 1000);
@@ -97,6 +102,7 @@ void plan_paired_images(const config::StudySection& st, const PlanRequest& reque
   sub.variants = {a, b};
   sub.check_weights = false;
   sub.open_data = request.open_data;
+  sub.rehearse = request.rehearse;  // a rehearsal pairs the rehearsed runs
   Plan referenced;
   try {
     referenced = plan(sub);
@@ -331,7 +337,7 @@ PlannedStudy plan_study(const config::Experiment& ex, const PlanRequest& request
   PlannedStudy p;
   p.kind = st.kind;
   p.profile = request.profile;
-  p.overrides = overrides_text(request.sets);
+  p.overrides = overrides_text(request.sets, request.rehearse);
   p.threads = resolve_threads(request.threads);
   kind->plan(st, request, p);
   std::ostringstream config;
@@ -340,6 +346,7 @@ PlannedStudy plan_study(const config::Experiment& ex, const PlanRequest& request
   p.config_text = config.str();
   std::string identity = "study\n" + p.config_text + "\n" + code_identity();
   if (p.dataset) identity += "\ndataset=" + p.dataset->manifest_sha();
+  if (request.rehearse > 0) identity += "\nrehearse=" + std::to_string(request.rehearse);
   if (kind->of_this_machine)  // a timing is of one machine at one thread count
     identity += "\nhost=" + store::host_name() + "\nthreads=" + std::to_string(p.threads);
   for (const auto& pair : p.pairs) identity += "\npair=" + pair.a + "," + pair.b;

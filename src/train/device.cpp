@@ -4,6 +4,8 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -92,6 +94,16 @@ Precision parse_precision(const std::string& name, const std::string& device, co
     return Precision::fp16;
   }
   throw InputError(where + " = '" + name + "': expected fp32, bf16 or fp16");
+}
+
+std::optional<std::int64_t> cuda_memory_in_use(const std::string& device) {
+  if (device_kind(device) != "cuda") return std::nullopt;
+  // int cudaMemGetInfo(size_t* free, size_t* total): looked up, not linked (a CPU build has no CUDA).
+  using MemGetInfo = int (*)(std::size_t*, std::size_t*);
+  const auto get = reinterpret_cast<MemGetInfo>(dlsym(RTLD_DEFAULT, "cudaMemGetInfo"));
+  std::size_t free = 0, total = 0;
+  if (!get || get(&free, &total) != 0) return std::nullopt;
+  return static_cast<std::int64_t>(total - free);
 }
 
 bool cpu_has_native_bf16() {

@@ -13,6 +13,8 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace sodlab::train {
@@ -34,6 +36,12 @@ std::string precision_name(Precision p);
 // the AVX-512 BW/VL/DQ that oneDNN's bf16 kernels need). Without it, LibTorch 1.13 runs bf16
 // convolutions through its reference kernels, many times slower than fp32.
 bool cpu_has_native_bf16();
+
+// Memory in use on a CUDA device (total minus free, cudaMemGetInfo of the CUDA runtime LibTorch
+// loaded, for the current device): after a step it covers what LibTorch's caching allocator
+// reserved at the step's peak, since the allocator keeps its blocks. nullopt for the CPU or where
+// the runtime is not loaded.
+std::optional<std::int64_t> cuda_memory_in_use(const std::string& device);
 
 // Autocast for the lifetime of the guard (fp32: does nothing). Not nestable with another guard.
 class AutocastGuard {
