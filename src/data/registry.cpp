@@ -52,7 +52,12 @@ DatasetEntry folder_entry(Facts f) {
           std::move(f.layouts), f.published, std::move(f.splits), f.soft_gt, std::move(f.stem)};
 }
 
+// Side by side in one folder, images and masks are told apart by extension (.jpg / .png); in
+// folders of their own, any image extension is accepted (redistributions re-encode: .png images,
+// .jpg masks), the archive's own first (what data synth writes).
 const std::vector<std::string> kJpg = {".jpg", ".jpeg"}, kPng = {".png"};
+const std::vector<std::string> kImages = {".jpg", ".jpeg", ".png", ".bmp"}, kPngImages = {".png", ".jpg", ".jpeg", ".bmp"};
+const std::vector<std::string> kMasks = {".png", ".jpg", ".jpeg", ".bmp"};
 // MSRA-B's split lists (Jiang et al., DRFI) → sodlab's split names.
 const std::vector<SplitList> kMsraBLists = {
     {"train", {"train_cvpr2013.txt"}, "mask"}, {"val", {"valid_cvpr2013.txt"}, "mask"}, {"test", {"test_cvpr2013.txt"}, "mask"}};
@@ -73,7 +78,7 @@ const NameRegistry<DatasetEntry>& dataset_registry() {
            open_synthetic, {}, 0, {}, false, nullptr},
           folder_entry({"msra-b", "msra-b", "MSRA-B, 5000 images (Kolkin: 2500 train / 500 val / 2000 test)",
                         {{"drfi", "MSRA-B", "", "", kJpg, kPng, {""}, kMsraBLists},
-                         {"nldf", "MSRA-B", "image", "annotation", kJpg, kPng, {""}, kMsraBLists}},
+                         {"nldf", "MSRA-B", "image", "annotation", kImages, kMasks, {""}, kMsraBLists}},
                         5000, {{"train", 2500}, {"val", 500}, {"test", 2000}}, false, msra_stem}),
           folder_entry({"msra10k", "msra10k", "MSRA10K, 10000 images (MEnet training set)",
                         {{"cheng", "MSRA10K_Imgs_GT", "Imgs", "Imgs", kJpg, kPng, {""}, {}}},
@@ -81,38 +86,38 @@ const NameRegistry<DatasetEntry>& dataset_registry() {
                         [](int i) { return std::to_string(75 + 7 * i); }}),
           folder_entry({"msra1000", "msra1000", "MSRA1000 / ASD, 1000 images",
                         {{"cheng", "", "Imgs", "Imgs", kJpg, kPng, {""}, {}},
-                         {"achanta", "", "images", "binarymasks", kJpg, {".bmp", ".png"}, {""}, {}}},
+                         {"achanta", "", "images", "binarymasks", kImages, {".bmp", ".png", ".jpg", ".jpeg"}, {""}, {}}},
                         1000, {}, false, msra_stem}),
           folder_entry({"ecssd", "ecssd", "ECSSD, 1000 images",
-                        {{"cuhk", "", "images", "ground_truth_mask", kJpg, kPng, {""}, {}}},
+                        {{"cuhk", "", "images", "ground_truth_mask", kImages, kMasks, {""}, {}}},
                         1000, {}, false, [](int i) { return fmt("%04d", i + 1); }}),
           folder_entry({"hku-is", "hku-is", "HKU-IS, 4447 images (official test list testImgSet: 1447)",
-                        {{"hku", "HKU-IS", "imgs", "gt", kPng, kPng, {""}, kHkuLists}},
+                        {{"hku", "HKU-IS", "imgs", "gt", kPngImages, kMasks, {""}, kHkuLists}},
                         4447, {{"test", 1447}}, false, [](int i) { return fmt("%04d", 4 + 3 * i); }}),
           folder_entry({"pascal-s", "pascal-s", "PASCAL-S, 850 images, soft GT (gt_threshold binarises, default 0.5)",
-                        {{"salobj", "", "datasets/imgs/pascal", "datasets/masks/pascal", kJpg, kPng, {""}, {}}},
+                        {{"salobj", "", "datasets/imgs/pascal", "datasets/masks/pascal", kImages, kMasks, {""}, {}}},
                         850, {}, true, [](int i) { return std::to_string(i + 1); }}),
           folder_entry({"dut-omron", "dut-omron", "DUT-OMRON, 5168 images",
-                        {{"dut", "", "DUT-OMRON-image", "pixelwiseGT-new-PNG", kJpg, kPng, {""}, {}}},
+                        {{"dut", "", "DUT-OMRON-image", "pixelwiseGT-new-PNG", kImages, kMasks, {""}, {}}},
                         5168, {}, false, [](int i) { return fmt("im%03d", 5 + 2 * i); }}),
           folder_entry({"sod", "sod300", "SOD (Movahedi & Elder), 300 BSDS images",
                         {{"salbenchmark", "SOD", "Imgs", "Imgs", kJpg, kPng, {""}, {}}},
                         300, {}, false, [](int i) { return std::to_string(2092 + 37 * i); }}),
           folder_entry({"duts-tr", "duts-tr", "DUTS training set, 10553 images",
-                        {{"duts", "DUTS-TR", "DUTS-TR-Image", "DUTS-TR-Mask", kJpg, kPng, {""}, {}}},
+                        {{"duts", "DUTS-TR", "DUTS-TR-Image", "DUTS-TR-Mask", kImages, kMasks, {""}, {}}},
                         10553, {}, false, [](int i) { return fmt("ILSVRC2012_test_%08d", 4 + 3 * i); }}),
           folder_entry({"duts-te", "duts-te", "DUTS test set, 5019 images",
-                        {{"duts", "DUTS-TE", "DUTS-TE-Image", "DUTS-TE-Mask", kJpg, kPng, {""}, {}}},
+                        {{"duts", "DUTS-TE", "DUTS-TE-Image", "DUTS-TE-Mask", kImages, kMasks, {""}, {}}},
                         5019, {}, false, [](int i) { return fmt("ILSVRC2012_test_%08d", 3 + 3 * i); }}),
           folder_entry({"weizmann-horses", "weizmann-horses", "Weizmann horses, 328 images",
-                        {{"weizmann", "weizmann_horse_db", "rgb", "figure_ground", kJpg, {".jpg", ".png", ".bmp"}, {""}, {}},
-                         {"horse-mask", "weizmann_horse_db", "horse", "mask", {".png", ".jpg"}, kPng, {""}, {}}},
+                        {{"weizmann", "weizmann_horse_db", "rgb", "figure_ground", kImages, {".jpg", ".png", ".jpeg", ".bmp"}, {""}, {}},
+                         {"horse-mask", "weizmann_horse_db", "horse", "mask", kPngImages, kMasks, {""}, {}}},
                         328, {}, false, [](int i) { return fmt("horse%03d", i + 1); }}),
           folder_entry({"portraits", "portraits",
                         "Shen et al. portrait segmentation, 1800 images (splits train 1500 / test 300)",
-                        {{"eg1800", "EG1800", "images_data_crop", "GT_png", kJpg, kPng, {"", "_mask"},
+                        {{"eg1800", "EG1800", "images_data_crop", "GT_png", kImages, kMasks, {"", "_mask"},
                           {{"train", {"EG1800_train.txt"}}, {"test", {"EG1800_val.txt"}}}},
-                         {"shen2016", "data", "images_data_crop", "images_mask", kJpg, {".png", ".jpg"}, {"_mask", ""},
+                         {"shen2016", "data", "images_data_crop", "images_mask", kImages, kMasks, {"_mask", ""},
                           {{"train", {"trainlist.txt", "list/trainlist.txt"}}, {"test", {"testlist.txt", "list/testlist.txt"}}}}},
                         1800, {{"train", 1500}, {"test", 300}}, false, [](int i) { return fmt("%05d", i + 1); }}),
           folder_entry({"mturk-distractors", "mturk-distractors",

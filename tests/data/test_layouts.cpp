@@ -217,11 +217,23 @@ TEST_CASE("layout variants: case, a nested top folder, community folder names, m
   const auto pt = open_by_name("portraits");
   REQUIRE(pt->size() == 1);
   CHECK(pt->stem(0) == "00001");
-  // Both entries kept in the file, in order.
+  // DUTS-TE re-encoded by a redistribution: lower-case folders, .jpg masks, no top folder.
+  write_png(tmp.path() / "dt" / "duts-te-image" / "ILSVRC2012_test_00000003.jpg", img);
+  write_png(tmp.path() / "dt" / "duts-te-mask" / "ILSVRC2012_test_00000003.jpg", mask);
+  write_datasets_file_entry(tmp.path() / "datasets.toml", "duts-te", tmp.path() / "dt");
+  CHECK(locate_dataset("", "duts-te").match.layout->name == "duts");
+  CHECK(open_by_name("duts-te")->size() == 1);
+  // Every entry kept in the file, in order.
   const auto entries = read_datasets_file(tmp.path() / "datasets.toml");
-  REQUIRE(entries.size() == 3);
+  REQUIRE(entries.size() == 4);
   CHECK(entries[0].name == "ecssd");
   CHECK(entries[2].name == "portraits");
+  // Replacing an entry keeps its line and the others.
+  write_datasets_file_entry(tmp.path() / "datasets.toml", "msra-b", tmp.path() / "m2");
+  const auto again = read_datasets_file(tmp.path() / "datasets.toml");
+  REQUIRE(again.size() == 4);
+  CHECK(again[1].name == "msra-b");
+  CHECK(again[1].path == tmp.path() / "m2");
 }
 
 TEST_CASE("exit-2 cases name the file: no layout, broken datasets file, missing split list, entry pointing nowhere",
@@ -298,6 +310,13 @@ TEST_CASE("data check reports layout, pairs, splits against published sizes, and
   out = read_file(log);
   CHECK(out.find("(msra-b): layout drfi") != std::string::npos);
   CHECK(out.find("entry 1 '0_0_100' has no image/mask pair") != std::string::npos);
+
+  // A folder whose layout several sets share (Imgs/ side by side) is read as the one --as names.
+  REQUIRE(run_sodlab({"data", "synth", "--layout", "sod", "--out", (tmp.path() / "s").string(), "--n", "3",
+                      "--size", "16"}, log) == 0);
+  REQUIRE(run_sodlab({"data", "check", (tmp.path() / "s").string(), "--as", "sod"}, log) == 0);
+  CHECK(read_file(log).find("(sod): layout salbenchmark") != std::string::npos);
+  CHECK(read_file(log).find("published: 300") != std::string::npos);
 
   fs::create_directories(tmp.path() / "empty" / "x");
   CHECK(run_sodlab({"data", "locate", "ecssd", (tmp.path() / "empty").string()}, log) == 2);
