@@ -165,7 +165,12 @@ DatasetLocation locate_dataset(const fs::path& data_root, const std::string& nam
       throw InputError("datasets file " + file.string() + ":" + std::to_string(f.line) + ": key '" + f.name +
                        "' names " + f.path.string() + ", which is not a folder (fix it, or run sodlab data locate " +
                        e->name + " PATH)");
-    return {recognise_dataset(*e, f.path), "datasets file " + file.string(), f.path};
+    try {
+      return {recognise_dataset(*e, f.path), "datasets file " + file.string(), f.path};
+    } catch (const InputError& err) {
+      throw InputError("datasets file " + file.string() + ":" + std::to_string(f.line) + ": key '" + f.name +
+                       "': " + err.what());
+    }
   }
   const fs::path dir = data_root / e->folder;
   if (!fs::is_directory(dir))

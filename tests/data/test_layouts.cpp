@@ -262,6 +262,13 @@ TEST_CASE("exit-2 cases name the file: no layout, broken datasets file, missing 
   CHECK(msg.find("'ecssd'") != std::string::npos);
   CHECK(msg.find((tmp.path() / "nowhere").string()) != std::string::npos);
 
+  // A folder in no known layout, named by the file: file, line, key and what was expected.
+  std::ofstream(file) << "\n\ndut-omron = \"empty\"\n";  // relative to the file's folder
+  msg = message_of([&] { open_by_name("dut-omron"); });
+  CHECK(msg.find(file.string() + ":3: key 'dut-omron'") != std::string::npos);
+  CHECK(msg.find((tmp.path() / "empty").string()) != std::string::npos);
+  CHECK(msg.find("pixelwiseGT-new-PNG/") != std::string::npos);
+
   fs::remove(file);
   write_synthetic_layout(entry("msra-b"), tmp.path() / "m", {6, 16, 1}, 2);
   write_datasets_file_entry(file, "msra-b", tmp.path() / "m");
