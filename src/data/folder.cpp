@@ -43,16 +43,15 @@ std::map<std::string, fs::path> list_files(const fs::path& dir, const std::vecto
   return out;
 }
 
-const std::vector<std::string> kImageExts = {".jpg", ".jpeg", ".png", ".bmp"};
-const std::vector<std::string> kMaskExts = {".png", ".bmp", ".jpg", ".jpeg"};
-
-void require_layout(const fs::path& dir) {
-  if (!fs::is_directory(dir))
-    throw InputError("dataset folder " + dir.string() + " does not exist");
-  for (const char* sub : {"images", "masks"})
-    if (!fs::is_directory(dir / sub))
-      throw InputError("dataset folder " + dir.string() + " has no '" + sub +
-                       "/' subfolder (expected the standard layout images/ + masks/)");
+void require_folders(const FolderSpec& spec) {
+  if (!fs::is_directory(spec.root))
+    throw InputError("dataset folder " + spec.root.string() + " does not exist");
+  for (const fs::path& sub : {spec.images, spec.masks})
+    if (!fs::is_directory(sub))
+      throw InputError("dataset folder " + spec.root.string() + " has no '" +
+                       sub.lexically_relative(spec.root).string() +
+                       "/' subfolder (expected the standard layout images/ + masks/, or an archive layout: "
+                       "sodlab data check " + spec.root.string() + ")");
 }
 
 }  // namespace
@@ -82,22 +81,54 @@ cv::Mat read_mask(const fs::path& path, int threshold) {
   return out;
 }
 
+FolderSpec standard_folder_spec(const fs::path& dir) { return folder_spec({&standard_layout(), dir, dir / "images", dir / "masks"}); }
+
+FolderSpec folder_spec(const LayoutMatch& m) {
+  return {m.root, m.images, m.masks, m.layout->image_exts, m.layout->mask_exts, m.layout->mask_suffixes};
+}
+
+FolderPairs pair_folder(const FolderSpec& spec) {
+  const auto images = list_files(spec.images, spec.image_exts);
+  const auto masks = list_files(spec.masks, spec.mask_exts);
+  FolderPairs out;
+  out.images = images.size();
+  out.masks = masks.size();
+  std::map<std::string, bool> used;
+  for (const auto& [stem, path] : images) {
+    bool found = false;
+    for (const auto& suffix : spec.mask_suffixes)
+      if (auto m = masks.find(stem + suffix); m != masks.end()) {
+        out.pairs.push_back({stem, path, m->second});
+        used[m->first] = found = true;
+        break;
+      }
+    if (!found) out.images_without_mask.push_back(path);
+  }
+  for (const auto& [stem, path] : masks)
+    if (!used.count(stem)) out.masks_without_image.push_back(path);
+  return out;
+}
+
 FolderDataset::FolderDataset(const fs::path& dir, std::string name, int mask_threshold)
     : dir_(dir), name_(name.empty() ? dir.filename().string() : std::move(name)), mask_threshold_(mask_threshold) {
-  require_layout(dir_);
-  const auto images = list_files(dir_ / "images", kImageExts);
-  const auto masks = list_files(dir_ / "masks", kMaskExts);
-  std::vector<std::string> missing;
-  for (const auto& [stem, path] : images) {
-    auto m = masks.find(stem);
-    if (m == masks.end()) missing.push_back(path.string());
-    else items_.push_back({stem, path, m->second});
-  }
+  open(standard_folder_spec(dir));
+}
+
+FolderDataset::FolderDataset(const FolderSpec& spec, std::string name, int mask_threshold)
+    : dir_(spec.root), name_(name.empty() ? spec.root.filename().string() : std::move(name)), mask_threshold_(mask_threshold) {
+  open(spec);
+}
+
+void FolderDataset::open(const FolderSpec& spec) {
+  require_folders(spec);
+  FolderPairs p = pair_folder(spec);
+  items_ = std::move(p.pairs);
+  const auto& missing = p.images_without_mask;
   if (!missing.empty()) {
     std::string list;
-    for (std::size_t i = 0; i < missing.size() && i < 5; ++i) list += "\n  " + missing[i];
+    for (std::size_t i = 0; i < missing.size() && i < 5; ++i) list += "\n  " + missing[i].string();
     throw InputError("dataset '" + name_ + "': " + std::to_string(missing.size()) +
-                     " image(s) have no mask in " + (dir_ / "masks").string() + ":" + list +
+                     " image(s) have no mask in " + spec.masks.string() + ":" + list +
                      (missing.size() > 5 ? "\n  ..." : "") +
                      "\n(run 'sodlab data check " + dir_.string() + "' for a full report)");
   }
@@ -135,20 +166,16 @@ std::string FolderDataset::manifest_sha() const {
 }
 
 CheckReport check_folder(const fs::path& dir, int threads) {
-  require_layout(dir);
+  const FolderSpec spec = standard_folder_spec(dir);
+  require_folders(spec);
   CheckReport r;
-  const auto images = list_files(dir / "images", kImageExts);
-  const auto masks = list_files(dir / "masks", kMaskExts);
-  r.images = images.size();
-  r.masks = masks.size();
+  const FolderPairs fp = pair_folder(spec);
+  r.images = fp.images;
+  r.masks = fp.masks;
+  for (const auto& path : fp.images_without_mask) r.problems.push_back("missing mask for image " + path.string());
+  for (const auto& path : fp.masks_without_image) r.problems.push_back("mask without image: " + path.string());
   std::vector<std::pair<fs::path, fs::path>> pairs;
-  for (const auto& [stem, path] : images) {
-    auto m = masks.find(stem);
-    if (m == masks.end()) r.problems.push_back("missing mask for image " + path.string());
-    else pairs.emplace_back(path, m->second);
-  }
-  for (const auto& [stem, path] : masks)
-    if (!images.count(stem)) r.problems.push_back("mask without image: " + path.string());
+  for (const auto& p : fp.pairs) pairs.emplace_back(p.image, p.mask);
   r.pairs = pairs.size();
   std::vector<std::string> found(pairs.size()), empty(pairs.size());
   parallel_for(static_cast<int>(pairs.size()), resolve_threads(threads), [&](int i) {

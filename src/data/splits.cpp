@@ -4,17 +4,41 @@
 #include <cstdio>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <numeric>
 
 #include "core/error.h"
+#include "data/matfile.h"
 #include "data/random.h"
 
 namespace fs = std::filesystem;
 
 namespace sodlab::data {
 
+namespace {
+// "0_0_547.png" → "0_0_547"; surrounding whitespace removed.
+std::string list_stem(std::string stem) {
+  const fs::path p(stem);
+  static const char* exts[] = {".jpg", ".jpeg", ".png", ".bmp"};
+  for (const char* x : exts)
+    if (p.extension() == x) stem = p.stem().string();
+  return stem;
+}
+}  // namespace
+
 std::vector<std::string> read_split_file(const fs::path& path) {
+  std::string ext = path.extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".mat") {
+    std::vector<std::string> stems;
+    for (const auto& s : read_mat_strings(path)) {
+      const auto b = s.find_first_not_of(" \t\r\n");
+      if (b != std::string::npos) stems.push_back(list_stem(s.substr(b)));
+    }
+    if (stems.empty()) throw InputError("split file " + path.string() + " lists no stems");
+    return stems;
+  }
   std::ifstream in(path);
   if (!in) throw InputError("cannot read split file " + path.string());
   std::vector<std::string> stems;
@@ -23,12 +47,7 @@ std::vector<std::string> read_split_file(const fs::path& path) {
     const auto b = line.find_first_not_of(" \t\r\n");
     if (b == std::string::npos || line[b] == '#') continue;
     const auto e = line.find_last_not_of(" \t\r\n");
-    std::string stem = line.substr(b, e - b + 1);
-    const fs::path p(stem);
-    static const char* exts[] = {".jpg", ".jpeg", ".png", ".bmp"};
-    for (const char* x : exts)
-      if (p.extension() == x) stem = p.stem().string();
-    stems.push_back(stem);
+    stems.push_back(list_stem(line.substr(b, e - b + 1)));
   }
   if (stems.empty()) throw InputError("split file " + path.string() + " lists no stems");
   return stems;

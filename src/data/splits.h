@@ -1,7 +1,8 @@
 // Split files and k-fold cross-validation.
 //
 // A split file lists one stem per line (blank lines and lines starting with '#' are skipped;
-// surrounding whitespace and a trailing extension such as ".jpg" are removed). k-fold: the indices
+// surrounding whitespace and a trailing extension such as ".jpg" are removed); a ".mat" split
+// file is a MAT-file's cell array of names (matfile.h), read the same way. k-fold: the indices
 // 0..n-1 are shuffled once with a seeded, portable RNG; fold f (0-based) is the f-th of k
 // contiguous, near-equal parts of that permutation (test), the rest is train. The k test parts are
 // disjoint and cover 0..n-1.

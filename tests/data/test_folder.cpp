@@ -99,6 +99,7 @@ TEST_CASE("folder dataset errors name the file: missing mask, corrupt image, siz
 
 TEST_CASE("catalogue, split files and open_dataset", "[data][folder]") {
   TempDir tmp;
+  setenv("SODLAB_DATASETS", (tmp.path() / "no-datasets-file.toml").c_str(), 1);  // the data root only
   write_pairs(tmp.path() / "sod300", 5);
   CHECK(resolve_dataset_dir(tmp.path(), "sod") == tmp.path() / "sod300");
   std::string msg = message_of([&] { resolve_dataset_dir(tmp.path(), "ecsd"); });
@@ -124,11 +125,13 @@ TEST_CASE("catalogue, split files and open_dataset", "[data][folder]") {
   s.set("n", std::int64_t{3});
   s.set("sise", std::int64_t{32});
   CHECK(message_of([&] { open_dataset("synthetic", tmp.path(), s); }).find("size") != std::string::npos);
+  unsetenv("SODLAB_DATASETS");
 }
 
 TEST_CASE("the shared SOD-300 and horses sets open and pass check", "[data][folder][shared]") {
   SODLAB_REQUIRE_SHARED(shared);
   const fs::path root = shared / "data";
+  setenv("SODLAB_DATASETS", "/nonexistent/datasets.toml", 1);  // the data root only
   for (const char* name : {"sod", "weizmann-horses"}) {
     FolderDataset ds(resolve_dataset_dir(root, name), name);
     CHECK(ds.size() >= 300);
@@ -136,4 +139,5 @@ TEST_CASE("the shared SOD-300 and horses sets open and pass check", "[data][fold
     CHECK(s.image.size() == s.mask.size());
     CHECK(cv::countNonZero(s.mask) > 0);
   }
+  unsetenv("SODLAB_DATASETS");
 }
