@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "core/options.h"
 #include "core/threads.h"
+#include "data/layout.h"
 
 namespace fs = std::filesystem;
 
@@ -58,7 +59,8 @@ void require_folders(const FolderSpec& spec) {
 
 bool is_image_file(const fs::path& path) {
   const std::string ext = lower(path.extension().string());
-  return std::find(kImageExts.begin(), kImageExts.end(), ext) != kImageExts.end();
+  const auto& exts = standard_layout().image_exts;
+  return std::find(exts.begin(), exts.end(), ext) != exts.end();
 }
 
 cv::Mat read_image(const fs::path& path) {

@@ -30,7 +30,7 @@ const NameRegistry<ModelEntry>& model_registry() {
            },
            [](Options& o) {
              const SznOptions s = SznOptions::from(o);
-             resolve_weights(s.backbone_weights, s.weights_catalogue);
+             if (auto entry = resolve_weights(s.backbone_weights, s.weights_catalogue)) check_weights_file(*entry);
            },
            /*prefix_cacheable=*/true},
           menet_entry("menet", "MEnet: encoder-decoder, 13-scale fusion, metric (16-D tanh) + CE heads"),

@@ -316,13 +316,27 @@ bool load_torchvision_vgg16(Vgg16Impl& net, const fs::path& file) {
   return true;
 }
 
-bool load_torch_vgg16(Vgg16Impl& net, const fs::path& file) {
+namespace {
+void require_readable_torch_file(const fs::path& file) {
   if (!fs::is_regular_file(file))
     throw InputError("weights file not found: " + file.string() + "; " + kTorchLayout);
   const std::string head = leading_bytes(file, 2);
   if (head.size() == 2 && static_cast<unsigned char>(head[0]) == 0x80 && head[1] == 0x02)
     throw InputError(file.string() + ": PyTorch's legacy serialisation (torch.save before 1.6; torchvision "
                      "publishes vgg16-397923af.pth so), which LibTorch cannot read; " + conversion_hint(file));
+}
+}  // namespace
+
+void check_weights_file(const WeightsEntry& entry) {
+  if (entry.format == "torch") return require_readable_torch_file(entry.path);
+  if (!fs::is_regular_file(entry.path))
+    throw InputError("weights file not found: " + entry.path.string() + "; " + kKerasLayout);
+  if (leading_bytes(entry.path, 8) != std::string("\x89HDF\r\n\x1a\n", 8))
+    throw InputError(entry.path.string() + ": not an HDF5 file; " + kKerasLayout);
+}
+
+bool load_torch_vgg16(Vgg16Impl& net, const fs::path& file) {
+  require_readable_torch_file(file);
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(file.string());

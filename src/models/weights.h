@@ -33,6 +33,11 @@ struct WeightsEntry {
 // nullopt for "none". `catalogue` may be empty (then $SODLAB_WEIGHTS_CATALOGUE, if set).
 std::optional<WeightsEntry> resolve_weights(const std::string& spec, const std::string& catalogue);
 
+// What can be checked of `entry`'s file without loading it (planning calls it before any run): it
+// exists, a Keras file starts with the HDF5 signature, a torch file is not the legacy
+// serialisation LibTorch cannot read. InputError naming the file otherwise.
+void check_weights_file(const WeightsEntry& entry);
+
 // Keras HDF5 (notop or full): groups block{b}_conv{c} (and fc1/fc2 in the full file) holding
 // kernel (kh,kw,in,out) and bias (out), nested (G/G/kernel:0, Keras 2) or flat (G/kernel:0 or
 // G/kernel); an optional top-level "model_weights" group is accepted. fc6/fc7 are loaded when

@@ -41,7 +41,12 @@ RunData open_run_data(const config::RunSpec& run, DatasetCache* cache) {
   data::DatasetPtr base = open_spec(run.data.train, run.data.data_root, cache);
   data::DatasetPtr held_out;
   if (run.fold >= 0) {
-    auto folds = data::kfold_datasets(base, run.data.folds, run.fold, kFoldSeed);
+    data::FoldDatasets folds;
+    try {
+      folds = data::kfold_datasets(base, run.data.folds, run.fold, kFoldSeed);
+    } catch (const InputError& e) {
+      throw InputError("data.folds on " + run.data.train.label() + " (" + base->name() + "): " + e.what());
+    }
     d.train = folds.train;
     held_out = folds.test;
   } else {
