@@ -2,7 +2,10 @@
 
 #include "core/error.h"
 #include "core/label_mask.h"
+#include "metrics/confusion_metrics.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 namespace sodlab::metrics {
@@ -25,10 +28,39 @@ const char* convention_name(Convention c) {
 
 std::vector<std::string> convention_names() { return {"pysodmetrics", "sal_eval_toolbox"}; }
 
-const NameRegistry<MetricFamilyEntry>& metric_family_registry() {
+namespace {
+
+// The confusion-matrix families (confusion_metrics.h): one per member, its keys one per mode.
+void add_confusion_families(std::vector<MetricFamilyEntry>& out) {
+  const auto& members = confusion_members();
+  for (int i = 0; i < kConfusionMembers; ++i) {
+    const ConfusionMember& m = members[i];
+    MetricFamilyEntry e{confusion_family(i),
+                        std::string("confusion matrix: ") + m.definition +
+                            "; adaptive, dynamic mean/max (curve), binary per image and pooled (PySODMetrics "
+                            "FmeasureV2)",
+                        {},
+                        kConfusionGroup};
+    for (const ConfusionMode& mode : confusion_modes())
+      e.keys.push_back({mode.prefix + std::string(m.name), m.better, std::string(m.name) + " " + mode.description});
+    out.push_back(std::move(e));
+  }
+  out.push_back({kAucPrFamily, "area under the dataset-mean precision-recall curve (256 thresholds)",
+                 {{"auc_pr", Better::higher,
+                   "trapezoid area of the dataset-mean precision over recall (256 thresholds, sorted by recall; "
+                   "PySODMetrics' test script)"}},
+                 kConfusionGroup});
+  out.push_back({kAucRocFamily, "area under the dataset-mean ROC curve (256 thresholds)",
+                 {{"auc_roc", Better::higher,
+                   "trapezoid area of the dataset-mean recall over FPR (256 thresholds, sorted by FPR, no (0,0) "
+                   "anchor; PySODMetrics' test script)"}},
+                 kConfusionGroup});
+}
+
+// Every family, in the order tables list them.
+std::vector<MetricFamilyEntry> all_families() {
   using B = Better;
-  static const NameRegistry<MetricFamilyEntry> registry(
-      "metric family",
+  std::vector<MetricFamilyEntry> families(
       {
           {"mae", "mean absolute error", {{"MAE", B::lower, "mean over images of the mean |map - mask|", true}}},
           {"fm", "F-measure (β² = 0.3): adaptive, max and mean over 256 thresholds; P/R/F curves",
@@ -66,6 +98,14 @@ const NameRegistry<MetricFamilyEntry>& metric_family_registry() {
            "images (Kolkin Table 3's MIoU, printed x100); not the threshold-averaged meanIoU",
            {{"mIoU50", B::higher, "mean over images of the IoU of the map thresholded at 0.5"}}},
       });
+  add_confusion_families(families);
+  return families;
+}
+
+}  // namespace
+
+const NameRegistry<MetricFamilyEntry>& metric_family_registry() {
+  static const NameRegistry<MetricFamilyEntry> registry("metric family", all_families());
   return registry;
 }
 
@@ -90,6 +130,27 @@ Better metric_direction(const std::string& name) {
   return k ? k->better : Better::higher;
 }
 
+const char* better_name(Better b) {
+  return b == Better::higher ? "higher" : b == Better::lower ? "lower" : "neither";
+}
+
+std::string describe_metric_families() {
+  std::ostringstream os;
+  os << "metric families (--metrics NAME,...; a group name selects its families; all = every family)\n"
+     << "direction: higher / lower is better, neither = a diagnostic\n";
+  for (const auto& e : metric_family_registry().entries()) {
+    os << "\n" << e.name;
+    if (!e.group.empty()) os << "  [group " << e.group << "]";
+    os << ": " << e.summary << "\n";
+    for (const auto& k : e.keys) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "  %-26s %-8s ", k.name.c_str(), better_name(k.better));
+      os << buf << k.definition << "\n";
+    }
+  }
+  return os.str();
+}
+
 MetricSelection::MetricSelection() {
   for (const auto& e : metric_family_registry().entries()) families_.insert(e.name);
 }
@@ -108,7 +169,16 @@ MetricSelection MetricSelection::from_names(const std::vector<std::string>& name
       s.families_.insert(name);
       continue;
     }
-    std::vector<std::string> known = metric_family_registry().names();
+    std::vector<std::string> known = metric_family_registry().names(), groups;
+    for (const auto& e : metric_family_registry().entries())
+      if (!e.group.empty() && std::find(groups.begin(), groups.end(), e.group) == groups.end())
+        groups.push_back(e.group);
+    if (std::find(groups.begin(), groups.end(), name) != groups.end()) {
+      for (const auto& e : metric_family_registry().entries())
+        if (e.group == name) s.families_.insert(e.name);
+      continue;
+    }
+    known.insert(known.end(), groups.begin(), groups.end());
     known.push_back("all");
     throw InputError(unknown_name_message("metric family", name, known, "metric families"));
   }

@@ -30,13 +30,18 @@ double mean_of(const std::vector<double>& c) {
 
 }  // namespace
 
-Evaluator::Evaluator(Convention convention, MetricSelection selection)
-    : convention_(convention), selection_(selection), curve_sums_(kCurves) {}
+Evaluator::Evaluator(Convention convention, MetricSelection selection, bool normalize)
+    : convention_(convention), selection_(selection), normalize_(normalize), confusion_(selection_),
+      curve_sums_(kCurves) {
+  if (!normalize && convention != Convention::pysodmetrics)
+    throw InputError(std::string("--no-normalize (PySODMetrics' normalize=False) applies to the pysodmetrics "
+                                 "convention only, not ") + convention_name(convention));
+}
 
 void Evaluator::add(const std::string& stem, const cv::Mat& pred_u8, const cv::Mat& gt_u8) {
   ImageEvaluation image;
   try {
-    image = evaluate_image(pred_u8, gt_u8, convention_, selection_);
+    image = evaluate_image(pred_u8, gt_u8, convention_, selection_, normalize_);
   } catch (const InputError& e) {
     throw InputError("image '" + stem + "': " + e.what());
   }
@@ -60,6 +65,7 @@ void Evaluator::add(const std::string& stem, const ImageEvaluation& image) {
                                   &image.hit_rate, &image.false_alarm};
   for (int k = 0; k < kCurves; ++k)
     for (int t = 0; t < 256; ++t) curve_sums_[k][t].add((*curves[k])[t]);
+  confusion_.add(image.confusion);
   if (n_images_ == 1 || stem > last_stem_) {
     last_stem_ = stem;
     last_all_zero_ = image.all_zero_map;
@@ -70,6 +76,7 @@ EvaluationResult Evaluator::result() const {
   std::lock_guard<std::mutex> lock(mutex_);
   EvaluationResult out;
   out.convention = convention_;
+  out.normalize = normalize_;
   out.n_images = n_images_;
   out.per_image = per_image_;
   if (n_images_ == 0) return out;
@@ -176,6 +183,7 @@ EvaluationResult Evaluator::result() const {
     }
     out.curves["curve_IoU"] = IoU;
   }
+  confusion_.result(n_images_, [&](const std::string& key) { return mean(key.c_str()); }, d, out.curves);
   return out;
 }
 

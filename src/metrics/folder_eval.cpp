@@ -85,7 +85,7 @@ FolderPairs match_folders(const fs::path& pred_dir, const fs::path& gt_dir, cons
 }
 
 EvaluationResult evaluate_folders(const FolderPairs& pairs, const FolderEvalOptions& options) {
-  Evaluator evaluator(options.convention, options.selection);
+  Evaluator evaluator(options.convention, options.selection, options.normalize);
   const int n = static_cast<int>(pairs.stems.size());
   std::atomic<int> label_masks{0};
   std::string first_label_mask;
@@ -131,7 +131,7 @@ void decode_only(const FolderPairs& pairs, int threads) {
 
 EvaluationResult evaluate_synthetic(int n, const FolderEvalOptions& options) {
   if (n < 1) throw InputError("--synthetic: need at least 1 pair, got " + std::to_string(n));
-  Evaluator evaluator(options.convention, options.selection);
+  Evaluator evaluator(options.convention, options.selection, options.normalize);
   parallel_for(n, resolve_threads(options.threads), [&](int i) {
     const SyntheticPair pair = synthetic_pair(i);
     evaluator.add(pair.stem, pair.pred, pair.gt);

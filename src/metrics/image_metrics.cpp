@@ -109,7 +109,7 @@ double auroc_from_histograms(const Hist& fg, const Hist& bg) {
 }
 
 ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Convention conv,
-                               const MetricSelection& sel) {
+                               const MetricSelection& sel, bool normalize) {
   if (pred.type() != CV_8UC1 || gt.type() != CV_8UC1)
     throw InputError("evaluate_image: prediction and mask must be 8-bit single-channel");
   if (pred.size() != gt.size())
@@ -118,6 +118,8 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
                      std::to_string(gt.rows));
   if (gt.empty()) throw InputError("evaluate_image: empty image");
   const bool pysod = conv == Convention::pysodmetrics;
+  if (!normalize && !pysod)
+    throw InputError("evaluate_image: normalize = false is defined for the pysodmetrics convention only");
   const int rows = gt.rows, cols = gt.cols;
   const std::int64_t n = static_cast<std::int64_t>(rows) * cols;
   const int gt_cut = pysod ? 129 : 26;  // gt > 128 ; im2double(gt) >= 0.1 ⇔ gt >= 26
@@ -209,7 +211,7 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   std::array<int, 256> bin{};
   for (int v = 0; v < 256; ++v) {
     if (pysod) {
-      p[v] = mx != mn ? (v / 255.0 - mn / 255.0) / (mx / 255.0 - mn / 255.0) : v / 255.0;
+      p[v] = mx != mn && normalize ? (v / 255.0 - mn / 255.0) / (mx / 255.0 - mn / 255.0) : v / 255.0;
       const double s = p[v] * 255.0;
       bin[v] = s <= 0 ? 0 : (s >= 255 ? 255 : static_cast<int>(s));  // astype(uint8) truncates
     } else {
@@ -264,7 +266,8 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
 
   // Adaptive threshold min(2·mean, 1) on the normalised float map, >=.
   std::int64_t tpa = 0, fpa = 0;
-  if (sel.has("fm") || sel.has("em")) {
+  const bool confusion = any_confusion(sel);
+  if (sel.has("fm") || sel.has("em") || confusion) {
     const double thr = std::min(2 * mean_p, 1.0);
     for (int v = 0; v < 256; ++v)
       if (p[v] >= thr) tpa += fg[v], fpa += bg[v];
@@ -321,6 +324,13 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     val["adpEm"] = emeasure_from_counts(tpa, fpa, n_fg, n);
   }
   if (sel.has("iou")) max_mean(out.iou, val["maxIoU"], val["meanIoU"]);
+  if (confusion) {  // adaptive counts from above; binary: the normalised map > 0.5
+    std::int64_t tpb = 0, fpb = 0;
+    for (int v = 0; v < 256; ++v)
+      if (p[v] > 0.5) tpb += fg[v], fpb += bg[v];
+    evaluate_confusion(out.tp, out.fp, n_fg, n, {tpa, fpa, n_bg - fpa, n_fg - tpa},
+                       {tpb, fpb, n_bg - fpb, n_fg - tpb}, sel, out.confusion, val);
+  }
   if (sel.has("miou")) {  // raw map at 0.5: u8 >= 128 (no stretching: a probability of one half)
     std::int64_t inter = 0, pred_fg = 0;
     for (int v = 128; v < 256; ++v) inter += fg[v], pred_fg += fg[v] + bg[v];

@@ -7,6 +7,7 @@
 // k/255) is >= t.
 #pragma once
 
+#include "metrics/confusion_metrics.h"
 #include "metrics/convention.h"
 
 #include <opencv2/core.hpp>
@@ -28,11 +29,14 @@ struct ImageEvaluation {
   // Per-threshold curves (filled for the selected families): precision, recall, F(β²=0.3),
   // E-measure, TPR, FPR, IoU, toolbox hit rate and false alarm.
   Curve precision{}, recall{}, fmeasure{}, emeasure{}, tpr{}, fpr{}, iou{}, hit_rate{}, false_alarm{};
+  ConfusionImage confusion;  // the confusion-matrix families' curves and counts
 };
 
 // pred_u8, gt_u8: CV_8UC1 of the same, non-zero size (else InputError). Thread-safe.
+// normalize = false (PySODMetrics `normalize=False`, pysodmetrics convention only): the map is
+// v/255 without the min-max stretch, for every metric.
 ImageEvaluation evaluate_image(const cv::Mat& pred_u8, const cv::Mat& gt_u8, Convention convention,
-                               const MetricSelection& selection = {});
+                               const MetricSelection& selection = {}, bool normalize = true);
 
 // E-measure (Fan et al. 2018, CODToolbox/PySOD form) of a binarised map from its pixel counts:
 // tp, fp predicted-foreground pixels on GT foreground / background; n_fg GT pixels of n in all.

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "metrics/confusion_metrics.h"
 #include "metrics/convention.h"
 #include "metrics/evaluator.h"
 
@@ -21,7 +22,7 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
   // map is N/(N−1) = 16/15 under PySODMetrics' (N−1) normalisation.
   // Thresholds: the largest one reaching the maximum, 255 (every t >= 1 separates 0 from 255).
   const double e = 16.0 / 15;
-  const std::map<std::string, double> expected{
+  std::map<std::string, double> expected{
       {"MAE", 0.0}, {"maxF", 1.0}, {"adpF", 1.0}, {"adpP", 1.0}, {"adpR", 1.0},
       {"maxF_threshold", 1.0}, {"maxF_of_mean_F", 1.0}, {"maxF_of_mean_PR", 1.0},
       {"mean_of_per_image_maxF", 1.0}, {"wFm", 1.0}, {"Sm", 1.0}, {"maxEm", e}, {"adpEm", e},
@@ -29,8 +30,26 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
       {"AUROC_n_valid", 1}, {"AUROC_curve256", 1.0}, {"maxIoU", 1.0}, {"IoU_at_maxF", 1.0},
       {"mIoU50", 1.0}};
   // Means over the 256 thresholds (t = 0 predicts everything) and keys that need another family.
-  const std::set<std::string> from_curves{"meanF", "meanEm", "meanIoU", "meanF_of_mean_F",
-                                          "meanF_of_mean_PR"};
+  std::set<std::string> from_curves{"meanF", "meanEm", "meanIoU", "meanF_of_mean_F",
+                                    "meanF_of_mean_PR"};
+  // Confusion matrix: adaptive (threshold 0.5), > 0.5 and pooled counts are TP 4, FP 0, TN 12,
+  // FN 0: perfect (fpr and ber 0, the rest 1; κ: p_e = (4·4 + 12·12)/16² = 0.625, (1 − p_e)/(1 − p_e)).
+  // The curve's maximum is that too, except where threshold 0 (everything predicted: TP 4, FP 12)
+  // is larger: fpr 1, ber 1 − (1 + 0)/2 = 0.5. auc_pr: recall is 1 at every threshold, so the
+  // area under P(R) has zero width; auc_roc: FPR 0 at t >= 1 and 1 at t = 0, recall 1: area 1.
+  const std::map<std::string, std::pair<double, double>> perfect_and_max{
+      {"fm", {1, 1}}, {"f1", {1, 1}}, {"pre", {1, 1}}, {"rec", {1, 1}}, {"fpr", {0, 1}}, {"iou", {1, 1}},
+      {"dice", {1, 1}}, {"spec", {1, 1}}, {"ber", {0, 0.5}}, {"oa", {1, 1}}, {"kappa", {1, 1}}};
+  for (const auto& m : confusion_members()) {
+    const auto [perfect, max] = perfect_and_max.at(m.name);
+    expected["adp" + std::string(m.name)] = perfect;
+    expected["sample_bi" + std::string(m.name)] = perfect;
+    expected["overall_bi" + std::string(m.name)] = perfect;
+    expected["max" + std::string(m.name)] = max;
+    from_curves.insert("mean" + std::string(m.name));
+  }
+  expected["auc_pr"] = 0.0;
+  expected["auc_roc"] = 1.0;
   const std::set<std::string> needs_other{"IoU_at_maxF"};  // iou with fm
   std::set<std::string> seen;  // every key once, defined, in one family
   for (const auto& family : metric_family_registry().entries())
@@ -57,7 +76,7 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
       REQUIRE(r.dataset.count(key) == 1);
       if (from_curves.count(key)) continue;
       REQUIRE(expected.count(key) == 1);  // add the hand-computed value of a new key above
-      CHECK(r.dataset.at(key) == Approx(expected.at(key)).epsilon(1e-12));
+      CHECK(r.dataset.at(key) == Approx(expected.at(key)).epsilon(1e-12).margin(1e-15));
     }
     // Nothing of another family is computed.
     for (const auto& other : metric_family_registry().entries())
@@ -65,6 +84,19 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
         for (const auto& key : other.keys) CHECK(r.dataset.count(key.name) == 0);
   }
   CHECK_THROWS_AS(MetricSelection::from_names({"wfn"}), sodlab::InputError);
+  // A group selects each of its families, and only those.
+  const MetricSelection group = MetricSelection::parse("mae,confusion");
+  for (const auto& family : metric_family_registry().entries())
+    CHECK(group.has(family.name) == (family.name == "mae" || family.group == "confusion"));
+  // --list-metrics names every family and key.
+  const std::string listing = describe_metric_families();
+  for (const auto& family : metric_family_registry().entries()) {
+    CHECK(listing.find("\n" + family.name) != std::string::npos);
+    for (const auto& key : family.keys) CHECK(listing.find(" " + key.name + " ") != std::string::npos);
+  }
+  CHECK(metric_direction("overall_biber") == Better::lower);
+  CHECK(metric_direction("adpfpr") == Better::lower);
+  CHECK(metric_direction("meankappa") == Better::higher);
 
   // With every family, the evaluator produces exactly the registry's keys, each as hand-computed.
   Evaluator all(Convention::pysodmetrics);
@@ -75,7 +107,7 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
     produced.insert(key);
     if (!from_curves.count(key)) {
       INFO("key " << key);
-      CHECK(value == Approx(expected.at(key)).epsilon(1e-12));
+      CHECK(value == Approx(expected.at(key)).epsilon(1e-12).margin(1e-15));
     }
   }
   for (const auto& key : metric_names()) listed.insert(key);

@@ -1,0 +1,98 @@
+// The evaluator against ../shared/fixtures/pysod-all (every metric of PySODMetrics 1.6.2, under
+// its test script's key names), on the DSS maps of SOD-300 and on the 200 synthetic pairs: each
+// key of the registry's families that the fixture holds, with the tolerance of its kind.
+#include <catch2/catch.hpp>
+
+#include "metrics/convention.h"
+#include "metrics/folder_eval.h"
+#include "support/shared_data.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <string>
+
+using namespace sodlab::metrics;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct FixtureSet {
+  const char* json;
+  fs::path preds, masks;
+};
+
+nlohmann::json load(const fs::path& file) {
+  std::ifstream in(file);
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
+}
+
+double number(const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+
+void check_value(const std::string& what, double got, double want, double tol) {
+  INFO(what << ": got " << got << ", expected " << want << ", |diff| " << std::fabs(got - want));
+  if (std::isnan(want)) CHECK(std::isnan(got));
+  else CHECK(std::fabs(got - want) <= tol);
+}
+
+EvaluationResult evaluate(const FixtureSet& set, const std::string& metrics) {
+  const FolderPairs pairs = match_folders(set.preds, set.masks);
+  FolderEvalOptions options;
+  options.convention = Convention::pysodmetrics;
+  options.selection = MetricSelection::parse(metrics);
+  options.threads = 2;
+  return evaluate_folders(pairs, options);
+}
+
+std::vector<FixtureSet> fixture_sets(const fs::path& shared) {
+  return {{"DSS-sod300.json", shared / "fixtures" / "sod300-published-maps" / "DSS", shared / "data" / "sod300" / "masks"},
+          {"synthetic.json", shared / "fixtures" / "pysod-synthetic" / "pred",
+           shared / "fixtures" / "pysod-synthetic" / "gt"}};
+}
+
+}  // namespace
+
+TEST_CASE("confusion-matrix family and AUC-PR/ROC reproduce PySODMetrics 1.6.2 (pysod-all)",
+          "[metrics][fixtures][confusion]") {
+  SODLAB_REQUIRE_SHARED(shared);
+  for (const FixtureSet& set : fixture_sets(shared)) {
+    INFO("fixture " << set.json);
+    const auto fixture = load(shared / "fixtures" / "pysod-all" / set.json);
+    const EvaluationResult r = evaluate(set, "confusion");
+    REQUIRE(r.n_images == fixture["images"].get<int>());
+    int checked = 0;
+    for (const auto& family : metric_family_registry().entries()) {
+      if (family.group != "confusion") continue;
+      for (const auto& key : family.keys) {
+        REQUIRE(fixture["dataset"].contains(key.name));  // every key of the family has a reference
+        REQUIRE(r.dataset.count(key.name) == 1);
+        // Pixel counts are exact; only the float order of the dataset means differs.
+        check_value(key.name, r.dataset.at(key.name), number(fixture["dataset"][key.name]), 1e-10);
+        ++checked;
+      }
+    }
+    CHECK(checked == 11 * 5 + 2);
+    // Each member's dynamic curve is stored, index = threshold 0..255.
+    for (const auto& family : metric_family_registry().entries())
+      if (family.group == "confusion" && family.keys.size() == 5)
+        CHECK(r.curves.at("curve_" + family.name).size() == 256);
+  }
+}
+
+TEST_CASE("classic metrics reproduce PySODMetrics 1.6.2 on the DSS maps of SOD-300 (pysod-all)",
+          "[metrics][fixtures]") {
+  SODLAB_REQUIRE_SHARED(shared);
+  const FixtureSet set = fixture_sets(shared)[0];
+  const auto fixture = load(shared / "fixtures" / "pysod-all" / set.json);
+  const EvaluationResult r = evaluate(set, "mae,fm,wfm,sm,em");
+  // PySODMetrics' test-script names → sodlab's keys.
+  const std::map<std::string, std::string> keys{
+      {"MAE", "MAE"},     {"Smeasure", "Sm"},   {"wFmeasure", "wFm"}, {"adpFm", "adpF"},  {"meanFm", "meanF"},
+      {"maxFm", "maxF"},  {"adpEm", "adpEm"},   {"meanEm", "meanEm"}, {"maxEm", "maxEm"}};
+  for (const auto& [pysod, ours] : keys)
+    check_value(pysod + " = " + ours, r.dataset.at(ours), number(fixture["dataset"][pysod]),
+                ours == "wFm" ? 1e-9 : 1e-10);  // wFm: 1e-9 as in test_fixtures.cpp
+}
