@@ -97,6 +97,12 @@ std::vector<MetricFamilyEntry> all_families() {
            "IoU of the raw map thresholded at 0.5 (u8 >= 128; both empty = 1) per image, mean over "
            "images (Kolkin Table 3's MIoU, printed x100); not the threshold-averaged meanIoU",
            {{"mIoU50", B::higher, "mean over images of the IoU of the map thresholded at 0.5"}}},
+          {"hce",
+           "human correction effort (Qin et al. 2022; PySODMetrics, relax 5, epsilon 2): polygon points and "
+           "regions to fix the map > 0.5",
+           {{"HCE", B::lower,
+             "mean over images of the control points and independent regions needed to correct the relaxed "
+             "false positives and negatives of the map > 0.5"}}},
       });
   add_confusion_families(families);
   return families;

@@ -112,6 +112,7 @@ EvaluationResult Evaluator::result() const {
   if (selection_.has("sm")) d["Sm"] = pysod ? mean("Sm") : mean_finite("Sm");
   if (selection_.has("wfm")) d["wFm"] = mean("wFm");
   if (selection_.has("miou")) d["mIoU50"] = mean("IoU50");
+  if (selection_.has("hce")) d["HCE"] = mean("HCE");
 
   std::vector<double> f_primary;
   if (selection_.has("fm")) {

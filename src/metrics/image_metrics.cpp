@@ -1,6 +1,7 @@
 #include "metrics/image_metrics.h"
 
 #include "core/error.h"
+#include "metrics/hce.h"
 #include "metrics/weighted_fmeasure.h"
 
 #include <algorithm>
@@ -378,6 +379,13 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
       if (sm < 0) sm = 0;  // NaN stays NaN (empty quadrant), as in MATLAB
     }
     val["Sm"] = sm;
+  }
+
+  if (sel.has("hce")) {  // on the GT by the convention's rule and the normalised map > 0.5
+    cv::Mat lut(1, 256, CV_8UC1), binary;
+    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] > 0.5 ? 1 : 0;
+    cv::LUT(pred, lut, binary);
+    val["HCE"] = human_correction_effort(cv::Mat(rows, cols, CV_8UC1, g.data()), binary);
   }
 
   if (sel.has("wfm")) {

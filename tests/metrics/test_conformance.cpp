@@ -28,10 +28,11 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
       {"mean_of_per_image_maxF", 1.0}, {"wFm", 1.0}, {"Sm", 1.0}, {"maxEm", e}, {"adpEm", e},
       {"maxEm_threshold", 1.0}, {"mean_of_per_image_maxEm", e}, {"AUROC", 1.0},
       {"AUROC_n_valid", 1}, {"AUROC_curve256", 1.0}, {"maxIoU", 1.0}, {"IoU_at_maxF", 1.0},
-      {"mIoU50", 1.0}};
+      {"mIoU50", 1.0}, {"HCE", 0.0}};
   // Means over the 256 thresholds (t = 0 predicts everything) and keys that need another family.
   std::set<std::string> from_curves{"meanF", "meanEm", "meanIoU", "meanF_of_mean_F",
                                     "meanF_of_mean_PR"};
+  // HCE: no false positive or negative, and the GT skeleton lies inside the TP: nothing to correct.
   // Confusion matrix: adaptive (threshold 0.5), > 0.5 and pooled counts are TP 4, FP 0, TN 12,
   // FN 0: perfect (fpr and ber 0, the rest 1; κ: p_e = (4·4 + 12·12)/16² = 0.625, (1 − p_e)/(1 − p_e)).
   // The curve's maximum is that too, except where threshold 0 (everything predicted: TP 4, FP 12)

@@ -96,3 +96,20 @@ TEST_CASE("classic metrics reproduce PySODMetrics 1.6.2 on the DSS maps of SOD-3
     check_value(pysod + " = " + ours, r.dataset.at(ours), number(fixture["dataset"][pysod]),
                 ours == "wFm" ? 1e-9 : 1e-10);  // wFm: 1e-9 as in test_fixtures.cpp
 }
+
+TEST_CASE("HCE reproduces PySODMetrics 1.6.2 per image and on the dataset (pysod-all)", "[metrics][fixtures][hce]") {
+  SODLAB_REQUIRE_SHARED(shared);
+  for (const FixtureSet& set : fixture_sets(shared)) {
+    INFO("fixture " << set.json);
+    const auto fixture = load(shared / "fixtures" / "pysod-all" / set.json);
+    const EvaluationResult r = evaluate(set, "hce");
+    int n = 0;
+    for (const auto& [stem, values] : fixture["per_image"].items()) {
+      REQUIRE(r.per_image.count(stem) == 1);
+      check_value(stem + "/HCE", r.per_image.at(stem).at("HCE"), number(values["HCE"]), 0.0);  // integer counts
+      ++n;
+    }
+    CHECK(n == r.n_images);
+    check_value("HCE", r.dataset.at("HCE"), number(fixture["dataset"]["HCE"]), 1e-10);
+  }
+}
