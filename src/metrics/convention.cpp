@@ -103,6 +103,13 @@ std::vector<MetricFamilyEntry> all_families() {
            {{"HCE", B::lower,
              "mean over images of the control points and independent regions needed to correct the relaxed "
              "false positives and negatives of the map > 0.5"}}},
+          {"msiou",
+           "multi-scale IoU of edges (Ahmadzadeh et al. 2021; PySODMetrics MSIoU, 10 grid levels): adaptive, "
+           "dynamic mean/max over 257 thresholds, binary",
+           {{"adpmsiou", B::higher, "mean over images of the MSIoU of the map >= the adaptive threshold"},
+            {"meanmsiou", B::higher, "mean over the 257 thresholds of the dataset-mean MSIoU curve"},
+            {"maxmsiou", B::higher, "maximum over the 257 thresholds of the dataset-mean MSIoU curve"},
+            {"sample_bimsiou", B::higher, "mean over images of the MSIoU of the map > 0.5"}}},
       });
   add_confusion_families(families);
   return families;

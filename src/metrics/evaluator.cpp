@@ -66,6 +66,7 @@ void Evaluator::add(const std::string& stem, const ImageEvaluation& image) {
   for (int k = 0; k < kCurves; ++k)
     for (int t = 0; t < 256; ++t) curve_sums_[k][t].add((*curves[k])[t]);
   confusion_.add(image.confusion);
+  if (selection_.has("msiou")) msiou_.add(image.msiou);
   if (n_images_ == 1 || stem > last_stem_) {
     last_stem_ = stem;
     last_all_zero_ = image.all_zero_map;
@@ -113,6 +114,11 @@ EvaluationResult Evaluator::result() const {
   if (selection_.has("wfm")) d["wFm"] = mean("wFm");
   if (selection_.has("miou")) d["mIoU50"] = mean("IoU50");
   if (selection_.has("hce")) d["HCE"] = mean("HCE");
+  if (selection_.has("msiou")) {
+    d["adpmsiou"] = mean("adpmsiou");
+    d["sample_bimsiou"] = mean("sample_bimsiou");
+    msiou_.result(n_images_, d, out.curves);
+  }
 
   std::vector<double> f_primary;
   if (selection_.has("fm")) {

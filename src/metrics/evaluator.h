@@ -50,6 +50,7 @@ class Evaluator {
   bool normalize_;
   mutable std::mutex mutex_;
   ConfusionAccumulator confusion_;
+  MsiouAccumulator msiou_;
   std::int64_t n_images_ = 0;
   std::map<std::string, std::map<std::string, double>> per_image_;
   std::map<std::string, ExactSum> sums_;       // Σ per-image values

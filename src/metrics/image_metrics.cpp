@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "metrics/hce.h"
+#include "metrics/multiscale_iou.h"
 #include "metrics/weighted_fmeasure.h"
 
 #include <algorithm>
@@ -386,6 +387,20 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] > 0.5 ? 1 : 0;
     cv::LUT(pred, lut, binary);
     val["HCE"] = human_correction_effort(cv::Mat(rows, cols, CV_8UC1, g.data()), binary);
+  }
+
+  if (sel.has("msiou")) {  // every threshold (bin >= t), the adaptive one and the map > 0.5
+    const double thr = std::min(2 * mean_p, 1.0);
+    cv::Mat lut(1, 256, CV_8UC1), bins, adaptive, binary;
+    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = static_cast<std::uint8_t>(bin[v]);
+    cv::LUT(pred, lut, bins);
+    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] >= thr;
+    cv::LUT(pred, lut, adaptive);
+    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] > 0.5;
+    cv::LUT(pred, lut, binary);
+    out.msiou = msiou_curve(bins.ptr<std::uint8_t>(), g.data(), rows, cols);
+    val["adpmsiou"] = msiou_binary(adaptive.ptr<std::uint8_t>(), g.data(), rows, cols);
+    val["sample_bimsiou"] = msiou_binary(binary.ptr<std::uint8_t>(), g.data(), rows, cols);
   }
 
   if (sel.has("wfm")) {

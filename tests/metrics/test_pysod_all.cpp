@@ -113,3 +113,22 @@ TEST_CASE("HCE reproduces PySODMetrics 1.6.2 per image and on the dataset (pysod
     check_value("HCE", r.dataset.at("HCE"), number(fixture["dataset"]["HCE"]), 1e-10);
   }
 }
+
+TEST_CASE("MSIoU reproduces PySODMetrics 1.6.2 on the first 30 DSS maps of SOD-300 (pysod-all)",
+          "[metrics][fixtures][msiou]") {
+  SODLAB_REQUIRE_SHARED(shared);
+  const auto fixture = load(shared / "fixtures" / "pysod-all" / "DSS-sod300-msiou30.json");
+  FolderPairs pairs = match_folders(shared / "fixtures" / "sod300-published-maps" / "DSS",
+                                    shared / "data" / "sod300" / "masks");
+  const std::size_t n = fixture["images"].get<std::size_t>();
+  REQUIRE(pairs.stems.size() >= n);  // the first n stems in sorted order
+  pairs.stems.resize(n), pairs.preds.resize(n), pairs.gts.resize(n);
+  FolderEvalOptions options;
+  options.selection = MetricSelection::parse("msiou,hce");
+  options.threads = 2;
+  const EvaluationResult r = evaluate_folders(pairs, options);
+  REQUIRE(r.n_images == static_cast<std::int64_t>(n));
+  for (const char* key : {"adpmsiou", "meanmsiou", "maxmsiou", "sample_bimsiou", "HCE"})
+    check_value(key, r.dataset.at(key), number(fixture["dataset"][key]), 1e-10);
+  CHECK(r.curves.at("curve_msiou").size() == 256);
+}
