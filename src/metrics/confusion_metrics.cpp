@@ -68,14 +68,14 @@ const std::array<std::array<std::string, 2>, kConfusionMembers>& per_image_keys(
   return keys;
 }
 
-int member_index(const char* name) {
+}  // namespace
+
+int confusion_member_index(const char* name) {
   for (int i = 0; i < kConfusionMembers; ++i)
     if (std::string(kMembers[i].name) == name) return i;
   return -1;
 }
 
-// PySODMetrics' test script `cal_auc`: points in ascending-threshold order, stably sorted by x,
-// np.trapz(y, x).
 double trapezoid_auc(const std::vector<double>& y, const std::vector<double>& x) {
   std::vector<int> idx(x.size());
   std::iota(idx.begin(), idx.end(), 0);
@@ -86,8 +86,6 @@ double trapezoid_auc(const std::vector<double>& y, const std::vector<double>& x)
   return auc;
 }
 
-}  // namespace
-
 const std::array<ConfusionMember, kConfusionMembers>& confusion_members() { return kMembers; }
 const std::array<ConfusionMode, 5>& confusion_modes() { return kModes; }
 std::string confusion_family(int member) { return std::string("confusion_") + kMembers[member].name; }
@@ -95,8 +93,8 @@ std::string confusion_family(int member) { return std::string("confusion_") + kM
 std::array<bool, kConfusionMembers> confusion_needed(const MetricSelection& sel) {
   std::array<bool, kConfusionMembers> need{};
   for (int i = 0; i < kConfusionMembers; ++i) need[i] = sel.has(confusion_family(i));
-  if (sel.has(kAucPrFamily)) need[member_index("pre")] = need[member_index("rec")] = true;
-  if (sel.has(kAucRocFamily)) need[member_index("rec")] = need[member_index("fpr")] = true;
+  if (sel.has(kAucPrFamily)) need[confusion_member_index("pre")] = need[confusion_member_index("rec")] = true;
+  if (sel.has(kAucRocFamily)) need[confusion_member_index("rec")] = need[confusion_member_index("fpr")] = true;
   return need;
 }
 
@@ -154,9 +152,9 @@ void ConfusionAccumulator::result(std::int64_t n_images, const std::function<dou
     d["overall_bi" + m] = kMembers[i].value(pooled_);
     curves["curve_" + confusion_family(i)] = curve[i];
   }
-  if (selection_.has(kAucPrFamily)) d["auc_pr"] = trapezoid_auc(curve[member_index("pre")], curve[member_index("rec")]);
+  if (selection_.has(kAucPrFamily)) d["auc_pr"] = trapezoid_auc(curve[confusion_member_index("pre")], curve[confusion_member_index("rec")]);
   if (selection_.has(kAucRocFamily))
-    d["auc_roc"] = trapezoid_auc(curve[member_index("rec")], curve[member_index("fpr")]);
+    d["auc_roc"] = trapezoid_auc(curve[confusion_member_index("rec")], curve[confusion_member_index("fpr")]);
 }
 
 }  // namespace sodlab::metrics

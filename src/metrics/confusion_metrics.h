@@ -51,6 +51,13 @@ struct ConfusionMode {
 };
 const std::array<ConfusionMode, 5>& confusion_modes();
 
+// Index of the member called `name` in confusion_members(), -1 if none.
+int confusion_member_index(const char* name);
+
+// PySODMetrics' test script `cal_auc`: the area under y(x) for points in ascending-threshold
+// order, stably sorted by x, by trapezoids (np.trapz); no anchor points added.
+double trapezoid_auc(const std::vector<double>& y, const std::vector<double>& x);
+
 using ConfusionCurve = std::array<double, 256>;  // index = threshold 0..255 ascending
 
 // What one image contributes (filled by evaluate_image for the selected families).

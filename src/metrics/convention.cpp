@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/label_mask.h"
 #include "metrics/confusion_metrics.h"
+#include "metrics/size_invariance.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -112,6 +113,7 @@ std::vector<MetricFamilyEntry> all_families() {
             {"sample_bimsiou", B::higher, "mean over images of the MSIoU of the map > 0.5"}}},
       });
   add_confusion_families(families);
+  for (const auto& e : size_invariance_families()) families.push_back(e);
   return families;
 }
 

@@ -32,7 +32,7 @@ double mean_of(const std::vector<double>& c) {
 
 Evaluator::Evaluator(Convention convention, MetricSelection selection, bool normalize)
     : convention_(convention), selection_(selection), normalize_(normalize), confusion_(selection_),
-      curve_sums_(kCurves) {
+      size_invariance_(selection_), curve_sums_(kCurves) {
   if (!normalize && convention != Convention::pysodmetrics)
     throw InputError(std::string("--no-normalize (PySODMetrics' normalize=False) applies to the pysodmetrics "
                                  "convention only, not ") + convention_name(convention));
@@ -67,6 +67,7 @@ void Evaluator::add(const std::string& stem, const ImageEvaluation& image) {
     for (int t = 0; t < 256; ++t) curve_sums_[k][t].add((*curves[k])[t]);
   confusion_.add(image.confusion);
   if (selection_.has("msiou")) msiou_.add(image.msiou);
+  if (any_size_invariance(selection_)) size_invariance_.add(image.size_invariance);
   if (n_images_ == 1 || stem > last_stem_) {
     last_stem_ = stem;
     last_all_zero_ = image.all_zero_map;
@@ -190,6 +191,7 @@ EvaluationResult Evaluator::result() const {
     }
     out.curves["curve_IoU"] = IoU;
   }
+  if (any_size_invariance(selection_)) size_invariance_.result(d, out.curves);
   confusion_.result(n_images_, [&](const std::string& key) { return mean(key.c_str()); }, d, out.curves);
   return out;
 }

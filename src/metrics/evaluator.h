@@ -51,6 +51,7 @@ class Evaluator {
   mutable std::mutex mutex_;
   ConfusionAccumulator confusion_;
   MsiouAccumulator msiou_;
+  SizeInvarianceAccumulator size_invariance_;
   std::int64_t n_images_ = 0;
   std::map<std::string, std::map<std::string, double>> per_image_;
   std::map<std::string, ExactSum> sums_;       // Σ per-image values

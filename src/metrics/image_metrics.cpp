@@ -389,6 +389,8 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     val["HCE"] = human_correction_effort(cv::Mat(rows, cols, CV_8UC1, g.data()), binary);
   }
 
+  if (any_size_invariance(sel)) evaluate_size_invariance(pred, g.data(), p, bin, sel, out.size_invariance, val);
+
   if (sel.has("msiou")) {  // every threshold (bin >= t), the adaptive one and the map > 0.5
     const double thr = std::min(2 * mean_p, 1.0);
     cv::Mat lut(1, 256, CV_8UC1), bins, adaptive, binary;

@@ -10,6 +10,7 @@
 #include "metrics/confusion_metrics.h"
 #include "metrics/convention.h"
 #include "metrics/multiscale_iou.h"
+#include "metrics/size_invariance.h"
 
 #include <opencv2/core.hpp>
 
@@ -32,6 +33,7 @@ struct ImageEvaluation {
   Curve precision{}, recall{}, fmeasure{}, emeasure{}, tpr{}, fpr{}, iou{}, hit_rate{}, false_alarm{};
   ConfusionImage confusion;  // the confusion-matrix families' curves and counts
   MsiouCurve msiou{};        // MSIoU at thresholds 0..256 (family msiou)
+  SizeInvariantImage size_invariance;  // the size-invariance families
 };
 
 // pred_u8, gt_u8: CV_8UC1 of the same, non-zero size (else InputError). Thread-safe.

@@ -48,7 +48,20 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
     expected["overall_bi" + std::string(m.name)] = perfect;
     expected["max" + std::string(m.name)] = max;
     from_curves.insert("mean" + std::string(m.name));
+    // Size invariance: the one target (the 2x2 block, under 50 pixels but the largest) is
+    // evaluated with the map and GT kept inside its box: the same counts as the whole image.
+    expected["si_sample_adp" + std::string(m.name)] = perfect;
+    expected["si_sample_bi" + std::string(m.name)] = perfect;
+    expected["si_overall_bi" + std::string(m.name)] = perfect;
+    expected["si_sample_max" + std::string(m.name)] = max;
+    expected["si_overall_max" + std::string(m.name)] = max;
+    from_curves.insert("si_sample_mean" + std::string(m.name));
+    from_curves.insert("si_overall_mean" + std::string(m.name));
   }
+  // SI-MAE: no error in the box nor outside it; nothing skipped.
+  expected["si_mae"] = expected["si_mae_nanmean"] = expected["si_mae_n_nan"] = expected["si_n_skipped"] = 0.0;
+  expected["si_sample_auc_pr"] = expected["si_overall_auc_pr"] = 0.0;
+  expected["si_sample_auc_roc"] = expected["si_overall_auc_roc"] = 1.0;
   expected["auc_pr"] = 0.0;
   expected["auc_roc"] = 1.0;
   // MSIoU: the prediction's edges are the GT's at the adaptive threshold, at > 0.5 and at every

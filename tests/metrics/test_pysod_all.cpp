@@ -132,3 +132,38 @@ TEST_CASE("MSIoU reproduces PySODMetrics 1.6.2 on the first 30 DSS maps of SOD-3
     check_value(key, r.dataset.at(key), number(fixture["dataset"][key]), 1e-10);
   CHECK(r.curves.at("curve_msiou").size() == 256);
 }
+
+TEST_CASE("size-invariant metrics reproduce PySODMetrics 1.6.2 (pysod-all)", "[metrics][fixtures][size_invariance]") {
+  SODLAB_REQUIRE_SHARED(shared);
+  for (const FixtureSet& set : fixture_sets(shared)) {
+    INFO("fixture " << set.json);
+    const auto fixture = load(shared / "fixtures" / "pysod-all" / set.json);
+    const EvaluationResult r = evaluate(set, "size_invariance");
+    int checked = 0;
+    for (const auto& family : metric_family_registry().entries()) {
+      if (family.group != "size_invariance") continue;
+      for (const auto& key : family.keys) {
+        REQUIRE(r.dataset.count(key.name) == 1);
+        if (key.name == "si_n_skipped") {  // sodlab's own count of what PySODMetrics refuses
+          CHECK(r.dataset.at(key.name) == fixture["size_invariance_skipped"].size());
+          continue;
+        }
+        REQUIRE(fixture["dataset"].contains(key.name));
+        check_value(key.name, r.dataset.at(key.name), number(fixture["dataset"][key.name]), 1e-10);
+        ++checked;
+      }
+    }
+    CHECK(checked == 3 + 11 * 7 + 4);
+    // SI-MAE per image (NaN where the target boxes cover the image); images PySODMetrics refuses
+    // (a GT without background) have none.
+    for (const auto& [stem, values] : fixture["per_image"].items()) {
+      INFO("image " << stem);
+      const auto& ours = r.per_image.at(stem);
+      if (fixture["size_invariance_skipped"].contains(stem)) {
+        CHECK(ours.count("si_mae") == 0);
+        continue;
+      }
+      check_value(stem + "/si_mae", ours.at("si_mae"), number(values["si_mae"]), 1e-12);
+    }
+  }
+}
