@@ -128,6 +128,22 @@ void resolve_jacobian_columns(config::Experiment& ex, const std::vector<PlannedR
   }
 }
 
+// A results column of a metric registry key takes the registry's direction: one place says which
+// way every metric is better. A column's own "better" is for metrics the registry does not know
+// (timings, estimator outputs) and may only repeat the registry's for a key it knows.
+void resolve_column_directions(config::Experiment& ex) {
+  for (auto& c : ex.table.columns) {
+    if (c.source != "results") continue;
+    const metrics::MetricKey* key = metrics::find_metric_key(c.metric);
+    if (!key || key->better == metrics::Better::neither) continue;
+    const bool higher = key->better == metrics::Better::higher;
+    if (c.better_given && c.higher_is_better != higher)
+      throw InputError(c.where + ": table column: metric '" + c.metric + "' is " + metrics::better_name(key->better) +
+                       "-is-better (the metric registry, sodlab eval --list-metrics); drop its \"better\"");
+    c.higher_is_better = higher;
+  }
+}
+
 // Every column of the table names a metric, convention, dataset and distortion the planned runs
 // record (a typo would otherwise render "–" forever).
 void check_table(const config::Experiment& ex, const std::vector<PlannedRun>& runs) {
@@ -221,6 +237,7 @@ Plan plan(const PlanRequest& request) {
     p.runs.push_back(std::move(r));
   }
   resolve_jacobian_columns(p.experiment, p.runs);
+  resolve_column_directions(p.experiment);
   check_table(p.experiment, p.runs);
   return p;
 }

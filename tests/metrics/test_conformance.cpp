@@ -113,6 +113,13 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
     CHECK(listing.find("\n" + family.name) != std::string::npos);
     for (const auto& key : family.keys) CHECK(listing.find(" " + key.name + " ") != std::string::npos);
   }
+  // Lower is better for MAE, SI-MAE, HCE, BER and FPR in every mode: the registry says it once,
+  // and sodlab eval --table, paper tables and sweep tables read it.
+  for (const char* key : {"MAE", "si_mae", "si_mae_nanmean", "HCE", "adpber", "maxber", "sample_biber",
+                          "si_sample_meanber", "si_overall_biber", "meanfpr", "si_sample_adpfpr", "si_overall_maxfpr"})
+    CHECK(metric_direction(key) == Better::lower);
+  for (const char* key : {"maxmsiou", "si_sample_maxfm", "si_overall_auc_pr", "sample_bidice"})
+    CHECK(metric_direction(key) == Better::higher);
   CHECK(metric_direction("overall_biber") == Better::lower);
   CHECK(metric_direction("adpfpr") == Better::lower);
   CHECK(metric_direction("meankappa") == Better::higher);

@@ -133,6 +133,21 @@ TEST_CASE("plan: every component of every run is validated before anything runs"
   CHECK(error_of(request(write(dir.path(), "i.toml", other_set))).empty());
 }
 
+TEST_CASE("a table column takes its metric's direction from the metric registry", "[pipeline][plan][table]") {
+  TempDir dir;
+  std::string text = experiment_text("demo/t");
+  text.replace(text.find(", better = \"lower\""), 18, "");  // MAE, no "better": the registry's lower
+  const pipeline::Plan p = pipeline::plan(request(write(dir.path(), "a.toml", text)));
+  CHECK_FALSE(p.experiment.table.columns.at(0).higher_is_better);
+  // A "better" that contradicts the registry is an error at the column.
+  std::string wrong = experiment_text("demo/t");
+  wrong.replace(wrong.find("better = \"lower\""), 16, "better = \"higher\"");
+  const std::string msg = error_of(request(write(dir.path(), "b.toml", wrong)));
+  INFO(msg);
+  CHECK(msg.find(position(dir.path(), "b.toml", wrong, "metric = \"MAE\"")) == 0);
+  CHECK(msg.find("metric 'MAE' is lower-is-better") != std::string::npos);
+}
+
 TEST_CASE("plan: options are resolved with their defaults, and the identity is content", "[pipeline][plan]") {
   TempDir dir;
   const fs::path file = write(dir.path(), "a.toml", experiment_text("demo/t"));
