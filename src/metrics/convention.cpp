@@ -104,6 +104,12 @@ std::vector<MetricFamilyEntry> all_families() {
            {{"HCE", B::lower,
              "mean over images of the control points and independent regions needed to correct the relaxed "
              "false positives and negatives of the map > 0.5"}}},
+          {"cm",
+           "Context-measure (Wang et al. 2025; PySODMetrics ContextMeasure, β² 1, α 6): forward inference "
+           "and reverse deduction under a GT-shaped Gaussian kernel",
+           {{"cm", B::higher,
+             "mean over images of the F-measure of the kernel-spread GT's relevance of the map and the map's "
+             "coverage of the GT"}}},
           {"msiou",
            "multi-scale IoU of edges (Ahmadzadeh et al. 2021; PySODMetrics MSIoU, 10 grid levels): adaptive, "
            "dynamic mean/max over 257 thresholds, binary",

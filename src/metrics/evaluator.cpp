@@ -115,6 +115,7 @@ EvaluationResult Evaluator::result() const {
   if (selection_.has("wfm")) d["wFm"] = mean("wFm");
   if (selection_.has("miou")) d["mIoU50"] = mean("IoU50");
   if (selection_.has("hce")) d["HCE"] = mean("HCE");
+  if (selection_.has("cm")) d["cm"] = mean("cm");
   if (selection_.has("msiou")) {
     d["adpmsiou"] = mean("adpmsiou");
     d["sample_bimsiou"] = mean("sample_bimsiou");

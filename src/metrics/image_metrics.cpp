@@ -1,6 +1,7 @@
 #include "metrics/image_metrics.h"
 
 #include "core/error.h"
+#include "metrics/context_measure.h"
 #include "metrics/hce.h"
 #include "metrics/multiscale_iou.h"
 #include "metrics/weighted_fmeasure.h"
@@ -390,6 +391,16 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   }
 
   if (any_size_invariance(sel)) evaluate_size_invariance(pred, g.data(), p, bin, sel, out.size_invariance, val);
+
+  if (sel.has("cm")) {  // on the normalised map as float64 and the GT by the convention's rule
+    cv::Mat map(rows, cols, CV_64F);
+    for (int r = 0; r < rows; ++r) {
+      const std::uint8_t* in = pred.ptr<std::uint8_t>(r);
+      double* o = map.ptr<double>(r);
+      for (int c = 0; c < cols; ++c) o[c] = p[in[c]];
+    }
+    val["cm"] = context_measure(map, cv::Mat(rows, cols, CV_8UC1, g.data()));
+  }
 
   if (sel.has("msiou")) {  // every threshold (bin >= t), the adaptive one and the map > 0.5
     const double thr = std::min(2 * mean_p, 1.0);
