@@ -1,6 +1,7 @@
 #include "metrics/hce.h"
 
 #include "core/error.h"
+#include "metrics/binary_masks.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -32,11 +33,11 @@ constexpr std::uint8_t kRemoval[256] = {
 // runs and, in `independent`, the 8-connected regions of `mask` no run passes through.
 std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std::vector<cv::Point>>& contours,
                                                            const cv::Mat& mask, const cv::Mat& condition,
-                                                           const cv::Mat& kernel, int& independent) {
-  cv::Mat cond;
-  cv::dilate(condition, cond, kernel);
-  cv::Mat labels;
-  const int n_labels = cv::connectedComponents(mask, labels, 8, CV_32S);
+                                                           int& independent) {
+  const cv::Mat cond = dilate_cross(condition);
+  const Components components = label_components(mask, 8);
+  const cv::Mat& labels = components.labels;
+  const int n_labels = components.count;
   std::vector<char> untouched(static_cast<std::size_t>(n_labels), 1);
   untouched[0] = 0;  // background
   cv::Mat visited = cv::Mat::zeros(mask.size(), CV_8UC1);
@@ -130,23 +131,20 @@ double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int
   // Masks as 0/255.
   const cv::Mat gt = gt_in != 0, pred = pred_in != 0;
   const cv::Mat skeleton = skeletonize_zhang(gt) != 0;
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_CROSS, cv::Size(3, 3));  // skimage disk(1)
+  // Morphology with skimage's disk(1), the 3x3 cross (binary_masks.h).
   const cv::Mat tp = gt & pred, fp = pred & ~gt, fn = gt & ~pred;
-  cv::Mat eroded_union;
-  cv::erode(gt | pred, eroded_union, kernel, cv::Point(-1, -1), relax);
+  const cv::Mat eroded_union = erode_cross(gt | pred, relax);
 
   // False positives away from the union's border, grown back within the GT's background.
   cv::Mat fp_relaxed = fp & eroded_union;
   for (int i = 0; i < relax; ++i) {
-    cv::dilate(fp_relaxed, fp_relaxed, kernel);
-    fp_relaxed &= ~gt;
+    fp_relaxed = dilate_cross(fp_relaxed) & ~gt;
   }
   fp_relaxed &= fp;
   // False negatives likewise within the prediction's background, plus the skeleton's misses.
   cv::Mat fn_relaxed = fn & eroded_union;
   for (int i = 0; i < relax; ++i) {
-    cv::dilate(fn_relaxed, fn_relaxed, kernel);
-    fn_relaxed &= ~pred;
+    fn_relaxed = dilate_cross(fn_relaxed) & ~pred;
   }
   fn_relaxed &= fn;
   fn_relaxed |= skeleton & ~tp;
@@ -155,10 +153,10 @@ double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int
   std::vector<cv::Vec4i> hierarchy;
   int independent_fp = 0, independent_fn = 0;
   cv::findContours(fp_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
-  const auto boundaries_fp = conditional_boundaries(contours, fp_relaxed, tp | fn_relaxed, kernel, independent_fp);
+  const auto boundaries_fp = conditional_boundaries(contours, fp_relaxed, tp | fn_relaxed, independent_fp);
   cv::findContours(fn_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
   const auto boundaries_fn =
-      conditional_boundaries(contours, fn_relaxed, ~(tp | fp_relaxed | fn_relaxed), kernel, independent_fn);
+      conditional_boundaries(contours, fn_relaxed, ~(tp | fp_relaxed | fn_relaxed), independent_fn);
   return control_points(boundaries_fp, epsilon) + independent_fp + control_points(boundaries_fn, epsilon) +
          independent_fn;
 }

@@ -5,10 +5,11 @@
 // negatives of a binary prediction, after relaxing both by `relax` erosions/dilations with the
 // 3x3 cross and adding back the GT skeleton's missed pixels.
 //
-// Exact to PySODMetrics: the same OpenCV operations (erode/dilate with the default border,
-// findContours RETR_TREE + CHAIN_APPROX_NONE, approxPolyDP on integer points, 8-connected
-// components as skimage.measure.label) and scikit-image 0.19's 2-D skeletonize (Zhang-Suen
-// thinning with its own removal table), reimplemented in skeletonize_zhang.
+// Exact to PySODMetrics: the same operations (erosion/dilation with OpenCV's default border and
+// 8-connected components as skimage.measure.label, both computed on one thread by binary_masks.h;
+// OpenCV's findContours RETR_TREE + CHAIN_APPROX_NONE and approxPolyDP on integer points) and
+// scikit-image 0.19's 2-D skeletonize (Zhang-Suen thinning with its own removal table),
+// reimplemented in skeletonize_zhang.
 #pragma once
 
 #include <opencv2/core.hpp>

@@ -1,6 +1,6 @@
 #include "metrics/size_invariance.h"
 
-#include <opencv2/imgproc.hpp>
+#include "metrics/binary_masks.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,14 +18,12 @@ using Hist = std::array<std::int64_t, 256>;
 
 // The targets' bounding boxes (see the header); empty for an empty GT.
 std::vector<cv::Rect> target_boxes(const cv::Mat& gt01) {
-  cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(gt01, labels, stats, centroids, 4, CV_32S);
+  const Components components = label_components(gt01, 4);
   std::vector<cv::Rect> valid, largest;
   int max_area = 0;
-  for (int l = 1; l < n; ++l) {
-    const int area = stats.at<int>(l, cv::CC_STAT_AREA);
-    const cv::Rect box(stats.at<int>(l, cv::CC_STAT_LEFT), stats.at<int>(l, cv::CC_STAT_TOP),
-                       stats.at<int>(l, cv::CC_STAT_WIDTH), stats.at<int>(l, cv::CC_STAT_HEIGHT));
+  for (int l = 1; l < components.count; ++l) {
+    const int area = components.area[l];
+    const cv::Rect& box = components.box[l];
     if (area >= kAreaThreshold) valid.push_back(box);
     if (area > max_area) max_area = area, largest.clear();
     if (area == max_area) largest.push_back(box);
