@@ -101,7 +101,8 @@ double context_measure(const cv::Mat& pred, const cv::Mat& gt, double beta2, dou
   const double* sp = spread_pred.ptr<double>();
   const double* c = cd.empty() ? nullptr : cd.ptr<double>();
   const double exp_factor = M_E / (M_E - 1);
-  std::vector<double> forward(n), reverse(n), weight(n);
+  thread_local std::vector<double> forward, reverse, weight;  // reused: no page faults per image
+  forward.resize(n), reverse.resize(n), weight.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     forward[i] = (p[i] > 0 ? static_cast<double>(sg[i]) : 0.0) * p[i];
     weight[i] = c ? g[i] + c[i] : g[i];
