@@ -84,7 +84,11 @@ int control_points(const std::vector<std::vector<cv::Point>>& boundaries, double
 cv::Mat skeletonize_zhang(const cv::Mat& binary) {
   CV_Assert(binary.type() == CV_8UC1);
   const int rows = binary.rows, cols = binary.cols, w = cols + 2;
-  std::vector<std::uint8_t> s(static_cast<std::size_t>(rows + 2) * w, 0);  // one-pixel zero border
+  // Buffers reused by the thread (no page faults per image): the image with a one-pixel zero
+  // border, whether a pixel is on the border list, the lists.
+  thread_local std::vector<std::uint8_t> s, listed;
+  thread_local std::vector<int> border, removed;
+  s.assign(static_cast<std::size_t>(rows + 2) * w, 0);
   for (int r = 0; r < rows; ++r) {
     const std::uint8_t* in = binary.ptr<std::uint8_t>(r);
     for (int c = 0; c < cols; ++c) s[static_cast<std::size_t>(r + 1) * w + c + 1] = in[c] != 0;
@@ -96,8 +100,8 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
     return k;
   };
   // Only set pixels with an unset neighbour can be removed (kRemoval[255] = 0): track those.
-  std::vector<int> border, removed;
-  std::vector<std::uint8_t> listed(s.size(), 0);
+  border.clear(), removed.clear();
+  listed.assign(s.size(), 0);
   for (int i = 0; i < static_cast<int>(s.size()); ++i)
     if (s[i] && code(i) != 255) border.push_back(i), listed[i] = 1;
   for (bool any = true; any;) {  // until a full iteration (both sub-passes) removes nothing
