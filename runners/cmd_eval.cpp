@@ -40,7 +40,7 @@ namespace fs = std::filesystem;
 struct EvalArgs {
   std::vector<std::string> preds, gts;
   std::string convention = "pysodmetrics", metrics = "all", json, per_image, curves, table;
-  std::string config, db, experiment = "eval";
+  std::string config, db, experiment = "eval", images;
   int threads = 0, synthetic = 0;
   bool resize = false, decode_only = false, strict = false, no_normalize = false, list_metrics = false;
 };
@@ -82,6 +82,7 @@ nlohmann::json provenance(const EvalArgs& a, const metrics::FolderEvalOptions& o
   p["threshold_scale"] = "[0, 1]: threshold t of the 256 is t/255";
   p["metrics"] = a.metrics;
   p["resize"] = a.resize;
+  if (!a.images.empty()) p["images"] = fs::absolute(a.images).string();
   p["pred"] = a.preds;
   p["gt"] = a.gts;
   if (!a.config.empty()) p["config"] = fs::absolute(a.config).string();
@@ -301,6 +302,9 @@ int run_eval(const EvalArgs& a) {
   options.threads = a.threads;
   options.resize = a.resize;
   options.normalize = !a.no_normalize;
+  options.images = a.images;
+  if (!a.images.empty() && (a.preds.size() > 1 || a.gts.size() > 1 || !a.config.empty() || a.synthetic > 0))
+    throw InputError("--images DIR goes with one --pred DIR and one --gt DIR");
   if (a.no_normalize && options.convention != metrics::Convention::pysodmetrics)
     throw InputError("--no-normalize (PySODMetrics' normalize=False) applies to --convention pysodmetrics only");
   if (a.synthetic > 0) return run_single(a, options);
@@ -328,6 +332,9 @@ cli::CommandRegistration reg{
                    "list every metric family and key with its direction and definition, and exit");
       app.add_flag("--no-normalize", a->no_normalize,
                    "maps as v/255 without the min-max stretch (PySODMetrics normalize=False; pysodmetrics only)");
+      app.add_option("--images", a->images,
+                     "folder of the RGB photographs, matched by stem: needed by --metrics ccm (the camouflage "
+                     "Context-measure)");
       app.add_option("--json", a->json, "write results (with provenance) as JSON to FILE (NaN as null)");
       app.add_option("--per-image", a->per_image, "write per-image metrics as CSV to FILE");
       app.add_option("--curves", a->curves, "write dataset curves (threshold 0..255) as CSV to FILE");

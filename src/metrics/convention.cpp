@@ -110,6 +110,14 @@ std::vector<MetricFamilyEntry> all_families() {
            {{"cm", B::higher,
              "mean over images of the F-measure of the kernel-spread GT's relevance of the map and the map's "
              "coverage of the GT"}}},
+          {"ccm",
+           "camouflage Context-measure (PySODMetrics CamouflageContextMeasure, β² 1.2, γ 8, λ 20): cm with "
+           "the camouflage degree of the RGB image (--images DIR)",
+           {{"ccm", B::higher,
+             "mean over images of cm whose reverse deduction also weighs the GT by how well background "
+             "patches rebuild it (CIEDE2000)"}},
+           "",
+           true},
           {"msiou",
            "multi-scale IoU of edges (Ahmadzadeh et al. 2021; PySODMetrics MSIoU, 10 grid levels): adaptive, "
            "dynamic mean/max over 257 thresholds, binary",
@@ -157,7 +165,8 @@ const char* better_name(Better b) {
 
 std::string describe_metric_families() {
   std::ostringstream os;
-  os << "metric families (--metrics NAME,...; a group name selects its families; all = every family)\n"
+  os << "metric families (--metrics NAME,...; a group name selects its families; all = every family but ccm,\n"
+     << "which needs --images DIR)\n"
      << "direction: higher / lower is better, neither = a diagnostic\n";
   for (const auto& e : metric_family_registry().entries()) {
     os << "\n" << e.name;
@@ -173,7 +182,8 @@ std::string describe_metric_families() {
 }
 
 MetricSelection::MetricSelection() {
-  for (const auto& e : metric_family_registry().entries()) families_.insert(e.name);
+  for (const auto& e : metric_family_registry().entries())
+    if (!e.needs_images) families_.insert(e.name);
 }
 
 MetricSelection MetricSelection::none() {

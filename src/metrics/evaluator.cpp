@@ -38,10 +38,10 @@ Evaluator::Evaluator(Convention convention, MetricSelection selection, bool norm
                                  "convention only, not ") + convention_name(convention));
 }
 
-void Evaluator::add(const std::string& stem, const cv::Mat& pred_u8, const cv::Mat& gt_u8) {
+void Evaluator::add(const std::string& stem, const cv::Mat& pred_u8, const cv::Mat& gt_u8, const cv::Mat& rgb) {
   ImageEvaluation image;
   try {
-    image = evaluate_image(pred_u8, gt_u8, convention_, selection_, normalize_);
+    image = evaluate_image(pred_u8, gt_u8, convention_, selection_, normalize_, rgb);
   } catch (const InputError& e) {
     throw InputError("image '" + stem + "': " + e.what());
   }
@@ -116,6 +116,7 @@ EvaluationResult Evaluator::result() const {
   if (selection_.has("miou")) d["mIoU50"] = mean("IoU50");
   if (selection_.has("hce")) d["HCE"] = mean("HCE");
   if (selection_.has("cm")) d["cm"] = mean("cm");
+  if (selection_.has("ccm")) d["ccm"] = mean("ccm");
   if (selection_.has("msiou")) {
     d["adpmsiou"] = mean("adpmsiou");
     d["sample_bimsiou"] = mean("sample_bimsiou");

@@ -33,7 +33,8 @@ class Evaluator {
   explicit Evaluator(Convention convention, MetricSelection selection = {}, bool normalize = true);
 
   // pred_u8, gt_u8: CV_8UC1, same size. InputError on bad input or a stem added twice.
-  void add(const std::string& stem, const cv::Mat& pred_u8, const cv::Mat& gt_u8);
+  // rgb: the photograph (CV_8UC3, RGB order) for ccm, else empty.
+  void add(const std::string& stem, const cv::Mat& pred_u8, const cv::Mat& gt_u8, const cv::Mat& rgb = cv::Mat());
   // Adds an evaluation computed elsewhere with evaluate_image (same convention and selection).
   void add(const std::string& stem, const ImageEvaluation& image);
 

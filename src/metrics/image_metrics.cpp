@@ -1,6 +1,7 @@
 #include "metrics/image_metrics.h"
 
 #include "core/error.h"
+#include "metrics/camouflage_degree.h"
 #include "metrics/context_measure.h"
 #include "metrics/hce.h"
 #include "metrics/multiscale_iou.h"
@@ -112,7 +113,7 @@ double auroc_from_histograms(const Hist& fg, const Hist& bg) {
 }
 
 ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Convention conv,
-                               const MetricSelection& sel, bool normalize) {
+                               const MetricSelection& sel, bool normalize, const cv::Mat& rgb) {
   if (pred.type() != CV_8UC1 || gt.type() != CV_8UC1)
     throw InputError("evaluate_image: prediction and mask must be 8-bit single-channel");
   if (pred.size() != gt.size())
@@ -392,14 +393,21 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
 
   if (any_size_invariance(sel)) evaluate_size_invariance(pred, g.data(), p, bin, sel, out.size_invariance, val);
 
-  if (sel.has("cm")) {  // on the normalised map as float64 and the GT by the convention's rule
+  if (sel.has("cm") || sel.has("ccm")) {  // the normalised map as float64, the convention's GT
     cv::Mat map(rows, cols, CV_64F);
     for (int r = 0; r < rows; ++r) {
       const std::uint8_t* in = pred.ptr<std::uint8_t>(r);
       double* o = map.ptr<double>(r);
       for (int c = 0; c < cols; ++c) o[c] = p[in[c]];
     }
-    val["cm"] = context_measure(map, cv::Mat(rows, cols, CV_8UC1, g.data()));
+    const cv::Mat gt01(rows, cols, CV_8UC1, g.data());
+    if (sel.has("cm")) val["cm"] = context_measure(map, gt01);
+    if (sel.has("ccm")) {
+      if (rgb.empty()) throw InputError("ccm (camouflage Context-measure) needs the RGB image (--images DIR)");
+      if (rgb.type() != CV_8UC3 || rgb.size() != gt.size())
+        throw InputError("ccm: the image must be 8-bit RGB of the mask's size");
+      val["ccm"] = context_measure(map, gt01, 1.2, 6.0, camouflage_degree(rgb, gt01));
+    }
   }
 
   if (sel.has("msiou")) {  // every threshold (bin >= t), the adaptive one and the map > 0.5

@@ -39,8 +39,11 @@ struct ImageEvaluation {
 // pred_u8, gt_u8: CV_8UC1 of the same, non-zero size (else InputError). Thread-safe.
 // normalize = false (PySODMetrics `normalize=False`, pysodmetrics convention only): the map is
 // v/255 without the min-max stretch, for every metric.
+// rgb: the photograph (CV_8UC3, RGB order, the mask's size), needed by family ccm only
+// (InputError without it).
 ImageEvaluation evaluate_image(const cv::Mat& pred_u8, const cv::Mat& gt_u8, Convention convention,
-                               const MetricSelection& selection = {}, bool normalize = true);
+                               const MetricSelection& selection = {}, bool normalize = true,
+                               const cv::Mat& rgb = cv::Mat());
 
 // E-measure (Fan et al. 2018, CODToolbox/PySOD form) of a binarised map from its pixel counts:
 // tp, fp predicted-foreground pixels on GT foreground / background; n_fg GT pixels of n in all.

@@ -99,7 +99,11 @@ void resolve_augmentation(config::RunSpec& run) {
 
 void check_eval(config::RunSpec& run) {
   at_position(run.eval.metrics_where, run, [&] {
-    metrics::MetricSelection::from_names(run.eval.metrics);
+    const metrics::MetricSelection selection = metrics::MetricSelection::from_names(run.eval.metrics);
+    for (const auto& family : metrics::metric_family_registry().entries())
+      if (family.needs_images && selection.has(family.name))
+        throw InputError("metric family '" + family.name + "' needs the RGB images, which trained runs' "
+                         "evaluation does not read (sodlab eval --images DIR computes it)");
     metrics::parse_convention(run.eval.convention);
   });
   if (!run.eval.jacobian_estimators.empty())

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -336,4 +337,31 @@ TEST_CASE("sodlab eval lists the metric registry, and records no-normalize in it
                        (tmp.path() / "q.csv").string() + " 2>&1")
                           .c_str()) == 0);
   CHECK(slurp(tmp.path() / "q.csv") == "metric,convention\nMAE,pysodmetrics/no-normalize\n");
+}
+
+TEST_CASE("sodlab eval --metrics ccm reads the RGB photographs of --images by stem, and exits 2 without them") {
+  if (!fs::exists(sodlab::testing::sodlab_binary())) {
+    SODLAB_SKIP("sodlab binary not built");
+  }
+  TempDir tmp;
+  for (const char* d : {"pred", "gt", "img"}) fs::create_directories(tmp.path() / d);
+  cv::Mat gt = cv::Mat::zeros(60, 80, CV_8UC1), pred;
+  gt(cv::Rect(20, 15, 30, 25)) = 255;
+  cv::GaussianBlur(gt, pred, cv::Size(9, 9), 3);
+  cv::Mat photo(60, 80, CV_8UC3, cv::Scalar(40, 120, 200));  // BGR on disk
+  photo(cv::Rect(20, 15, 30, 25)).setTo(cv::Scalar(60, 110, 190));
+  write_png(tmp.path() / "pred" / "a.png", pred);
+  write_png(tmp.path() / "gt" / "a.png", gt);
+  write_png(tmp.path() / "img" / "a.png", photo);
+  const std::string base = "--pred " + (tmp.path() / "pred").string() + " --gt " + (tmp.path() / "gt").string();
+  CHECK(run(base + " --metrics ccm", tmp.path() / "log1.txt") == 2);
+  CHECK(slurp(tmp.path() / "log1.txt").find("--images DIR") != std::string::npos);
+  CHECK(run(base + " --metrics cm,ccm --images " + (tmp.path() / "img").string() + " --json " +
+                (tmp.path() / "r.json").string(), tmp.path() / "log2.txt") == 0);
+  const auto j = nlohmann::json::parse(slurp(tmp.path() / "r.json"));
+  const double ccm = j["dataset"]["ccm"].get<double>();
+  CHECK(ccm > 0);
+  CHECK(ccm < 1);
+  // "all" leaves ccm out: no --images needed.
+  CHECK(run(base, tmp.path() / "log3.txt") == 0);
 }

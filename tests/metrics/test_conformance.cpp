@@ -69,6 +69,7 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
   // and t = 256 (nothing).
   // Context-measure of a perfect map: not 1 (the kernel spreads the 2x2 block), see below.
   from_curves.insert("cm");
+  from_curves.insert("ccm");  // a 4x4 image has no 7x7 patch: cd 0, ccm = cm with β² 1.2
   expected["adpmsiou"] = expected["sample_bimsiou"] = expected["maxmsiou"] = 1.0;
   from_curves.insert("meanmsiou");
   const std::set<std::string> needs_other{"IoU_at_maxF"};  // iou with fm
@@ -88,7 +89,9 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
     const MetricSelection only = MetricSelection::from_names({family.name});
     CHECK(only.to_string() == family.name);
     Evaluator ev(Convention::pysodmetrics, only);
-    ev.add("a", gt, gt);
+    const cv::Mat photo(4, 4, CV_8UC3, cv::Scalar(90, 120, 60));  // for the families that need one
+    ev.add("a", gt, gt, family.needs_images ? photo : cv::Mat());
+    CHECK(MetricSelection().has(family.name) == !family.needs_images);  // "all": no images needed
     const EvaluationResult r = ev.result();
     for (const auto& k : family.keys) {
       const std::string& key = k.name;

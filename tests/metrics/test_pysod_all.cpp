@@ -5,9 +5,12 @@
 
 #include "metrics/convention.h"
 #include "metrics/folder_eval.h"
+#include "metrics/gray_image_reader.h"
 #include "support/shared_data.h"
 
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <cmath>
 #include <fstream>
@@ -180,5 +183,26 @@ TEST_CASE("Context-measure reproduces PySODMetrics 1.6.2 per image and on the da
     for (const auto& [stem, values] : fixture["per_image"].items())
       check_value(stem + "/cm", r.per_image.at(stem).at("cm"), number(values["cm"]), 1e-12);
     check_value("cm", r.dataset.at("cm"), number(fixture["dataset"]["cm"]), 1e-12);
+  }
+}
+
+TEST_CASE("camouflage Context-measure reproduces PySODMetrics 1.6.2 on the DSS maps of SOD-300 (pysod-all)",
+          "[metrics][fixtures][ccm]") {
+  SODLAB_REQUIRE_SHARED(shared);
+  const auto fixture = load(shared / "fixtures" / "pysod-all" / "DSS-sod300.json");
+  const FolderPairs pairs = match_folders(shared / "fixtures" / "sod300-published-maps" / "DSS",
+                                          shared / "data" / "sod300" / "masks");
+  Evaluator ev(Convention::pysodmetrics, MetricSelection::parse("ccm"));
+  const std::size_t n = std::min<std::size_t>(pairs.stems.size(), 40);  // ~0.25 s per image: the first 40
+  for (std::size_t i = 0; i < n; ++i) {
+    cv::Mat bgr = cv::imread((shared / "data" / "sod300" / "images" / (pairs.stems[i] + ".jpg")).string(), cv::IMREAD_COLOR), rgb;
+    REQUIRE(!bgr.empty());
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    ev.add(pairs.stems[i], read_gray(pairs.preds[i]), read_gray(pairs.gts[i]), rgb);
+  }
+  const EvaluationResult r = ev.result();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string& stem = pairs.stems[i];
+    check_value(stem + "/ccm", r.per_image.at(stem).at("ccm"), number(fixture["per_image"][stem]["ccm"]), 1e-10);
   }
 }

@@ -99,6 +99,8 @@ TEST_CASE("plan: every component of every run is validated before anything runs"
       {"b.toml", "[variants.m]\nmodel.name = \"szm\"\n", "szm", "unknown model 'szm' (did you mean 'szn'?)"},
       {"c.toml", "[variants.e]\neval.metrics = [\"mae\", \"wfn\"]\n", "wfn",
        "unknown metric family 'wfn' (did you mean 'wfm'?)"},
+      {"c2.toml", "[variants.e2]\neval.metrics = [\"mae\", \"ccm\"]\n", "ccm",
+       "metric family 'ccm' needs the RGB images"},
       {"d.toml", "[variants.g]\ndata.augmentation = { name = \"szn\", p_aply = 0.1 }\n", "p_aply",
        "did you mean 'p_apply'"},
       {"e.toml", "[variants.d]\ndata.test = [{ dataset = \"ecsd\" }]\n", "ecsd",
