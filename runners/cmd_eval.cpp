@@ -40,9 +40,9 @@ namespace fs = std::filesystem;
 struct EvalArgs {
   std::vector<std::string> preds, gts;
   std::string convention = "pysodmetrics", metrics = "all", json, per_image, curves, table;
-  std::string config, db, experiment = "eval";
+  std::string config, db, experiment = "eval", images;
   int threads = 0, synthetic = 0;
-  bool resize = false, decode_only = false, strict = false;
+  bool resize = false, decode_only = false, strict = false, no_normalize = false, list_metrics = false;
 };
 
 struct Named {
@@ -76,11 +76,13 @@ nlohmann::json provenance(const EvalArgs& a, const metrics::FolderEvalOptions& o
   nlohmann::json p;
   p["sodlab_version"] = build::kCodeVersion;
   p["convention"] = metrics::convention_name(o.convention);
+  p["normalize"] = o.normalize;
   p["beta2"] = 0.3;
   p["thresholds"] = 256;
   p["threshold_scale"] = "[0, 1]: threshold t of the 256 is t/255";
   p["metrics"] = a.metrics;
   p["resize"] = a.resize;
+  if (!a.images.empty()) p["images"] = fs::absolute(a.images).string();
   p["pred"] = a.preds;
   p["gt"] = a.gts;
   if (!a.config.empty()) p["config"] = fs::absolute(a.config).string();
@@ -241,6 +243,7 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
         rec.masks.emplace_back(d, masks);
       }
       rec.convention = metrics::convention_name(options.convention);
+      rec.normalize = options.normalize;
       rec.metrics = a.metrics;
       rec.threads = resolve_threads(options.threads);
       run_id = cli::begin_eval_run(*db, rec);
@@ -288,12 +291,22 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
 }
 
 int run_eval(const EvalArgs& a) {
+  if (a.list_metrics) {
+    std::cout << metrics::describe_metric_families();
+    return 0;
+  }
   check_outputs(a);
   metrics::FolderEvalOptions options;
   options.convention = metrics::parse_convention(a.convention);
   options.selection = metrics::MetricSelection::parse(a.metrics);
   options.threads = a.threads;
   options.resize = a.resize;
+  options.normalize = !a.no_normalize;
+  options.images = a.images;
+  if (!a.images.empty() && (a.preds.size() > 1 || a.gts.size() > 1 || !a.config.empty() || a.synthetic > 0))
+    throw InputError("--images DIR goes with one --pred DIR and one --gt DIR");
+  if (a.no_normalize && options.convention != metrics::Convention::pysodmetrics)
+    throw InputError("--no-normalize (PySODMetrics' normalize=False) applies to --convention pysodmetrics only");
   if (a.synthetic > 0) return run_single(a, options);
   if (!a.config.empty()) return run_comparison(a, options);
   if (a.preds.empty() || a.gts.empty())
@@ -312,8 +325,16 @@ cli::CommandRegistration reg{
       app.add_option("--gt", a->gts, "folder of ground-truth masks, matched by file stem; repeat as DATASET=DIR");
       app.add_option("--convention", a->convention, "pysodmetrics | sal_eval_toolbox")
           ->capture_default_str();
-      app.add_option("--metrics", a->metrics, "comma list of mae,fm,wfm,sm,em,auroc,iou (or all)")
+      app.add_option("--metrics", a->metrics,
+                     "comma list of metric families or groups (see --list-metrics), or all")
           ->capture_default_str();
+      app.add_flag("--list-metrics", a->list_metrics,
+                   "list every metric family and key with its direction and definition, and exit");
+      app.add_flag("--no-normalize", a->no_normalize,
+                   "maps as v/255 without the min-max stretch (PySODMetrics normalize=False; pysodmetrics only)");
+      app.add_option("--images", a->images,
+                     "folder of the RGB photographs, matched by stem: needed by --metrics ccm (the camouflage "
+                     "Context-measure)");
       app.add_option("--json", a->json, "write results (with provenance) as JSON to FILE (NaN as null)");
       app.add_option("--per-image", a->per_image, "write per-image metrics as CSV to FILE");
       app.add_option("--curves", a->curves, "write dataset curves (threshold 0..255) as CSV to FILE");

@@ -23,7 +23,8 @@ std::string toml_string(const std::string& s) {
 std::string describe(const EvalRecord& r) {
   std::ostringstream os;
   os << "[eval]\nexperiment = " << toml_string(r.experiment) << "\nmethod = " << toml_string(r.method)
-     << "\nconvention = " << toml_string(r.convention) << "\nmetrics = " << toml_string(r.metrics) << "\n";
+     << "\nconvention = " << toml_string(r.convention) << "\nnormalize = " << (r.normalize ? "true" : "false")
+     << "\nmetrics = " << toml_string(r.metrics) << "\n";
   auto rules = [&](const char* group, const std::vector<std::pair<std::string, config::FolderRule>>& v) {
     for (const auto& [dataset, rule] : v)
       os << "\n[" << group << "." << toml_string(dataset) << "]\ndir = " << toml_string(rule.dir)
@@ -59,9 +60,13 @@ std::string begin_eval_run(store::ResultsStore& db, const EvalRecord& r) {
   return rec.run_id;
 }
 
+std::string store_convention(const metrics::EvaluationResult& r) {
+  return std::string(metrics::convention_name(r.convention)) + (r.normalize ? "" : "/no-normalize");
+}
+
 void record_eval_result(store::ResultsStore& db, const std::string& id, const std::string& dataset,
                         const metrics::EvaluationResult& r, double seconds) {
-  const std::string conv = metrics::convention_name(r.convention);
+  const std::string conv = store_convention(r);
   std::vector<store::ResultRow> rows;
   for (const auto& [metric, value] : r.dataset) rows.push_back({id, dataset, "none", metric, conv, value});
   db.add_results(rows);

@@ -354,6 +354,7 @@ TableSpec read_table(const toml::table& table, const std::string& file,
     col.label = c.string("label", col.metric);
     col.digits = static_cast<int>(c.integer("digits", 3, 0, 10));
     col.notation = c.string("notation", "fixed", {"fixed", "sci"});
+    col.better_given = c.node("better") != nullptr;
     col.higher_is_better = c.string("better", "higher", {"higher", "lower"}) == "higher";
     col.source = c.string("source", "results", {"results", "timing"});
     if (col.source == "timing" && col.metric != "train_hours" && col.metric != "train_s_per_epoch" &&

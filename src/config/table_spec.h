@@ -40,7 +40,10 @@ struct TableColumn {
   std::string label;        // header text; default "<metric>"
   int digits = 3;           // decimals when rendering (0..10)
   std::string notation = "fixed";  // "fixed" | "sci" (1.36E-08: `digits` decimals of the mantissa)
-  bool higher_is_better = true;  // "better" = "higher" | "lower"
+  bool higher_is_better = true;  // "better" = "higher" | "lower"; for a key of the metric registry
+                                 // pipeline::plan sets the registry's direction (a "better" that
+                                 // contradicts it is an error), so no file repeats it
+  bool better_given = false;     // the column wrote "better"
   std::string where;        // "file:line:column" of the column (metric, dataset and convention
                             // names are checked against the runs by pipeline::plan)
   std::string source = "results";  // "results" | "timing"

@@ -29,9 +29,11 @@ bool expand_label_mask(cv::Mat& mask);
 // Which metric families the evaluator computes (every registered one by default), by name.
 class MetricSelection {
  public:
-  MetricSelection();                 // every family of the registry
+  MetricSelection();                 // every family of the registry that needs only maps and masks
   static MetricSelection none();     // no family (only the shared histograms are computed)
-  // "all" or a comma-separated subset of the registry's names; InputError on an unknown name.
+  // "all" or a comma-separated list of the registry's family names and group names (a group
+  // selects each of its families); InputError on an unknown name. "all" leaves out the families
+  // that need the RGB images (ccm): name them.
   static MetricSelection parse(const std::string& csv);
   static MetricSelection from_names(const std::vector<std::string>& names);  // same, as a list
   bool has(const std::string& family) const { return families_.count(family) > 0; }
@@ -60,6 +62,8 @@ struct MetricKey {
 struct MetricFamilyEntry {
   std::string name, summary;
   std::vector<MetricKey> keys;
+  std::string group = "";  // a name that selects several families at once ("confusion"), or ""
+  bool needs_images = false;  // needs the RGB photographs (ccm): selected by name only, not by "all"
 };
 const NameRegistry<MetricFamilyEntry>& metric_family_registry();
 // Every dataset-level key the families of `selection` produce, plus "n_images".
@@ -68,5 +72,9 @@ std::vector<std::string> metric_names(const MetricSelection& selection = {});
 const MetricKey* find_metric_key(const std::string& name);
 // Its direction: `higher` for a key the registry does not know (e.g. a paper table's own column).
 Better metric_direction(const std::string& name);
+const char* better_name(Better b);  // "higher", "lower", "neither"
+// Every family (with its group) and every key with its direction and definition, as text
+// (`sodlab eval --list-metrics`).
+std::string describe_metric_families();
 
 }  // namespace sodlab::metrics

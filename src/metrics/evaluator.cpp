@@ -30,13 +30,18 @@ double mean_of(const std::vector<double>& c) {
 
 }  // namespace
 
-Evaluator::Evaluator(Convention convention, MetricSelection selection)
-    : convention_(convention), selection_(selection), curve_sums_(kCurves) {}
+Evaluator::Evaluator(Convention convention, MetricSelection selection, bool normalize)
+    : convention_(convention), selection_(selection), normalize_(normalize), confusion_(selection_),
+      size_invariance_(selection_), curve_sums_(kCurves) {
+  if (!normalize && convention != Convention::pysodmetrics)
+    throw InputError(std::string("--no-normalize (PySODMetrics' normalize=False) applies to the pysodmetrics "
+                                 "convention only, not ") + convention_name(convention));
+}
 
-void Evaluator::add(const std::string& stem, const cv::Mat& pred_u8, const cv::Mat& gt_u8) {
+void Evaluator::add(const std::string& stem, const cv::Mat& pred_u8, const cv::Mat& gt_u8, const cv::Mat& rgb) {
   ImageEvaluation image;
   try {
-    image = evaluate_image(pred_u8, gt_u8, convention_, selection_);
+    image = evaluate_image(pred_u8, gt_u8, convention_, selection_, normalize_, rgb);
   } catch (const InputError& e) {
     throw InputError("image '" + stem + "': " + e.what());
   }
@@ -60,6 +65,9 @@ void Evaluator::add(const std::string& stem, const ImageEvaluation& image) {
                                   &image.hit_rate, &image.false_alarm};
   for (int k = 0; k < kCurves; ++k)
     for (int t = 0; t < 256; ++t) curve_sums_[k][t].add((*curves[k])[t]);
+  confusion_.add(image.confusion);
+  if (selection_.has("msiou")) msiou_.add(image.msiou);
+  if (any_size_invariance(selection_)) size_invariance_.add(image.size_invariance);
   if (n_images_ == 1 || stem > last_stem_) {
     last_stem_ = stem;
     last_all_zero_ = image.all_zero_map;
@@ -70,6 +78,7 @@ EvaluationResult Evaluator::result() const {
   std::lock_guard<std::mutex> lock(mutex_);
   EvaluationResult out;
   out.convention = convention_;
+  out.normalize = normalize_;
   out.n_images = n_images_;
   out.per_image = per_image_;
   if (n_images_ == 0) return out;
@@ -105,6 +114,14 @@ EvaluationResult Evaluator::result() const {
   if (selection_.has("sm")) d["Sm"] = pysod ? mean("Sm") : mean_finite("Sm");
   if (selection_.has("wfm")) d["wFm"] = mean("wFm");
   if (selection_.has("miou")) d["mIoU50"] = mean("IoU50");
+  if (selection_.has("hce")) d["HCE"] = mean("HCE");
+  if (selection_.has("cm")) d["cm"] = mean("cm");
+  if (selection_.has("ccm")) d["ccm"] = mean("ccm");
+  if (selection_.has("msiou")) {
+    d["adpmsiou"] = mean("adpmsiou");
+    d["sample_bimsiou"] = mean("sample_bimsiou");
+    msiou_.result(n_images_, d, out.curves);
+  }
 
   std::vector<double> f_primary;
   if (selection_.has("fm")) {
@@ -176,6 +193,8 @@ EvaluationResult Evaluator::result() const {
     }
     out.curves["curve_IoU"] = IoU;
   }
+  if (any_size_invariance(selection_)) size_invariance_.result(d, out.curves);
+  confusion_.result(n_images_, [&](const std::string& key) { return mean(key.c_str()); }, d, out.curves);
   return out;
 }
 

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <cctype>
+#include <map>
 
 namespace sodlab::metrics {
 namespace fs = std::filesystem;
@@ -84,9 +86,36 @@ FolderPairs match_folders(const fs::path& pred_dir, const fs::path& gt_dir, cons
   return out;
 }
 
+namespace {
+
+// With ccm: each stem's photograph in options.images (.jpg/.jpeg/.png/.bmp, any case), checked
+// before anything is evaluated.
+std::vector<fs::path> match_images(const FolderPairs& pairs, const FolderEvalOptions& options) {
+  if (!options.selection.has("ccm")) return {};
+  if (options.images.empty())
+    throw InputError("ccm (the camouflage Context-measure) needs the RGB images: --images DIR");
+  if (!fs::is_directory(options.images)) throw InputError("--images: no folder " + options.images.string());
+  std::map<std::string, fs::path> by_stem;
+  for (const auto& entry : fs::directory_iterator(options.images)) {
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp") by_stem[entry.path().stem().string()] = entry.path();
+  }
+  std::vector<fs::path> out;
+  for (const auto& stem : pairs.stems) {
+    const auto it = by_stem.find(stem);
+    if (it == by_stem.end()) throw InputError("--images " + options.images.string() + ": no image for '" + stem + "'");
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+}  // namespace
+
 EvaluationResult evaluate_folders(const FolderPairs& pairs, const FolderEvalOptions& options) {
-  Evaluator evaluator(options.convention, options.selection);
+  Evaluator evaluator(options.convention, options.selection, options.normalize);
   const int n = static_cast<int>(pairs.stems.size());
+  const std::vector<fs::path> images = match_images(pairs, options);
   std::atomic<int> label_masks{0};
   std::string first_label_mask;
   std::mutex first_mutex;
@@ -113,7 +142,15 @@ EvaluationResult evaluate_folders(const FolderPairs& pairs, const FolderEvalOpti
       cv::resize(pred, resized, gt.size(), 0, 0, cv::INTER_LINEAR);
       pred = resized;
     }
-    evaluator.add(pairs.stems[i], pred, gt);
+    cv::Mat rgb;
+    if (!images.empty()) {
+      rgb = read_rgb(images[i]);
+      if (rgb.size() != gt.size())
+        throw InputError("size mismatch: " + images[i].string() + " is " + std::to_string(rgb.cols) + "x" +
+                         std::to_string(rgb.rows) + " but " + pairs.gts[i].string() + " is " +
+                         std::to_string(gt.cols) + "x" + std::to_string(gt.rows));
+    }
+    evaluator.add(pairs.stems[i], pred, gt, rgb);
   });
   if (label_masks > 0)
     log::warn(std::to_string(label_masks.load()) + " mask(s) hold 0/1 labels (e.g. " + first_label_mask +
@@ -131,7 +168,7 @@ void decode_only(const FolderPairs& pairs, int threads) {
 
 EvaluationResult evaluate_synthetic(int n, const FolderEvalOptions& options) {
   if (n < 1) throw InputError("--synthetic: need at least 1 pair, got " + std::to_string(n));
-  Evaluator evaluator(options.convention, options.selection);
+  Evaluator evaluator(options.convention, options.selection, options.normalize);
   parallel_for(n, resolve_threads(options.threads), [&](int i) {
     const SyntheticPair pair = synthetic_pair(i);
     evaluator.add(pair.stem, pair.pred, pair.gt);

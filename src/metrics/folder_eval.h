@@ -39,6 +39,9 @@ struct FolderEvalOptions {
   MetricSelection selection;
   int threads = 0;       // <= 0: SODLAB_THREADS or all cores
   bool resize = false;   // bilinear-resize predictions to the mask size instead of failing
+  bool normalize = true; // false: --no-normalize (evaluate_image)
+  std::filesystem::path images;  // the RGB photographs, matched by stem (for ccm; InputError if
+                                 // ccm is selected without them or one is missing)
 };
 
 // Evaluates every pair in parallel, streaming (one pair in memory per worker).

@@ -5,6 +5,7 @@
 // Header only, for the compile-time check of cv::imread's signature below; this library does not
 // link libopencv_imgcodecs.
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <dlfcn.h>
 #include <png.h>
@@ -77,7 +78,7 @@ const Imgcodecs& imgcodecs() {
   return lib;
 }
 
-cv::Mat read_with_imgcodecs(const fs::path& file) {
+cv::Mat read_with_imgcodecs(const fs::path& file, int flags = cv::IMREAD_GRAYSCALE) {
   const Imgcodecs& lib = imgcodecs();
   if (!lib.imread)
     throw InputError("cannot read image " + file.string() +
@@ -85,7 +86,7 @@ cv::Mat read_with_imgcodecs(const fs::path& file) {
                      "), which could not be loaded: " + lib.error);
   cv::Mat m;
   try {
-    m = lib.imread(file.string(), cv::IMREAD_GRAYSCALE);
+    m = lib.imread(file.string(), flags);
   } catch (const cv::Exception& e) {
     throw InputError("cannot decode image " + file.string() + ": " + e.what());
   }
@@ -230,6 +231,14 @@ std::optional<cv::Size> png_header_size(const fs::path& file) {
   const std::uint32_t w = be32(16), h = be32(20);
   if (w == 0 || h == 0 || w > 0x7fffffffu || h > 0x7fffffffu) return std::nullopt;
   return cv::Size(static_cast<int>(w), static_cast<int>(h));
+}
+
+cv::Mat read_rgb(const fs::path& file) {
+  if (!fs::exists(file)) throw InputError("cannot read image " + file.string() + ": missing");
+  const cv::Mat bgr = read_with_imgcodecs(file, cv::IMREAD_COLOR);
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
 }
 
 cv::Mat read_gray(const fs::path& file) {

@@ -23,6 +23,11 @@ namespace sodlab::metrics {
 // image needs OpenCV's imgcodecs and that library cannot be loaded.
 cv::Mat read_gray(const std::filesystem::path& file);
 
+// The photograph at `file` as CV_8UC3 in RGB order: cv::imread(file, IMREAD_COLOR) (from the
+// dlopen'ed imgcodecs) converted BGR → RGB, as PySODMetrics' users read it for ccm. InputError
+// naming the file when it cannot be read.
+cv::Mat read_rgb(const std::filesystem::path& file);
+
 // The width × height a PNG's header declares (read from its first 24 bytes, nothing decoded);
 // nullopt for a file that is not a PNG or too short to tell (read_gray then decides).
 std::optional<cv::Size> png_header_size(const std::filesystem::path& file);

@@ -1,6 +1,10 @@
 #include "metrics/image_metrics.h"
 
 #include "core/error.h"
+#include "metrics/camouflage_degree.h"
+#include "metrics/context_measure.h"
+#include "metrics/hce.h"
+#include "metrics/multiscale_iou.h"
 #include "metrics/weighted_fmeasure.h"
 
 #include <algorithm>
@@ -109,7 +113,7 @@ double auroc_from_histograms(const Hist& fg, const Hist& bg) {
 }
 
 ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Convention conv,
-                               const MetricSelection& sel) {
+                               const MetricSelection& sel, bool normalize, const cv::Mat& rgb) {
   if (pred.type() != CV_8UC1 || gt.type() != CV_8UC1)
     throw InputError("evaluate_image: prediction and mask must be 8-bit single-channel");
   if (pred.size() != gt.size())
@@ -118,6 +122,8 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
                      std::to_string(gt.rows));
   if (gt.empty()) throw InputError("evaluate_image: empty image");
   const bool pysod = conv == Convention::pysodmetrics;
+  if (!normalize && !pysod)
+    throw InputError("evaluate_image: normalize = false is defined for the pysodmetrics convention only");
   const int rows = gt.rows, cols = gt.cols;
   const std::int64_t n = static_cast<std::int64_t>(rows) * cols;
   const int gt_cut = pysod ? 129 : 26;  // gt > 128 ; im2double(gt) >= 0.1 ⇔ gt >= 26
@@ -209,7 +215,7 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   std::array<int, 256> bin{};
   for (int v = 0; v < 256; ++v) {
     if (pysod) {
-      p[v] = mx != mn ? (v / 255.0 - mn / 255.0) / (mx / 255.0 - mn / 255.0) : v / 255.0;
+      p[v] = mx != mn && normalize ? (v / 255.0 - mn / 255.0) / (mx / 255.0 - mn / 255.0) : v / 255.0;
       const double s = p[v] * 255.0;
       bin[v] = s <= 0 ? 0 : (s >= 255 ? 255 : static_cast<int>(s));  // astype(uint8) truncates
     } else {
@@ -264,7 +270,8 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
 
   // Adaptive threshold min(2·mean, 1) on the normalised float map, >=.
   std::int64_t tpa = 0, fpa = 0;
-  if (sel.has("fm") || sel.has("em")) {
+  const bool confusion = any_confusion(sel);
+  if (sel.has("fm") || sel.has("em") || confusion) {
     const double thr = std::min(2 * mean_p, 1.0);
     for (int v = 0; v < 256; ++v)
       if (p[v] >= thr) tpa += fg[v], fpa += bg[v];
@@ -321,6 +328,13 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     val["adpEm"] = emeasure_from_counts(tpa, fpa, n_fg, n);
   }
   if (sel.has("iou")) max_mean(out.iou, val["maxIoU"], val["meanIoU"]);
+  if (confusion) {  // adaptive counts from above; binary: the normalised map > 0.5
+    std::int64_t tpb = 0, fpb = 0;
+    for (int v = 0; v < 256; ++v)
+      if (p[v] > 0.5) tpb += fg[v], fpb += bg[v];
+    evaluate_confusion(out.tp, out.fp, n_fg, n, {tpa, fpa, n_bg - fpa, n_fg - tpa},
+                       {tpb, fpb, n_bg - fpb, n_fg - tpb}, sel, out.confusion, val);
+  }
   if (sel.has("miou")) {  // raw map at 0.5: u8 >= 128 (no stretching: a probability of one half)
     std::int64_t inter = 0, pred_fg = 0;
     for (int v = 128; v < 256; ++v) inter += fg[v], pred_fg += fg[v] + bg[v];
@@ -368,6 +382,46 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
       if (sm < 0) sm = 0;  // NaN stays NaN (empty quadrant), as in MATLAB
     }
     val["Sm"] = sm;
+  }
+
+  if (sel.has("hce")) {  // on the GT by the convention's rule and the normalised map > 0.5
+    cv::Mat lut(1, 256, CV_8UC1), binary;
+    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] > 0.5 ? 1 : 0;
+    cv::LUT(pred, lut, binary);
+    val["HCE"] = human_correction_effort(cv::Mat(rows, cols, CV_8UC1, g.data()), binary);
+  }
+
+  if (any_size_invariance(sel)) evaluate_size_invariance(pred, g.data(), p, bin, sel, out.size_invariance, val);
+
+  if (sel.has("cm") || sel.has("ccm")) {  // the normalised map as float64, the convention's GT
+    cv::Mat map(rows, cols, CV_64F);
+    for (int r = 0; r < rows; ++r) {
+      const std::uint8_t* in = pred.ptr<std::uint8_t>(r);
+      double* o = map.ptr<double>(r);
+      for (int c = 0; c < cols; ++c) o[c] = p[in[c]];
+    }
+    const cv::Mat gt01(rows, cols, CV_8UC1, g.data());
+    if (sel.has("cm")) val["cm"] = context_measure(map, gt01);
+    if (sel.has("ccm")) {
+      if (rgb.empty()) throw InputError("ccm (camouflage Context-measure) needs the RGB image (--images DIR)");
+      if (rgb.type() != CV_8UC3 || rgb.size() != gt.size())
+        throw InputError("ccm: the image must be 8-bit RGB of the mask's size");
+      val["ccm"] = context_measure(map, gt01, 1.2, 6.0, camouflage_degree(rgb, gt01));
+    }
+  }
+
+  if (sel.has("msiou")) {  // every threshold (bin >= t), the adaptive one and the map > 0.5
+    const double thr = std::min(2 * mean_p, 1.0);
+    cv::Mat lut(1, 256, CV_8UC1), bins, adaptive, binary;
+    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = static_cast<std::uint8_t>(bin[v]);
+    cv::LUT(pred, lut, bins);
+    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] >= thr;
+    cv::LUT(pred, lut, adaptive);
+    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] > 0.5;
+    cv::LUT(pred, lut, binary);
+    out.msiou = msiou_curve(bins.ptr<std::uint8_t>(), g.data(), rows, cols);
+    val["adpmsiou"] = msiou_binary(adaptive.ptr<std::uint8_t>(), g.data(), rows, cols);
+    val["sample_bimsiou"] = msiou_binary(binary.ptr<std::uint8_t>(), g.data(), rows, cols);
   }
 
   if (sel.has("wfm")) {

@@ -7,7 +7,10 @@
 // k/255) is >= t.
 #pragma once
 
+#include "metrics/confusion_metrics.h"
 #include "metrics/convention.h"
+#include "metrics/multiscale_iou.h"
+#include "metrics/size_invariance.h"
 
 #include <opencv2/core.hpp>
 
@@ -28,11 +31,19 @@ struct ImageEvaluation {
   // Per-threshold curves (filled for the selected families): precision, recall, F(β²=0.3),
   // E-measure, TPR, FPR, IoU, toolbox hit rate and false alarm.
   Curve precision{}, recall{}, fmeasure{}, emeasure{}, tpr{}, fpr{}, iou{}, hit_rate{}, false_alarm{};
+  ConfusionImage confusion;  // the confusion-matrix families' curves and counts
+  MsiouCurve msiou{};        // MSIoU at thresholds 0..256 (family msiou)
+  SizeInvariantImage size_invariance;  // the size-invariance families
 };
 
 // pred_u8, gt_u8: CV_8UC1 of the same, non-zero size (else InputError). Thread-safe.
+// normalize = false (PySODMetrics `normalize=False`, pysodmetrics convention only): the map is
+// v/255 without the min-max stretch, for every metric.
+// rgb: the photograph (CV_8UC3, RGB order, the mask's size), needed by family ccm only
+// (InputError without it).
 ImageEvaluation evaluate_image(const cv::Mat& pred_u8, const cv::Mat& gt_u8, Convention convention,
-                               const MetricSelection& selection = {});
+                               const MetricSelection& selection = {}, bool normalize = true,
+                               const cv::Mat& rgb = cv::Mat());
 
 // E-measure (Fan et al. 2018, CODToolbox/PySOD form) of a binarised map from its pixel counts:
 // tp, fp predicted-foreground pixels on GT foreground / background; n_fg GT pixels of n in all.

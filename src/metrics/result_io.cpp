@@ -2,12 +2,14 @@
 
 #include "core/error.h"
 #include "core/output_files.h"
+#include "metrics/confusion_metrics.h"
 
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 namespace sodlab::metrics {
 namespace {
@@ -31,6 +33,7 @@ void finish(const std::ostringstream& out, const std::filesystem::path& file) {
 nlohmann::json to_json(const EvaluationResult& r) {
   nlohmann::json j;
   j["convention"] = convention_name(r.convention);
+  j["normalize"] = r.normalize;
   j["n_images"] = r.n_images;
   j["dataset"] = nlohmann::json::object();
   for (const auto& [k, v] : r.dataset) j["dataset"][k] = number(v);
@@ -87,7 +90,8 @@ void write_curves_csv(const EvaluationResult& r, const std::filesystem::path& fi
 
 std::string format_table(const EvaluationResult& r) {
   std::ostringstream s;
-  s << "convention: " << convention_name(r.convention) << "    images: " << r.n_images << "\n";
+  s << "convention: " << convention_name(r.convention) << (r.normalize ? "" : " (--no-normalize: maps v/255, no stretch)")
+    << "    images: " << r.n_images << "\n";
   static const char* order[] = {"MAE", "maxF", "meanF", "adpF", "wFm", "Sm", "maxEm", "meanEm", "adpEm",
                                 "AUROC", "AUROC_curve256", "maxIoU", "meanIoU", "IoU_at_maxF"};
   std::set<std::string> shown;
@@ -102,6 +106,34 @@ std::string format_table(const EvaluationResult& r) {
     if (it == r.dataset.end()) continue;
     row(k, it->second);
     shown.insert(k);
+  }
+  // The confusion-matrix families as one grid: a row per member, a column per mode.
+  std::vector<std::string> grid;
+  for (const auto& m : confusion_members()) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "    %-8s", m.name);
+    std::string line = buf;
+    bool any = false;
+    for (const auto& mode : confusion_modes()) {
+      const std::string key = mode.prefix + std::string(m.name);
+      auto it = r.dataset.find(key);
+      if (it == r.dataset.end()) std::snprintf(buf, sizeof buf, " %11s", "");
+      else if (std::isnan(it->second)) std::snprintf(buf, sizeof buf, " %11s", "n/a");
+      else std::snprintf(buf, sizeof buf, " %11.6f", it->second);
+      if (it != r.dataset.end()) any = true, shown.insert(key);
+      line += buf;
+    }
+    if (any) grid.push_back(line);
+  }
+  if (!grid.empty()) {
+    s << "  confusion ";  // as wide as a row's member column
+    for (const auto& mode : confusion_modes()) {
+      char buf[40];
+      std::snprintf(buf, sizeof buf, " %11s", mode.prefix);
+      s << buf;
+    }
+    s << "\n";
+    for (const auto& line : grid) s << line << "\n";
   }
   s << "  other:\n";
   for (const auto& [k, v] : r.dataset)

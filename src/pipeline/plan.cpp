@@ -100,7 +100,11 @@ void resolve_augmentation(config::RunSpec& run) {
 
 void check_eval(config::RunSpec& run) {
   at_position(run.eval.metrics_where, run, [&] {
-    metrics::MetricSelection::from_names(run.eval.metrics);
+    const metrics::MetricSelection selection = metrics::MetricSelection::from_names(run.eval.metrics);
+    for (const auto& family : metrics::metric_family_registry().entries())
+      if (family.needs_images && selection.has(family.name))
+        throw InputError("metric family '" + family.name + "' needs the RGB images, which trained runs' "
+                         "evaluation does not read (sodlab eval --images DIR computes it)");
     metrics::parse_convention(run.eval.convention);
   });
   if (!run.eval.jacobian_estimators.empty())
@@ -126,6 +130,22 @@ void resolve_jacobian_columns(config::Experiment& ex, const std::vector<PlannedR
                        "' with different settings (" + join_names({labels.begin(), labels.end()}) +
                        "): a column reads one");
     c.convention = *labels.begin();
+  }
+}
+
+// A results column of a metric registry key takes the registry's direction: one place says which
+// way every metric is better. A column's own "better" is for metrics the registry does not know
+// (timings, estimator outputs) and may only repeat the registry's for a key it knows.
+void resolve_column_directions(config::Experiment& ex) {
+  for (auto& c : ex.table.columns) {
+    if (c.source != "results") continue;
+    const metrics::MetricKey* key = metrics::find_metric_key(c.metric);
+    if (!key || key->better == metrics::Better::neither) continue;
+    const bool higher = key->better == metrics::Better::higher;
+    if (c.better_given && c.higher_is_better != higher)
+      throw InputError(c.where + ": table column: metric '" + c.metric + "' is " + metrics::better_name(key->better) +
+                       "-is-better (the metric registry, sodlab eval --list-metrics); drop its \"better\"");
+    c.higher_is_better = higher;
   }
 }
 
@@ -230,6 +250,7 @@ Plan plan(const PlanRequest& request) {
     p.runs.push_back(std::move(r));
   }
   resolve_jacobian_columns(p.experiment, p.runs);
+  resolve_column_directions(p.experiment);
   check_table(p.experiment, p.runs);
   return p;
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -292,4 +293,75 @@ prefix = "gt_"
                                        "[methods.x.datasets.c]\nmaps = \"y\"\n";
   CHECK(run(" --config " + (root / "bad2.toml").string(), log) == 2);
   CHECK(slurp(log).find("methods.x.datasets.c: unknown dataset 'c'") != std::string::npos);
+}
+
+TEST_CASE("sodlab eval lists the metric registry, and records no-normalize in its JSON and the store") {
+  if (!fs::exists(sodlab::testing::sodlab_binary())) {
+    SODLAB_SKIP("sodlab binary not built");
+  }
+  TempDir tmp;
+  const fs::path log = tmp.path() / "log.txt";
+  REQUIRE(run("--list-metrics", log) == 0);
+  const std::string listing = slurp(log);
+  CHECK(listing.find("confusion_kappa  [group confusion]") != std::string::npos);
+  CHECK(listing.find("  overall_biber              lower") != std::string::npos);
+  CHECK(listing.find("  MAE                        lower") != std::string::npos);
+
+  // A map that does not span 0..255: the stretch changes MAE, --no-normalize keeps v/255.
+  fs::create_directories(tmp.path() / "pred");
+  fs::create_directories(tmp.path() / "gt");
+  cv::Mat gt = cv::Mat::zeros(10, 10, CV_8UC1), pred = cv::Mat::zeros(10, 10, CV_8UC1);
+  gt(cv::Rect(2, 2, 5, 5)) = 255;
+  pred(cv::Rect(2, 2, 5, 5)) = 200;
+  write_png(tmp.path() / "gt" / "a.png", gt);
+  write_png(tmp.path() / "pred" / "a.png", pred);
+  const std::string dirs = "--pred " + (tmp.path() / "pred").string() + " --gt " + (tmp.path() / "gt").string();
+  REQUIRE(run(dirs + " --metrics mae,confusion --json " + (tmp.path() / "s.json").string(), log) == 0);
+  REQUIRE(run(dirs + " --metrics mae,confusion --no-normalize --json " + (tmp.path() / "r.json").string(), log) == 0);
+  CHECK(slurp(log).find("--no-normalize") != std::string::npos);
+  std::ifstream sin(tmp.path() / "s.json"), rin(tmp.path() / "r.json");
+  const auto s = nlohmann::json::parse(sin), r = nlohmann::json::parse(rin);
+  CHECK(s["normalize"] == true);
+  CHECK(r["normalize"] == false);
+  CHECK(r["provenance"]["normalize"] == false);
+  CHECK(s["dataset"]["MAE"].get<double>() == 0.0);
+  CHECK(r["dataset"]["MAE"].get<double>() == Approx(25 * (55.0 / 255) / 100).epsilon(1e-12));
+  CHECK(r["curves"]["curve_confusion_fm"].size() == 256);
+  CHECK(run(dirs + " --no-normalize --convention sal_eval_toolbox", log) == 2);
+
+  // The store: results under the convention "pysodmetrics/no-normalize".
+  const std::string db = (tmp.path() / "results.db").string();
+  REQUIRE(run(dirs + " --metrics mae --no-normalize --db " + db, log) == 0);
+  REQUIRE(std::system((sodlab::testing::sodlab_binary().string() + " query --db " + db +
+                       " --format csv \"SELECT metric, convention FROM run_results ORDER BY 1\" > " +
+                       (tmp.path() / "q.csv").string() + " 2>&1")
+                          .c_str()) == 0);
+  CHECK(slurp(tmp.path() / "q.csv") == "metric,convention\nMAE,pysodmetrics/no-normalize\n");
+}
+
+TEST_CASE("sodlab eval --metrics ccm reads the RGB photographs of --images by stem, and exits 2 without them") {
+  if (!fs::exists(sodlab::testing::sodlab_binary())) {
+    SODLAB_SKIP("sodlab binary not built");
+  }
+  TempDir tmp;
+  for (const char* d : {"pred", "gt", "img"}) fs::create_directories(tmp.path() / d);
+  cv::Mat gt = cv::Mat::zeros(60, 80, CV_8UC1), pred;
+  gt(cv::Rect(20, 15, 30, 25)) = 255;
+  cv::GaussianBlur(gt, pred, cv::Size(9, 9), 3);
+  cv::Mat photo(60, 80, CV_8UC3, cv::Scalar(40, 120, 200));  // BGR on disk
+  photo(cv::Rect(20, 15, 30, 25)).setTo(cv::Scalar(60, 110, 190));
+  write_png(tmp.path() / "pred" / "a.png", pred);
+  write_png(tmp.path() / "gt" / "a.png", gt);
+  write_png(tmp.path() / "img" / "a.png", photo);
+  const std::string base = "--pred " + (tmp.path() / "pred").string() + " --gt " + (tmp.path() / "gt").string();
+  CHECK(run(base + " --metrics ccm", tmp.path() / "log1.txt") == 2);
+  CHECK(slurp(tmp.path() / "log1.txt").find("--images DIR") != std::string::npos);
+  CHECK(run(base + " --metrics cm,ccm --images " + (tmp.path() / "img").string() + " --json " +
+                (tmp.path() / "r.json").string(), tmp.path() / "log2.txt") == 0);
+  const auto j = nlohmann::json::parse(slurp(tmp.path() / "r.json"));
+  const double ccm = j["dataset"]["ccm"].get<double>();
+  CHECK(ccm > 0);
+  CHECK(ccm < 1);
+  // "all" leaves ccm out: no --images needed.
+  CHECK(run(base, tmp.path() / "log3.txt") == 0);
 }

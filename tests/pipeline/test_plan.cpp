@@ -99,6 +99,8 @@ TEST_CASE("plan: every component of every run is validated before anything runs"
       {"b.toml", "[variants.m]\nmodel.name = \"szm\"\n", "szm", "unknown model 'szm' (did you mean 'szn'?)"},
       {"c.toml", "[variants.e]\neval.metrics = [\"mae\", \"wfn\"]\n", "wfn",
        "unknown metric family 'wfn' (did you mean 'wfm'?)"},
+      {"c2.toml", "[variants.e2]\neval.metrics = [\"mae\", \"ccm\"]\n", "ccm",
+       "metric family 'ccm' needs the RGB images"},
       {"d.toml", "[variants.g]\ndata.augmentation = { name = \"szn\", p_aply = 0.1 }\n", "p_aply",
        "did you mean 'p_apply'"},
       {"e.toml", "[variants.d]\ndata.test = [{ dataset = \"ecsd\" }]\n", "ecsd",
@@ -131,6 +133,21 @@ TEST_CASE("plan: every component of every run is validated before anything runs"
   std::string other_set = experiment_text("demo/t");
   other_set.replace(other_set.find(column), 21, "dataset = \"msra-b\"");
   CHECK(error_of(request(write(dir.path(), "i.toml", other_set))).empty());
+}
+
+TEST_CASE("a table column takes its metric's direction from the metric registry", "[pipeline][plan][table]") {
+  TempDir dir;
+  std::string text = experiment_text("demo/t");
+  text.replace(text.find(", better = \"lower\""), 18, "");  // MAE, no "better": the registry's lower
+  const pipeline::Plan p = pipeline::plan(request(write(dir.path(), "a.toml", text)));
+  CHECK_FALSE(p.experiment.table.columns.at(0).higher_is_better);
+  // A "better" that contradicts the registry is an error at the column.
+  std::string wrong = experiment_text("demo/t");
+  wrong.replace(wrong.find("better = \"lower\""), 16, "better = \"higher\"");
+  const std::string msg = error_of(request(write(dir.path(), "b.toml", wrong)));
+  INFO(msg);
+  CHECK(msg.find(position(dir.path(), "b.toml", wrong, "metric = \"MAE\"")) == 0);
+  CHECK(msg.find("metric 'MAE' is lower-is-better") != std::string::npos);
 }
 
 TEST_CASE("plan: options are resolved with their defaults, and the identity is content", "[pipeline][plan]") {

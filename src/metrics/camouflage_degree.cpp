@@ -1,0 +1,218 @@
+#include "metrics/camouflage_degree.h"
+
+#include "core/error.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace sodlab::metrics {
+namespace {
+
+constexpr int kPatch = 7, kStride = 3;
+constexpr double kEps = 2.220446049250313e-16;
+
+// The GT dilated by a 20x20 square (anchor 10, 10: offsets -10..+9), minus the GT; outside ignored.
+cv::Mat surrounding_background(const cv::Mat& gt) {
+  const int rows = gt.rows, cols = gt.cols;
+  cv::Mat horizontal(rows, cols, CV_8UC1), out(rows, cols, CV_8UC1);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      std::uint8_t m = 0;
+      for (int k = std::max(0, c - 10); k <= std::min(cols - 1, c + 9); ++k) m |= gt.at<std::uint8_t>(r, k);
+      horizontal.at<std::uint8_t>(r, c) = m;
+    }
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      std::uint8_t m = 0;
+      for (int k = std::max(0, r - 10); k <= std::min(rows - 1, r + 9); ++k) m |= horizontal.at<std::uint8_t>(k, c);
+      out.at<std::uint8_t>(r, c) = m && !gt.at<std::uint8_t>(r, c) ? 1 : 0;
+    }
+  return out;
+}
+
+struct Patches {
+  std::vector<cv::Point> at;         // (x = column, y = row) of each patch's top-left corner
+  std::vector<std::uint8_t> values;  // kPatch·kPatch·3 per patch, row-major, channels last
+};
+
+// PySODMetrics' _extract_patches: the image padded at the bottom and right by reflection (numpy
+// 'reflect') to fit the stride, windows every kStride pixels, kept where the mask covers all.
+Patches extract_patches(const cv::Mat& img3, const cv::Mat& mask) {
+  const int h = img3.rows, w = img3.cols;
+  auto pad_of = [](int n) { return ((kStride - (n - kPatch) % kStride) % kStride + kStride) % kStride; };
+  const int ph = h + pad_of(h), pw = w + pad_of(w);
+  auto reflect = [](int i, int n) { return i < n ? i : 2 * (n - 1) - i; };
+  Patches out;
+  for (int i = 0; i + kPatch <= ph; i += kStride)
+    for (int j = 0; j + kPatch <= pw; j += kStride) {
+      bool valid = true;
+      for (int a = 0; a < kPatch && valid; ++a)
+        for (int b = 0; b < kPatch && valid; ++b)
+          valid = i + a < h && j + b < w && mask.at<std::uint8_t>(i + a, j + b) > 0;  // padding: 0
+      if (!valid) continue;
+      out.at.push_back({j, i});
+      for (int a = 0; a < kPatch; ++a)
+        for (int b = 0; b < kPatch; ++b) {
+          const cv::Vec3b& v = img3.at<cv::Vec3b>(reflect(i + a, h), reflect(j + b, w));
+          out.values.insert(out.values.end(), {v[0], v[1], v[2]});
+        }
+    }
+  return out;
+}
+
+// sklearn's StandardScaler over the rows of (bg coords; fg coords): per column (x - mean)/std,
+// population std, 1 where it is ~0.
+void standardise(std::vector<std::array<double, 2>>& coords) {
+  const double n = static_cast<double>(coords.size());
+  for (int k = 0; k < 2; ++k) {
+    double sum = 0;
+    for (const auto& c : coords) sum += c[k];
+    const double mean = sum / n;
+    double correction = 0, sq = 0;
+    for (const auto& c : coords) correction += c[k] - mean, sq += (c[k] - mean) * (c[k] - mean);
+    double scale = std::sqrt((sq - correction * correction / n) / n);
+    if (scale < 10 * std::numeric_limits<double>::epsilon()) scale = 1;
+    for (auto& c : coords) c[k] = (c[k] - mean) / scale;
+  }
+}
+
+double srgb_linear(double v) { return v > 0.04045 ? std::pow((v + 0.055) / 1.055, 2.4) : v / 12.92; }
+double lab_f(double t) { return t > 0.008856 ? std::cbrt(t) : 7.787 * t + 16. / 116.; }
+double hue_2pi(double y, double x) {
+  const double t = std::atan2(y, x);
+  return t < 0 ? t + 2 * M_PI : t;
+}
+
+}  // namespace
+
+cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb) {
+  const double r = srgb_linear(rgb[0] * (1.0 / 255)), g = srgb_linear(rgb[1] * (1.0 / 255)),
+               b = srgb_linear(rgb[2] * (1.0 / 255));
+  const double x = (r * 0.412453 + g * 0.357580 + b * 0.180423) / 0.95047;
+  const double y = (r * 0.212671 + g * 0.715160 + b * 0.072169) / 1.0;
+  const double z = (r * 0.019334 + g * 0.119193 + b * 0.950227) / 1.08883;
+  const double fx = lab_f(x), fy = lab_f(y), fz = lab_f(z);
+  return {116. * fy - 16., 500.0 * (fx - fy), 200.0 * (fy - fz)};
+}
+
+double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2) {
+  const double L1 = lab1[0], a1 = lab1[1], b1 = lab1[2], L2 = lab2[0], a2 = lab2[1], b2 = lab2[2];
+  const double p257 = std::pow(25.0, 7);
+  double Cbar = 0.5 * (std::hypot(a1, b1) + std::hypot(a2, b2));
+  double c7 = std::pow(Cbar, 7);
+  const double G = 0.5 * (1 - std::sqrt(c7 / (c7 + p257)));
+  const double scale = 1 + G;
+  const double C1 = std::hypot(a1 * scale, b1), h1 = hue_2pi(b1, a1 * scale);
+  const double C2 = std::hypot(a2 * scale, b2), h2 = hue_2pi(b2, a2 * scale);
+  const double Lbar = 0.5 * (L1 + L2), tmp = (Lbar - 50) * (Lbar - 50);
+  const double SL = 1 + 0.015 * tmp / std::sqrt(20 + tmp);
+  const double L_term = (L2 - L1) / SL;
+  Cbar = 0.5 * (C1 + C2);
+  const double SC = 1 + 0.045 * Cbar;
+  const double C_term = (C2 - C1) / SC;
+  const double h_diff = h2 - h1, h_sum = h1 + h2, CC = C1 * C2;
+  double dH = h_diff;
+  if (h_diff > M_PI) dH -= 2 * M_PI;
+  if (h_diff < -M_PI) dH += 2 * M_PI;
+  if (CC == 0.) dH = 0.;
+  const double dH_term = 2 * std::sqrt(CC) * std::sin(dH / 2);
+  double Hbar = h_sum;
+  const bool wrap = CC != 0. && std::fabs(h_diff) > M_PI;
+  if (wrap && h_sum < 2 * M_PI) Hbar += 2 * M_PI;
+  if (wrap && h_sum >= 2 * M_PI) Hbar -= 2 * M_PI;
+  if (CC == 0.) Hbar *= 2;
+  Hbar *= 0.5;
+  const double deg = M_PI / 180;
+  const double T = 1 - 0.17 * std::cos(Hbar - 30 * deg) + 0.24 * std::cos(2 * Hbar) +
+                   0.32 * std::cos(3 * Hbar + 6 * deg) - 0.20 * std::cos(4 * Hbar - 63 * deg);
+  const double SH = 1 + 0.015 * Cbar * T;
+  const double H_term = dH_term / SH;
+  c7 = std::pow(Cbar, 7);
+  const double Rc = 2 * std::sqrt(c7 / (c7 + p257));
+  const double e = (Hbar * (180.0 / M_PI) - 275) / 25;  // np.rad2deg
+  const double dtheta = 30 * deg * std::exp(-(e * e));
+  const double R_term = -std::sin(2 * dtheta) * Rc * C_term * H_term;
+  double dE2 = L_term * L_term;
+  dE2 += C_term * C_term;
+  dE2 += H_term * H_term;
+  dE2 += R_term;
+  return std::sqrt(std::max(dE2, 0.0));
+}
+
+cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, double lambda_spatial) {
+  if (rgb.type() != CV_8UC3 || gt.type() != CV_8UC1 || rgb.size() != gt.size())
+    throw InputError("camouflage_degree: an 8-bit RGB image and a 0/1 mask of the same size");
+  const int h = gt.rows, w = gt.cols;
+  const cv::Mat fg = gt != 0, bg = surrounding_background(gt != 0);
+  cv::Mat fg01, lab, fg_lab, bg_lab;
+  fg.convertTo(fg01, CV_8U, 1.0 / 255);
+  cv::cvtColor(rgb, lab, cv::COLOR_RGB2Lab);
+  lab.copyTo(fg_lab), lab.copyTo(bg_lab);
+  fg_lab.setTo(cv::Scalar::all(0), fg01 == 0);
+  bg_lab.setTo(cv::Scalar::all(0), bg == 0);
+  const Patches fp = extract_patches(fg_lab, fg01), bp = extract_patches(bg_lab, bg);
+  cv::Mat cd = cv::Mat::zeros(h, w, CV_64F);
+  if (fp.at.empty() || bp.at.empty()) return cd;
+
+  // Nearest background patch of each foreground patch: Lab values and λ·standardised position,
+  // as float32 (PySODMetrics' astype), squared distances in double.
+  const std::size_t nb = bp.at.size(), nf = fp.at.size(), dim = kPatch * kPatch * 3 + 2;
+  std::vector<std::array<double, 2>> coords;
+  for (const auto& p : bp.at) coords.push_back({double(p.y), double(p.x)});
+  for (const auto& p : fp.at) coords.push_back({double(p.y), double(p.x)});
+  standardise(coords);
+  auto features = [&](const Patches& ps, std::size_t i, std::size_t coord_row, float* out) {
+    for (std::size_t k = 0; k + 2 < dim; ++k) out[k] = static_cast<float>(ps.values[i * (dim - 2) + k]);
+    out[dim - 2] = static_cast<float>(lambda_spatial * coords[coord_row][0]);
+    out[dim - 1] = static_cast<float>(lambda_spatial * coords[coord_row][1]);
+  };
+  std::vector<float> xb(nb * dim), q(dim);
+  for (std::size_t i = 0; i < nb; ++i) features(bp, i, i, &xb[i * dim]);
+  cv::Mat im_bg = rgb.clone();
+  im_bg.setTo(cv::Scalar::all(0), bg == 0);
+  std::vector<std::int64_t> sum(static_cast<std::size_t>(h) * w * 3, 0);
+  std::vector<double> counts(static_cast<std::size_t>(h) * w, kEps);
+  for (std::size_t f = 0; f < nf; ++f) {
+    features(fp, f, nb + f, q.data());
+    std::size_t best = 0;
+    double best_d = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < nb; ++i) {
+      const float* x = &xb[i * dim];
+      double d = 0;
+      for (std::size_t k = 0; k < dim; ++k) {
+        const double t = double(q[k]) - double(x[k]);
+        d += t * t;
+      }
+      if (d < best_d) best_d = d, best = i;
+    }
+    const int fx = std::clamp(fp.at[f].y, 0, h - kPatch), fy = std::clamp(fp.at[f].x, 0, w - kPatch);
+    const int cx = std::clamp(bp.at[best].y, 0, h - kPatch), cy = std::clamp(bp.at[best].x, 0, w - kPatch);
+    for (int a = 0; a < kPatch; ++a)
+      for (int b = 0; b < kPatch; ++b) {
+        const cv::Vec3b& v = im_bg.at<cv::Vec3b>(cx + a, cy + b);
+        const std::size_t o = static_cast<std::size_t>(fx + a) * w + (fy + b);
+        for (int ch = 0; ch < 3; ++ch) sum[o * 3 + ch] += v[ch];
+        counts[o] += 1;
+      }
+  }
+  const double denom = std::exp(gamma) - 1;
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      const std::size_t o = static_cast<std::size_t>(r) * w + c;
+      cv::Vec3b recon;
+      for (int ch = 0; ch < 3; ++ch)
+        recon[ch] = static_cast<std::uint8_t>(std::nearbyint(static_cast<double>(sum[o * 3 + ch]) / counts[o]));
+      const bool in = fg01.at<std::uint8_t>(r, c) != 0;
+      const cv::Vec3b orig = in ? rgb.at<cv::Vec3b>(r, c) : cv::Vec3b(0, 0, 0);
+      const double de = ciede2000(skimage_rgb2lab(recon), skimage_rgb2lab(orig));
+      const double similarity = 1 - std::clamp(de / 100, 0.0, 1.0);
+      cd.at<double>(r, c) = (std::exp(gamma * similarity * (in ? 1.0 : 0.0)) - 1) / denom;
+    }
+  return cd;
+}
+
+}  // namespace sodlab::metrics

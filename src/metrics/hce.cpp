@@ -1,0 +1,168 @@
+#include "metrics/hce.h"
+
+#include "core/error.h"
+#include "metrics/binary_masks.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+namespace sodlab::metrics {
+namespace {
+
+// scikit-image 0.19's removal table for _fast_skeletonize (data from scikit-image,
+// BSD-3-Clause, Copyright (C) 2019 the scikit-image team). Index: the 8 neighbours as bits NW 1,
+// N 2, NE 4, E 8, SE 16, S 32, SW 64, W 128; value 1 = removable in the first sub-pass, 2 = in
+// the second, 3 = in both, 0 = kept.
+constexpr std::uint8_t kRemoval[256] = {
+    0, 0, 0, 1, 0, 0, 1, 3, 0, 0, 3, 1, 1, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 3, 0, 3, 3,
+    0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 3, 0, 2, 2,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 3, 0, 2, 0,
+    0, 0, 3, 1, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 3, 1, 3, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 0, 1, 0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, 0,
+};
+
+// Splits each contour into runs of points where `condition` (dilated) holds and that no earlier
+// run visited; a contour's last run absorbs its first (reversed) when they touch. Returns the
+// runs and, in `independent`, the 8-connected regions of `mask` no run passes through.
+std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std::vector<cv::Point>>& contours,
+                                                           const cv::Mat& mask, const cv::Mat& condition,
+                                                           int& independent) {
+  const cv::Mat cond = dilate_cross(condition);
+  const Components components = label_components(mask, 8);
+  const cv::Mat& labels = components.labels;
+  const int n_labels = components.count;
+  std::vector<char> untouched(static_cast<std::size_t>(n_labels), 1);
+  untouched[0] = 0;  // background
+  cv::Mat visited = cv::Mat::zeros(mask.size(), CV_8UC1);
+  std::vector<std::vector<cv::Point>> out;
+  for (const auto& contour : contours) {
+    std::vector<std::vector<cv::Point>> runs;
+    std::vector<cv::Point> run;
+    for (const cv::Point& pt : contour) {
+      if (cond.at<std::uint8_t>(pt) == 0 || visited.at<std::uint8_t>(pt) != 0) {
+        if (!run.empty()) runs.push_back(std::move(run)), run.clear();
+        continue;
+      }
+      run.push_back(pt);
+      visited.at<std::uint8_t>(pt) = 1;
+      untouched[static_cast<std::size_t>(labels.at<int>(pt))] = 0;
+    }
+    if (!run.empty()) runs.push_back(std::move(run));
+    if (runs.size() > 1) {
+      const cv::Point first = runs.front().front(), last = runs.back().back();
+      const int dx = std::abs(first.x - last.x), dy = std::abs(first.y - last.y);
+      if (dx <= 1 && dy <= 1 && dx + dy > 0) {
+        runs.back().insert(runs.back().end(), runs.front().rbegin(), runs.front().rend());
+        runs.erase(runs.begin());
+      }
+    }
+    for (auto& r : runs) out.push_back(std::move(r));
+  }
+  independent = static_cast<int>(std::count(untouched.begin(), untouched.end(), 1));
+  return out;
+}
+
+int control_points(const std::vector<std::vector<cv::Point>>& boundaries, double epsilon) {
+  int n = 0;
+  std::vector<cv::Point> approx;
+  for (const auto& b : boundaries) {
+    cv::approxPolyDP(b, approx, epsilon, false);
+    n += static_cast<int>(approx.size());
+  }
+  return n;
+}
+
+}  // namespace
+
+cv::Mat skeletonize_zhang(const cv::Mat& binary) {
+  CV_Assert(binary.type() == CV_8UC1);
+  const int rows = binary.rows, cols = binary.cols, w = cols + 2;
+  // Buffers reused by the thread (no page faults per image): the image with a one-pixel zero
+  // border, whether a pixel is on the border list, the lists.
+  thread_local std::vector<std::uint8_t> s, listed;
+  thread_local std::vector<int> border, removed;
+  s.assign(static_cast<std::size_t>(rows + 2) * w, 0);
+  for (int r = 0; r < rows; ++r) {
+    const std::uint8_t* in = binary.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) s[static_cast<std::size_t>(r + 1) * w + c + 1] = in[c] != 0;
+  }
+  const int off[8] = {-w - 1, -w, -w + 1, 1, w + 1, w, w - 1, -1};  // NW N NE E SE S SW W
+  auto code = [&](int i) {
+    int k = 0;
+    for (int b = 0; b < 8; ++b) k |= s[i + off[b]] << b;
+    return k;
+  };
+  // Only set pixels with an unset neighbour can be removed (kRemoval[255] = 0): track those.
+  border.clear(), removed.clear();
+  listed.assign(s.size(), 0);
+  for (int i = 0; i < static_cast<int>(s.size()); ++i)
+    if (s[i] && code(i) != 255) border.push_back(i), listed[i] = 1;
+  for (bool any = true; any;) {  // until a full iteration (both sub-passes) removes nothing
+    any = false;
+    for (int pass = 1; pass <= 2; ++pass) {
+      removed.clear();
+      for (int i : border) {  // every decision on the image as it was at the start of the pass
+        const int t = kRemoval[code(i)];
+        if (t == 3 || t == pass) removed.push_back(i);
+      }
+      if (removed.empty()) continue;
+      any = true;
+      for (int i : removed) s[i] = 0;
+      for (int i : removed)
+        for (int b = 0; b < 8; ++b) {
+          const int j = i + off[b];
+          if (s[j] && !listed[j]) listed[j] = 1, border.push_back(j);
+        }
+      border.erase(std::remove_if(border.begin(), border.end(), [&](int i) { return !s[i]; }), border.end());
+    }
+  }
+  cv::Mat out(rows, cols, CV_8UC1);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) out.at<std::uint8_t>(r, c) = s[static_cast<std::size_t>(r + 1) * w + c + 1];
+  return out;
+}
+
+double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int relax, double epsilon) {
+  if (gt_in.type() != CV_8UC1 || pred_in.type() != CV_8UC1 || gt_in.size() != pred_in.size())
+    throw InputError("human_correction_effort: masks must be CV_8UC1 of the same size");
+  // Masks as 0/255.
+  const cv::Mat gt = gt_in != 0, pred = pred_in != 0;
+  const cv::Mat skeleton = skeletonize_zhang(gt) != 0;
+  // Morphology with skimage's disk(1), the 3x3 cross (binary_masks.h).
+  const cv::Mat tp = gt & pred, fp = pred & ~gt, fn = gt & ~pred;
+  const cv::Mat eroded_union = erode_cross(gt | pred, relax);
+
+  // False positives away from the union's border, grown back within the GT's background.
+  cv::Mat fp_relaxed = fp & eroded_union;
+  for (int i = 0; i < relax; ++i) {
+    fp_relaxed = dilate_cross(fp_relaxed) & ~gt;
+  }
+  fp_relaxed &= fp;
+  // False negatives likewise within the prediction's background, plus the skeleton's misses.
+  cv::Mat fn_relaxed = fn & eroded_union;
+  for (int i = 0; i < relax; ++i) {
+    fn_relaxed = dilate_cross(fn_relaxed) & ~pred;
+  }
+  fn_relaxed &= fn;
+  fn_relaxed |= skeleton & ~tp;
+
+  std::vector<std::vector<cv::Point>> contours;
+  std::vector<cv::Vec4i> hierarchy;
+  int independent_fp = 0, independent_fn = 0;
+  cv::findContours(fp_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
+  const auto boundaries_fp = conditional_boundaries(contours, fp_relaxed, tp | fn_relaxed, independent_fp);
+  cv::findContours(fn_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
+  const auto boundaries_fn =
+      conditional_boundaries(contours, fn_relaxed, ~(tp | fp_relaxed | fn_relaxed), independent_fn);
+  return control_points(boundaries_fp, epsilon) + independent_fp + control_points(boundaries_fn, epsilon) +
+         independent_fn;
+}
+
+}  // namespace sodlab::metrics
