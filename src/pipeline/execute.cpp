@@ -22,6 +22,7 @@
 #include "core/threads.h"
 #include "core/timer.h"
 #include "data/loader.h"
+#include "data/registry.h"
 #include "losses/registry.h"
 #include "metrics/convention.h"
 #include "models/registry.h"
@@ -147,11 +148,26 @@ void record_peak_memory(store::ResultsStore& db, const std::string& id, const st
   reset_peak_resident();
 }
 
+// Where each catalogue dataset of the run was read from (datasets file or data root), as
+// provenance: artifacts "dataset:<name>" → folder. Never part of the run's identity.
+void record_dataset_locations(const config::RunSpec& spec, const std::string& id, store::ResultsStore& db) {
+  std::set<std::string> names;
+  auto note = [&](const config::DatasetSpec& d) {
+    if (!d.dataset.empty() && d.dataset != "synthetic" && data::dataset_registry().find(d.dataset)) names.insert(d.dataset);
+  };
+  note(spec.data.train);
+  note(spec.data.validation);
+  for (const auto& t : spec.data.test) note(t);
+  for (const auto& name : names)
+    db.add_artifact({id, "dataset:" + name, fs::absolute(data::locate_dataset(spec.data.data_root, name).match.root).lexically_normal().string(), "", 0});
+}
+
 // Trains and evaluates `run`, recording under `id` (the run id, or a redo attempt's id).
 void train_evaluate_record(const PlannedRun& run, const std::string& id, store::ResultsStore& db,
                            const ExecuteOptions& options, bool restart) {
   const config::RunSpec& spec = run.spec;
   check_test_sets(run.data, resolve_threads(spec.data.workers));
+  record_dataset_locations(spec, id, db);
   use_one_thread_pool();  // the BLAS threads the run id names (code_identity)
   Options model_options = spec.model.options;
   auto model = models::make_model(spec.model.name, model_options, models::Weights::load);

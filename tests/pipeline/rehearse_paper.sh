@@ -11,7 +11,7 @@
 #     stages) and MEnet Table IV (all three variants): projection printed, runs marked rehearse=2,
 #     no rehearsal value in the paper table, no run folder left behind.
 # Every paper run rehearsed takes 40+ minutes on a 2-core CPU (the note of issue 25), so the
-# remaining files are planned, not rehearsed, here. Exit 77 (skipped) without python3-torch.
+# remaining files are planned, not rehearsed, here. Runs record where each dataset was read from. Exit 77 (skipped) without python3-torch.
 set -euo pipefail
 sodlab=$(realpath "$1"); src=$(realpath "$2")
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -82,6 +82,9 @@ for set in dut-omron hku-is ecssd msra1000 sod; do
   grep -q "eval $set \[none\]" "$work/menet.log" || fail "menet rehearsal: no projection for $set"
 done
 [ "$("$sodlab" runs --db "$db" | grep -c 'rehearse=2 .*completed')" -eq 4 ] || { "$sodlab" runs --db "$db"; fail "sodlab runs: 4 completed rehearse=2 runs expected"; }
+# Provenance: where each dataset was read from (the datasets file's folder), never the identity.
+"$sodlab" query --db "$db" --format csv "SELECT path FROM artifacts WHERE kind = 'dataset:msra10k'" |
+  grep -q "^$work/ds/msra10k" || fail "the run does not record where msra10k was read from"
 [ -z "$(ls -A "$work/runs" 2>/dev/null)" ] || fail "rehearsal run folders left behind: $(ls "$work/runs")"
 "$sodlab" table menet/table4 --profile paper --db "$db" > "$work/table.md" 2>&1 || true
 grep -q "0 of 1 runs" "$work/table.md" || { cat "$work/table.md"; fail "a rehearsal value entered the paper table"; }
