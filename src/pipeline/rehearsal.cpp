@@ -161,8 +161,12 @@ std::string format_rehearsal(const Plan& plan, const std::vector<RunProjection>&
     total += p.total_seconds;
     disk += p.feature_cache_bytes + p.target_cache_bytes + p.checkpoint_bytes;
   }
-  out << ex.info.name << (ex.profile.empty() ? "" : " [profile " + ex.profile + "]") << ": " << runs.size()
-      << " run(s) rehearsed; the real protocol projected at " << human_seconds(total) << " on this device"
+  const std::string name = ex.info.name + (ex.profile.empty() ? "" : " [profile " + ex.profile + "]");
+  if (runs.empty()) {
+    out << name << ": no trained run to project (a study's rehearsal is its own output above)\n";
+    return out.str();
+  }
+  out << name << ": " << runs.size() << " run(s) rehearsed; the real protocol projected at " << human_seconds(total) << " on this device"
       << " and " << human_bytes(static_cast<double>(disk))
       << " of caches and checkpoints (an upper bound: each stage's one step includes its set-up)\n";
   return out.str();

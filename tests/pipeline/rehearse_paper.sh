@@ -8,7 +8,8 @@
 #  3. the checks before any step: torchvision's legacy serialisation and a missing dataset are
 #     exit 2 with nothing recorded;
 #  4. a dress rehearsal end to end of Kolkin Table 4 (SZN, VGG-16 with fc layers, 224 px, frozen
-#     stages) and MEnet Table IV (all three variants): projection printed, runs marked rehearse=2,
+#     stages) and MEnet Table IV (all three variants), then MEnet Table II (noise, JPEG) on
+#     those runs: projection printed, runs marked rehearse=2,
 #     no rehearsal value in the paper table, no run folder left behind.
 # Every paper run rehearsed takes 40+ minutes on a 2-core CPU (the note of issue 25), so the
 # remaining files are planned, not rehearsed, here. Runs record where each dataset was read from. Exit 77 (skipped) without python3-torch.
@@ -72,6 +73,14 @@ db="$work/rehearsal.db"
   > "$work/kolkin.log" 2>&1 || { cat "$work/kolkin.log"; fail "kolkin2017/table4 rehearsal"; }
 "$sodlab" run menet/table4 --profile paper --rehearse --db "$db" --runs-dir "$work/runs" \
   > "$work/menet.log" 2>&1 || { cat "$work/menet.log"; fail "menet/table4 rehearsal"; }
+# MEnet Table II evaluates Table IV's rehearsal runs on noisy and JPEG inputs: every distortion of
+# every test set on two images. (Tables III and Fig. 9, the Jacobian estimators, take minutes per
+# run on this CPU: rehearsed by hand, see the issue 25 note.)
+for exp in menet/table2; do
+  "$sodlab" run "$exp" --profile paper --rehearse --db "$db" --runs-dir "$work/runs" > "$work/eval.log" 2>&1 ||
+    { cat "$work/eval.log"; fail "$exp rehearsal (evaluating menet/table4's rehearsal runs)"; }
+  grep -q "rehearsed;" "$work/eval.log" || { cat "$work/eval.log"; fail "$exp rehearsal: no projection"; }
+done
 cat "$work/kolkin.log" "$work/menet.log" | grep -A12 "^rehearsal \|rehearsed;"
 for stage in squeeze squeeze_low_lr finetune; do
   grep -Eq "^  $stage +8|^  $stage +4|^  $stage +14" "$work/kolkin.log" || fail "kolkin rehearsal: no projection for stage $stage"
