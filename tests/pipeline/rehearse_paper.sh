@@ -48,24 +48,21 @@ for file in experiments/*/*.toml; do
     { cat "$work/plan.log"; fail "$exp: the paper profile does not plan"; }
 done
 
-# 3. Checked before any step: exit 2, nothing recorded.
-set +e
-SODLAB_WEIGHTS_VGG16="$work/vgg16-397923af.pth" "$sodlab" run kolkin2017/table4 --profile paper --rehearse \
-  --db "$work/legacy.db" --runs-dir "$work/runs" > "$work/legacy.log" 2>&1
-rc=$?
-set -e
-[ $rc -eq 2 ] || { cat "$work/legacy.log"; fail "legacy weights: exit $rc, expected 2"; }
-grep -q "legacy serialisation" "$work/legacy.log" || fail "legacy weights: the error does not say why"
-[ ! -e "$work/legacy.db" ] || fail "legacy weights: a store was written"
+# 3. Checked before any step: exit 2, the error saying why, nothing recorded.
+# expect_refused WHAT PATTERN DB [VAR=VALUE ...] EXPERIMENT
+expect_refused() {
+  local what=$1 pattern=$2 store=$3; shift 3
+  local rc=0
+  env "${@:1:$#-1}" "$sodlab" run "${!#}" --profile paper --rehearse --db "$store" --runs-dir "$work/runs" \
+    > "$work/refused.log" 2>&1 || rc=$?
+  [ $rc -eq 2 ] || { cat "$work/refused.log"; fail "$what: exit $rc, expected 2"; }
+  grep -q "$pattern" "$work/refused.log" || { cat "$work/refused.log"; fail "$what: the error does not say '$pattern'"; }
+  [ ! -e "$store" ] || fail "$what: a store was written"
+}
+expect_refused "legacy weights" "legacy serialisation" "$work/legacy.db" \
+  SODLAB_WEIGHTS_VGG16="$work/vgg16-397923af.pth" kolkin2017/table4
 grep -v '^msra10k' "$SODLAB_DATASETS" > "$work/partial.toml"
-set +e
-SODLAB_DATASETS="$work/partial.toml" "$sodlab" run menet/table4 --profile paper --rehearse \
-  --db "$work/missing.db" --runs-dir "$work/runs" > "$work/missing.log" 2>&1
-rc=$?
-set -e
-[ $rc -eq 2 ] || { cat "$work/missing.log"; fail "missing dataset: exit $rc, expected 2"; }
-grep -q "msra10k" "$work/missing.log" || fail "missing dataset: the error does not name it"
-[ ! -e "$work/missing.db" ] || fail "missing dataset: a store was written"
+expect_refused "missing dataset" "msra10k" "$work/missing.db" SODLAB_DATASETS="$work/partial.toml" menet/table4
 
 # 4. Dress rehearsals end to end.
 db="$work/rehearsal.db"
