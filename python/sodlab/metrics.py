@@ -25,7 +25,7 @@ _CONVENTION = "pysodmetrics"
 __all__ = [
     "MAE", "Smeasure", "WeightedFmeasure", "Emeasure", "Fmeasure", "FmeasureV2",
     "HumanCorrectionEffortMeasure", "ContextMeasure", "CamouflageContextMeasure", "MSIoU",
-    "SizeInvarianceMAE", "FmeasureHandler", "PrecisionHandler", "RecallHandler", "TPRHandler",
+    "SizeInvarianceMAE", "SizeInvarianceFmeasureV2", "FmeasureHandler", "PrecisionHandler", "RecallHandler", "TPRHandler",
     "SensitivityHandler", "FPRHandler", "IOUHandler", "DICEHandler", "SpecificityHandler", "TNRHandler",
     "BERHandler", "OverallAccuracyHandler", "KappaHandler",
 ]
@@ -302,6 +302,55 @@ class FmeasureV2:
             res = {}
             if handler.dynamic_results is not None:
                 res["dynamic"] = np.mean(np.array(handler.dynamic_results, dtype=TYPE), axis=0)
+            if handler.adaptive_results is not None:
+                res["adaptive"] = _mean(handler.adaptive_results)
+            if handler.binary_results is not None:
+                if handler.sample_based:
+                    res["binary"] = _mean(handler.binary_results)
+                else:
+                    res["binary"] = np.mean(handler(**handler.binary_results))
+            results[name] = res
+        return results
+
+
+class SizeInvarianceFmeasureV2(FmeasureV2):
+    """Size-invariant confusion-matrix family (Li et al. 2024): per GT target (its bounding box).
+    ``get_results()``: per handler ``"dynamic"`` (sample-based: one T x 256 array per image, T its
+    targets; else the mean curve over every target), ``"adaptive"``, ``"binary"``, as PySODMetrics."""
+
+    def step(self, pred, gt, normalize=True):
+        if not self._metric_handlers:
+            raise ValueError("Please add your metric handler before using `step()`.")
+        members = sorted({h._member for h in self._metric_handlers.values()})
+        si = _evaluate(",".join("si_" + m for m in members), pred, gt, normalize)["si"]
+        if not si["defined"]:  # PySODMetrics asserts here too
+            raise ValueError("gt: size invariance needs a mask with background (this one is all foreground)")
+        for handler in self._metric_handlers.values():
+            m = handler._member
+            if handler.dynamic_results is not None:
+                curves = si["target_curves"][m][:, ::-1].copy()  # T x 256, thresholds 255..0
+                if handler.sample_based:
+                    handler.dynamic_results.append(curves)
+                else:
+                    handler.dynamic_results.extend(curves)
+            if handler.adaptive_results is not None:
+                handler.adaptive_results.append(si["sample_adaptive"][m])
+            if handler.binary_results is not None:
+                if handler.sample_based:
+                    handler.binary_results.append(si["sample_binary"][m])
+                else:
+                    for key, count in zip(("tp", "fp", "tn", "fn"), si["binary"]):
+                        handler.binary_results[key] += count
+
+    def get_results(self):
+        results = {}
+        for name, handler in self._metric_handlers.items():
+            res = {}
+            if handler.dynamic_results is not None:
+                if handler.sample_based:
+                    res["dynamic"] = handler.dynamic_results
+                else:
+                    res["dynamic"] = np.mean(np.array(handler.dynamic_results, dtype=TYPE), axis=0)
             if handler.adaptive_results is not None:
                 res["adaptive"] = _mean(handler.adaptive_results)
             if handler.binary_results is not None:

@@ -14,6 +14,7 @@
 #include "metrics/evaluator.h"
 #include "metrics/folder_eval.h"
 #include "metrics/image_metrics.h"
+#include "metrics/size_invariance.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -87,6 +88,24 @@ py::dict evaluate_image(const U8Array& pred, const U8Array& gt, const std::strin
     if (e.confusion.member[i]) curves[py::str(std::string("confusion_") + members[i].name)] = to_numpy(e.confusion.curves[i]);
   }
   out["curves"] = curves;
+  if (m::any_size_invariance(selection)) {
+    const m::SizeInvariantImage& si = e.size_invariance;
+    py::dict target_curves, sample_adaptive, sample_binary;
+    for (int i = 0; i < m::kConfusionMembers; ++i) {
+      const auto& kept = si.target_curves[i];
+      if (kept.empty()) continue;
+      py::array_t<double> array({static_cast<py::ssize_t>(kept.size()), static_cast<py::ssize_t>(256)});
+      for (std::size_t k = 0; k < kept.size(); ++k) std::copy(kept[k].begin(), kept[k].end(), array.mutable_data(k, 0));
+      const py::str name(members[i].name);
+      target_curves[name] = array;
+      sample_adaptive[name] = si.sample[i][0];
+      sample_binary[name] = si.sample[i][3];
+    }
+    out["si"] = py::dict(py::arg("defined") = si.defined, py::arg("n_targets") = si.n_targets,
+                         py::arg("binary") = py::make_tuple(si.binary.tp, si.binary.fp, si.binary.tn, si.binary.fn),
+                         py::arg("target_curves") = target_curves, py::arg("sample_adaptive") = sample_adaptive,
+                         py::arg("sample_binary") = sample_binary);
+  }
   const m::Confusion& b = e.confusion.binary;
   out["binary"] = py::make_tuple(b.tp, b.fp, b.tn, b.fn);
   return out;

@@ -178,6 +178,11 @@ void evaluate_size_invariance(const cv::Mat& pred, const std::uint8_t* gt, const
               fpr = confusion_member_index("fpr");
     if (sel.has(kSiAucPrFamily)) image.auc_pr += trapezoid_auc(curve[pre], curve[rec]);
     if (sel.has(kSiAucRocFamily)) image.auc_roc += trapezoid_auc(curve[rec], curve[fpr]);
+    for (int i = 0; i < kConfusionMembers; ++i) {
+      if (!need[i]) continue;
+      ConfusionCurve& kept = image.target_curves[i].emplace_back();
+      std::copy(curve[i].begin(), curve[i].end(), kept.begin());
+    }
   }
   image.n_targets = T;
   for (auto& modes : image.sample)

@@ -52,6 +52,9 @@ struct SizeInvariantImage {
   std::int64_t n_targets = 0;
   std::array<ConfusionCurve, kConfusionMembers> curve_sum{};  // Σ over targets of their curves
   Confusion binary;                                           // map > 0.5 counts, Σ over targets
+  // Each target's curve (threshold 0..255 ascending), for the Python classes, whose
+  // SizeInvarianceFmeasureV2 returns them per sample (PySODMetrics' T x 256 lists).
+  std::array<std::vector<ConfusionCurve>, kConfusionMembers> target_curves;
 };
 
 // pred: the raw CV_8UC1 map; gt: 0/1 per pixel (row-major, pred's size); p[v], bin[v]: the
