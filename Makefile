@@ -15,7 +15,7 @@ THREADS_ARG = $(if $(THREADS),--threads $(THREADS))
 
 .PHONY: all deps configure build build-cli build-bench build-times test run bench bench-eval bench-metrics bench-losses bench-models bench-data bench-robustness bench-cache \
         tables list-tables plots report ablations clean
-.PHONY: fuzz fuzz-ci
+.PHONY: fuzz fuzz-ci python bench-python
 
 all: build
 
@@ -48,6 +48,19 @@ build-cli: configure
 # The Google Benchmark programs (build/benchmarks/), for the bench-* targets.
 build-bench: configure
 	cmake --build $(BUILD) -j $(JOBS) --target benchmarks
+
+# The Python package sodlab (python/README.md) in $(BUILD)/python/sodlab: the module over
+# src/metrics and the package's Python files (`make build` builds it too; `pip install ./python`
+# installs it).
+python: configure
+	cmake --build $(BUILD) -j $(JOBS) --target sodlab_python
+	@echo "import it with: PYTHONPATH=$(BUILD)/python /usr/bin/python3 -c 'import sodlab'"
+
+# Per-image time of sodlab's Python class API and of sodlab.evaluate on SOD-300, against decoding
+# the same PNGs, measured in one run (benchmarks/python/bench_python.py; PYSOD=DIR also times
+# PySODMetrics itself from a checkout).
+bench-python: python build-cli
+	PYTHONPATH=$(BUILD)/python /usr/bin/python3 benchmarks/python/bench_python.py --shared $(SHARED)
 
 # The slowest translation units and links of the last build (.ninja_log), and the total.
 build-times:

@@ -22,6 +22,9 @@ PACKAGES=(
   slurmctld slurmd slurm-client munge   # sweep test runs a real single-node Slurm (scripts/slurm-cluster.sh)
   chromium chromium-driver fonts-dejavu-core curl jq   # report test loads sodlab report in headless Chromium (WebDriver)
   python3-torch python3-torchvision   # weights test: torchvision's vgg16 written by PyTorch itself
+  # the Python package (python/): its module, its tests (pytest, run by ctest), sodlab.store's
+  # DataFrames and `make bench-python`'s decoding reference
+  pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest python3-opencv
 )
 # libFuzzer toolchain for fuzz/ (Debian 12): clang-14, its compiler-rt with libclang_rt.fuzzer
 # and the sanitizer runtimes, llvm-14 for llvm-symbolizer (symbolized crash stacks).
