@@ -26,6 +26,7 @@
 #include "pipeline/plan.h"
 #include "pipeline/specs.h"
 #include "report/figure.h"
+#include "report/sweep_figure.h"
 #include "report/gnuplot.h"
 #include "report/site.h"
 #include "store/provenance.h"
@@ -88,6 +89,18 @@ void add_figures(const DisplayPlan& d, store::ResultsStore& db, const std::strin
       if (labels.size() >= 2) wanted.push_back({"distortion", "none", kind, "adaptive F against " + kind + " strength"});
   }
   wanted.push_back({"training", "none", "awgn", "training curves"});
+  if (d.plan.experiment.is_sweep()) {
+    try {
+      const report::SweepSummary summary = report::summarize_sweep(sweep_figure_request(d), db);
+      const report::Rendered r = report::render_sweep_figure(summary, (fs::path(dir) / "figures").string(),
+                                                             file_stem(d.plan.experiment.info.name) + "-sweep", "png");
+      auto relative = [&](const std::string& p) { return fs::relative(p, dir).generic_string(); };
+      s.figures.push_back({"every point's parameters against " + summary.metric + " (parallel coordinates, marginals)",
+                           relative(r.image), relative(r.script), relative(r.data)});
+    } catch (const InputError&) {
+      // fewer than two points in the store, or nothing evaluated yet
+    }
+  }
   for (const auto& w : wanted) {
     report::FigureRequest request = figure_request(d, w.kind);
     request.distortion = w.distortion;

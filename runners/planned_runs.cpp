@@ -4,6 +4,7 @@
 
 #include "config/experiment.h"
 #include "core/error.h"
+#include "metrics/convention.h"
 #include "sweep/sweep_table.h"
 
 namespace sodlab::cli {
@@ -52,6 +53,23 @@ report::FigureRequest figure_request(const DisplayPlan& d, const std::string& ki
   if (!d.plan.runs.empty()) figure.convention = d.plan.runs.front().spec.eval.convention;
   figure.title = ex.info.name + ": " + kind + (d.request.profile.empty() ? "" : " (profile " + d.request.profile + ")");
   return figure;
+}
+
+report::SweepFigureRequest sweep_figure_request(const DisplayPlan& d, const std::string& metric) {
+  report::SweepFigureRequest request;
+  request.runs = d.runs;
+  const config::Experiment& ex = d.plan.experiment;
+  request.title = ex.info.name + (d.request.profile.empty() ? "" : " (profile " + d.request.profile + ")");
+  if (!d.plan.runs.empty()) request.convention = d.plan.runs.front().spec.eval.convention;
+  if (!metric.empty()) {
+    request.metrics = {metric};
+  } else {
+    for (const auto& family : metrics::metric_family_registry().entries())
+      for (const auto& key : family.keys)
+        if (key.headline) request.metrics.push_back(key.name);
+  }
+  request.lower_is_better = [](const std::string& m) { return metrics::metric_direction(m) == metrics::Better::lower; };
+  return request;
 }
 
 }  // namespace sodlab::cli
