@@ -17,15 +17,20 @@ namespace {
 constexpr int kPatch = 7, kStride = 3;
 constexpr int kLabDim = kPatch * kPatch * 3, kLabStride = 160;  // a patch's Lab values, padded
 
-// Σ (a[k] − b[k])² over kLabStride 8-bit values held as int16 (at most 147·255² < 2^24).
-__attribute__((target_clones("avx2", "default"))) std::int32_t squared_distance(const std::int16_t* __restrict a,
-                                                                                 const std::int16_t* __restrict b) {
-  std::int32_t acc = 0;
-  for (int k = 0; k < kLabStride; ++k) {
-    const std::int32_t t = a[k] - b[k];
-    acc += t * t;
+// out[i] = Σ_k (q[k] − bg[i·kLabStride + k])² over kLabStride 8-bit values held as int16 (at most
+// 147·255² < 2^24), for every background patch i < n.
+__attribute__((target_clones("avx2", "default"))) void lab_distances(const std::int16_t* __restrict q,
+                                                                      const std::int16_t* __restrict bg, std::size_t n,
+                                                                      std::int32_t* __restrict out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int16_t* b = bg + i * kLabStride;
+    std::int32_t acc = 0;
+    for (int k = 0; k < kLabStride; ++k) {
+      const std::int32_t t = q[k] - b[k];
+      acc += t * t;
+    }
+    out[i] = acc;
   }
-  return acc;
 }
 constexpr double kEps = 2.220446049250313e-16;
 
@@ -33,18 +38,19 @@ constexpr double kEps = 2.220446049250313e-16;
 cv::Mat surrounding_background(const cv::Mat& gt) {
   const int rows = gt.rows, cols = gt.cols;
   cv::Mat horizontal(rows, cols, CV_8UC1), out(rows, cols, CV_8UC1);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      std::uint8_t m = 0;
-      for (int k = std::max(0, c - 10); k <= std::min(cols - 1, c + 9); ++k) m |= gt.at<std::uint8_t>(r, k);
-      horizontal.at<std::uint8_t>(r, c) = m;
-    }
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      std::uint8_t m = 0;
-      for (int k = std::max(0, r - 10); k <= std::min(rows - 1, r + 9); ++k) m |= horizontal.at<std::uint8_t>(k, c);
-      out.at<std::uint8_t>(r, c) = m && !gt.at<std::uint8_t>(r, c) ? 1 : 0;
-    }
+  std::vector<int> prefix(static_cast<std::size_t>(std::max(rows, cols)) + 1);  // set pixels before index
+  for (int r = 0; r < rows; ++r) {
+    const std::uint8_t* g = gt.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) prefix[c + 1] = prefix[c] + (g[c] != 0);
+    std::uint8_t* o = horizontal.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) o[c] = prefix[std::min(cols - 1, c + 9) + 1] - prefix[std::max(0, c - 10)] > 0;
+  }
+  for (int c = 0; c < cols; ++c) {
+    for (int r = 0; r < rows; ++r) prefix[r + 1] = prefix[r] + horizontal.at<std::uint8_t>(r, c);
+    for (int r = 0; r < rows; ++r)
+      out.at<std::uint8_t>(r, c) =
+          prefix[std::min(rows - 1, r + 9) + 1] - prefix[std::max(0, r - 10)] > 0 && !gt.at<std::uint8_t>(r, c) ? 1 : 0;
+  }
   return out;
 }
 
@@ -72,7 +78,7 @@ Patches extract_patches(const cv::Mat& img3, const cv::Mat& mask) {
       for (int a = 0; a < kPatch; ++a)
         for (int b = 0; b < kPatch; ++b) {
           const cv::Vec3b& v = img3.at<cv::Vec3b>(reflect(i + a, h), reflect(j + b, w));
-          out.values.insert(out.values.end(), {v[0], v[1], v[2]});
+          out.values.push_back(v[0]), out.values.push_back(v[1]), out.values.push_back(v[2]);
         }
     }
   return out;
@@ -195,6 +201,7 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
     pos_bg[i] = position(i);
   }
   std::vector<std::int16_t> lab_q(kLabStride, 0);
+  std::vector<std::int32_t> lab_d(nb);
   cv::Mat im_bg = rgb.clone();
   im_bg.setTo(cv::Scalar::all(0), bg == 0);
   std::vector<std::int64_t> sum(static_cast<std::size_t>(h) * w * 3, 0);
@@ -204,8 +211,9 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
     const std::array<float, 2> q = position(nb + f);
     std::size_t best = 0;
     double best_d = std::numeric_limits<double>::infinity();
+    lab_distances(lab_q.data(), lab_bg.data(), nb, lab_d.data());
     for (std::size_t i = 0; i < nb; ++i) {
-      double d = static_cast<double>(squared_distance(lab_q.data(), &lab_bg[i * kLabStride]));
+      double d = static_cast<double>(lab_d[i]);
       const double t0 = double(q[0]) - double(pos_bg[i][0]), t1 = double(q[1]) - double(pos_bg[i][1]);
       d += t0 * t0;
       d += t1 * t1;
