@@ -30,19 +30,31 @@ constexpr std::uint8_t kRemoval[256] = {
 
 // Splits each contour into runs of points where `condition` (dilated) holds and that no earlier
 // run visited; a contour's last run absorbs its first (reversed) when they touch. Returns the
-// runs and, in `independent`, the 8-connected regions of `mask` no run passes through.
+// runs and, in `independent`, the 8-connected regions of the mask no run passes through.
+// The regions come from the contour tree (RETR_TREE), without labelling: each 8-connected region
+// has exactly one outer border (a contour at even depth), each of its holes a border whose parent
+// is that outer border, and every run point lies on one of them. A point skipped because an
+// earlier run visited it belongs to the region that run touched. So a region is touched when a
+// point of its outer or hole borders meets the condition.
 std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std::vector<cv::Point>>& contours,
+                                                           const std::vector<cv::Vec4i>& hierarchy,
                                                            const cv::Mat& mask, const cv::Mat& condition,
                                                            int& independent) {
   const cv::Mat cond = dilate_cross(condition);
-  const Components components = label_components(mask, 8);
-  const cv::Mat& labels = components.labels;
-  const int n_labels = components.count;
-  std::vector<char> untouched(static_cast<std::size_t>(n_labels), 1);
-  untouched[0] = 0;  // background
   cv::Mat visited = cv::Mat::zeros(mask.size(), CV_8UC1);
+  const int n = static_cast<int>(contours.size());
+  // The outer border of each contour's region: itself (even depth) or its parent (a hole).
+  std::vector<int> depth(static_cast<std::size_t>(n), -1), region(static_cast<std::size_t>(n));
+  std::vector<char> touched(static_cast<std::size_t>(n), 0);
+  for (int k = 0; k < n; ++k) {
+    int d = 0;
+    for (int p = hierarchy[k][3]; p >= 0; p = hierarchy[p][3]) ++d;
+    depth[k] = d;
+    region[k] = d % 2 == 0 ? k : hierarchy[k][3];
+  }
   std::vector<std::vector<cv::Point>> out;
-  for (const auto& contour : contours) {
+  for (int k = 0; k < n; ++k) {
+    const auto& contour = contours[k];
     std::vector<std::vector<cv::Point>> runs;
     std::vector<cv::Point> run;
     for (const cv::Point& pt : contour) {
@@ -52,7 +64,7 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
       }
       run.push_back(pt);
       visited.at<std::uint8_t>(pt) = 1;
-      untouched[static_cast<std::size_t>(labels.at<int>(pt))] = 0;
+      touched[static_cast<std::size_t>(region[k])] = 1;
     }
     if (!run.empty()) runs.push_back(std::move(run));
     if (runs.size() > 1) {
@@ -65,7 +77,8 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
     }
     for (auto& r : runs) out.push_back(std::move(r));
   }
-  independent = static_cast<int>(std::count(untouched.begin(), untouched.end(), 1));
+  independent = 0;
+  for (int k = 0; k < n; ++k) independent += depth[k] % 2 == 0 && !touched[static_cast<std::size_t>(k)];
   return out;
 }
 
@@ -203,10 +216,10 @@ double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int
   std::vector<cv::Vec4i> hierarchy;
   int independent_fp = 0, independent_fn = 0;
   cv::findContours(fp_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
-  const auto boundaries_fp = conditional_boundaries(contours, fp_relaxed, tp | fn_relaxed, independent_fp);
+  const auto boundaries_fp = conditional_boundaries(contours, hierarchy, fp_relaxed, tp | fn_relaxed, independent_fp);
   cv::findContours(fn_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
   const auto boundaries_fn =
-      conditional_boundaries(contours, fn_relaxed, ~(tp | fp_relaxed | fn_relaxed), independent_fn);
+      conditional_boundaries(contours, hierarchy, fn_relaxed, ~(tp | fp_relaxed | fn_relaxed), independent_fn);
   return control_points(boundaries_fp, epsilon) + independent_fp + control_points(boundaries_fn, epsilon) +
          independent_fn;
 }
