@@ -135,7 +135,11 @@ bench: bench-eval bench-metrics bench-losses bench-models bench-data bench-robus
 bench-metrics: build-bench
 	SODLAB_SHARED_DIR=$(SHARED) $(BUILD)/benchmarks/bench_metrics
 
+# Per family (bench_eval: ms per image, x decoding the same PNGs, x PySODMetrics' figures from
+# issue 26), then the whole `sodlab eval` process (scripts/bench-eval.sh).
 bench-eval: build-cli
+	cmake --build $(BUILD) -j $(JOBS) --target bench_eval
+	SODLAB_SHARED_DIR=$(SHARED) $(BUILD)/benchmarks/bench_eval
 	scripts/bench-eval.sh $(BUILD) $(SHARED)
 
 bench-losses: build-bench

@@ -296,6 +296,7 @@ int run_eval(const EvalArgs& a) {
     return 0;
   }
   check_outputs(a);
+  metrics::keep_freed_memory_for_reuse();  // this process only evaluates from here on
   metrics::FolderEvalOptions options;
   options.convention = metrics::parse_convention(a.convention);
   options.selection = metrics::MetricSelection::parse(a.metrics);

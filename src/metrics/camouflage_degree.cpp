@@ -5,6 +5,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -13,24 +15,42 @@ namespace sodlab::metrics {
 namespace {
 
 constexpr int kPatch = 7, kStride = 3;
+constexpr int kLabDim = kPatch * kPatch * 3, kLabStride = 160;  // a patch's Lab values, padded
+
+// out[i] = Σ_k (q[k] − bg[i·kLabStride + k])² over kLabStride 8-bit values held as int16 (at most
+// 147·255² < 2^24), for every background patch i < n.
+__attribute__((target_clones("avx2", "default"))) void lab_distances(const std::int16_t* __restrict q,
+                                                                      const std::int16_t* __restrict bg, std::size_t n,
+                                                                      std::int32_t* __restrict out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int16_t* b = bg + i * kLabStride;
+    std::int32_t acc = 0;
+    for (int k = 0; k < kLabStride; ++k) {
+      const std::int32_t t = q[k] - b[k];
+      acc += t * t;
+    }
+    out[i] = acc;
+  }
+}
 constexpr double kEps = 2.220446049250313e-16;
 
 // The GT dilated by a 20x20 square (anchor 10, 10: offsets -10..+9), minus the GT; outside ignored.
 cv::Mat surrounding_background(const cv::Mat& gt) {
   const int rows = gt.rows, cols = gt.cols;
   cv::Mat horizontal(rows, cols, CV_8UC1), out(rows, cols, CV_8UC1);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      std::uint8_t m = 0;
-      for (int k = std::max(0, c - 10); k <= std::min(cols - 1, c + 9); ++k) m |= gt.at<std::uint8_t>(r, k);
-      horizontal.at<std::uint8_t>(r, c) = m;
-    }
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      std::uint8_t m = 0;
-      for (int k = std::max(0, r - 10); k <= std::min(rows - 1, r + 9); ++k) m |= horizontal.at<std::uint8_t>(k, c);
-      out.at<std::uint8_t>(r, c) = m && !gt.at<std::uint8_t>(r, c) ? 1 : 0;
-    }
+  std::vector<int> prefix(static_cast<std::size_t>(std::max(rows, cols)) + 1);  // set pixels before index
+  for (int r = 0; r < rows; ++r) {
+    const std::uint8_t* g = gt.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) prefix[c + 1] = prefix[c] + (g[c] != 0);
+    std::uint8_t* o = horizontal.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) o[c] = prefix[std::min(cols - 1, c + 9) + 1] - prefix[std::max(0, c - 10)] > 0;
+  }
+  for (int c = 0; c < cols; ++c) {
+    for (int r = 0; r < rows; ++r) prefix[r + 1] = prefix[r] + horizontal.at<std::uint8_t>(r, c);
+    for (int r = 0; r < rows; ++r)
+      out.at<std::uint8_t>(r, c) =
+          prefix[std::min(rows - 1, r + 9) + 1] - prefix[std::max(0, r - 10)] > 0 && !gt.at<std::uint8_t>(r, c) ? 1 : 0;
+  }
   return out;
 }
 
@@ -58,7 +78,7 @@ Patches extract_patches(const cv::Mat& img3, const cv::Mat& mask) {
       for (int a = 0; a < kPatch; ++a)
         for (int b = 0; b < kPatch; ++b) {
           const cv::Vec3b& v = img3.at<cv::Vec3b>(reflect(i + a, h), reflect(j + b, w));
-          out.values.insert(out.values.end(), {v[0], v[1], v[2]});
+          out.values.push_back(v[0]), out.values.push_back(v[1]), out.values.push_back(v[2]);
         }
     }
   return out;
@@ -159,34 +179,44 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
   if (fp.at.empty() || bp.at.empty()) return cd;
 
   // Nearest background patch of each foreground patch: Lab values and λ·standardised position,
-  // as float32 (PySODMetrics' astype), squared distances in double.
-  const std::size_t nb = bp.at.size(), nf = fp.at.size(), dim = kPatch * kPatch * 3 + 2;
+  // as float32 (PySODMetrics' astype), squared distances in double, summed in feature order
+  // (the 147 Lab values, then row, then column). The Lab values are 8-bit integers, so their
+  // squared differences and every partial sum of them are integers below 2^24: exact in double
+  // in any order, and the same in int32. So the Lab part is summed in integers (vectorised),
+  // converted, and the two positional terms added after it in order: bit for bit the sequential
+  // double sum.
+  const std::size_t nb = bp.at.size(), nf = fp.at.size();
   std::vector<std::array<double, 2>> coords;
   for (const auto& p : bp.at) coords.push_back({double(p.y), double(p.x)});
   for (const auto& p : fp.at) coords.push_back({double(p.y), double(p.x)});
   standardise(coords);
-  auto features = [&](const Patches& ps, std::size_t i, std::size_t coord_row, float* out) {
-    for (std::size_t k = 0; k + 2 < dim; ++k) out[k] = static_cast<float>(ps.values[i * (dim - 2) + k]);
-    out[dim - 2] = static_cast<float>(lambda_spatial * coords[coord_row][0]);
-    out[dim - 1] = static_cast<float>(lambda_spatial * coords[coord_row][1]);
+  auto position = [&](std::size_t coord_row) {
+    return std::array<float, 2>{static_cast<float>(lambda_spatial * coords[coord_row][0]),
+                                static_cast<float>(lambda_spatial * coords[coord_row][1])};
   };
-  std::vector<float> xb(nb * dim), q(dim);
-  for (std::size_t i = 0; i < nb; ++i) features(bp, i, i, &xb[i * dim]);
+  std::vector<std::int16_t> lab_bg(nb * kLabStride, 0);  // zero padding: a zero difference
+  std::vector<std::array<float, 2>> pos_bg(nb);
+  for (std::size_t i = 0; i < nb; ++i) {
+    std::copy_n(&bp.values[i * kLabDim], kLabDim, &lab_bg[i * kLabStride]);
+    pos_bg[i] = position(i);
+  }
+  std::vector<std::int16_t> lab_q(kLabStride, 0);
+  std::vector<std::int32_t> lab_d(nb);
   cv::Mat im_bg = rgb.clone();
   im_bg.setTo(cv::Scalar::all(0), bg == 0);
   std::vector<std::int64_t> sum(static_cast<std::size_t>(h) * w * 3, 0);
   std::vector<double> counts(static_cast<std::size_t>(h) * w, kEps);
   for (std::size_t f = 0; f < nf; ++f) {
-    features(fp, f, nb + f, q.data());
+    std::copy_n(&fp.values[f * kLabDim], kLabDim, lab_q.data());
+    const std::array<float, 2> q = position(nb + f);
     std::size_t best = 0;
     double best_d = std::numeric_limits<double>::infinity();
+    lab_distances(lab_q.data(), lab_bg.data(), nb, lab_d.data());
     for (std::size_t i = 0; i < nb; ++i) {
-      const float* x = &xb[i * dim];
-      double d = 0;
-      for (std::size_t k = 0; k < dim; ++k) {
-        const double t = double(q[k]) - double(x[k]);
-        d += t * t;
-      }
+      double d = static_cast<double>(lab_d[i]);
+      const double t0 = double(q[0]) - double(pos_bg[i][0]), t1 = double(q[1]) - double(pos_bg[i][1]);
+      d += t0 * t0;
+      d += t1 * t1;
       if (d < best_d) best_d = d, best = i;
     }
     const int fx = std::clamp(fp.at[f].y, 0, h - kPatch), fy = std::clamp(fp.at[f].x, 0, w - kPatch);
@@ -202,15 +232,16 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
   const double denom = std::exp(gamma) - 1;
   for (int r = 0; r < h; ++r)
     for (int c = 0; c < w; ++c) {
+      // Outside the GT the degree is (exp(γ·similarity·0) − 1)/denom = 0 whatever the colours
+      // (their difference is finite): only GT pixels are compared.
+      if (fg01.at<std::uint8_t>(r, c) == 0) continue;
       const std::size_t o = static_cast<std::size_t>(r) * w + c;
       cv::Vec3b recon;
       for (int ch = 0; ch < 3; ++ch)
         recon[ch] = static_cast<std::uint8_t>(std::nearbyint(static_cast<double>(sum[o * 3 + ch]) / counts[o]));
-      const bool in = fg01.at<std::uint8_t>(r, c) != 0;
-      const cv::Vec3b orig = in ? rgb.at<cv::Vec3b>(r, c) : cv::Vec3b(0, 0, 0);
-      const double de = ciede2000(skimage_rgb2lab(recon), skimage_rgb2lab(orig));
+      const double de = ciede2000(skimage_rgb2lab(recon), skimage_rgb2lab(rgb.at<cv::Vec3b>(r, c)));
       const double similarity = 1 - std::clamp(de / 100, 0.0, 1.0);
-      cd.at<double>(r, c) = (std::exp(gamma * similarity * (in ? 1.0 : 0.0)) - 1) / denom;
+      cd.at<double>(r, c) = (std::exp(gamma * similarity * 1.0) - 1) / denom;
     }
   return cd;
 }

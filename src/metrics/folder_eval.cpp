@@ -14,8 +14,10 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <cctype>
-#include <map>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace sodlab::metrics {
 namespace fs = std::filesystem;
@@ -164,6 +166,14 @@ void decode_only(const FolderPairs& pairs, int threads) {
     read_gray(pairs.gts[i]);
     read_gray(pairs.preds[i]);
   });
+}
+
+void keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum: blocks below it come from the heaps
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);   // and stay there once freed (up to 1 GB free at the top)
+  mallopt(M_TOP_PAD, 64 << 20);         // each heap grows by 64 MB at a time
+#endif
 }
 
 EvaluationResult evaluate_synthetic(int n, const FolderEvalOptions& options) {

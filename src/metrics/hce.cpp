@@ -30,19 +30,31 @@ constexpr std::uint8_t kRemoval[256] = {
 
 // Splits each contour into runs of points where `condition` (dilated) holds and that no earlier
 // run visited; a contour's last run absorbs its first (reversed) when they touch. Returns the
-// runs and, in `independent`, the 8-connected regions of `mask` no run passes through.
+// runs and, in `independent`, the 8-connected regions of the mask no run passes through.
+// The regions come from the contour tree (RETR_TREE), without labelling: each 8-connected region
+// has exactly one outer border (a contour at even depth), each of its holes a border whose parent
+// is that outer border, and every run point lies on one of them. A point skipped because an
+// earlier run visited it belongs to the region that run touched. So a region is touched when a
+// point of its outer or hole borders meets the condition.
 std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std::vector<cv::Point>>& contours,
+                                                           const std::vector<cv::Vec4i>& hierarchy,
                                                            const cv::Mat& mask, const cv::Mat& condition,
                                                            int& independent) {
   const cv::Mat cond = dilate_cross(condition);
-  const Components components = label_components(mask, 8);
-  const cv::Mat& labels = components.labels;
-  const int n_labels = components.count;
-  std::vector<char> untouched(static_cast<std::size_t>(n_labels), 1);
-  untouched[0] = 0;  // background
   cv::Mat visited = cv::Mat::zeros(mask.size(), CV_8UC1);
+  const int n = static_cast<int>(contours.size());
+  // The outer border of each contour's region: itself (even depth) or its parent (a hole).
+  std::vector<int> depth(static_cast<std::size_t>(n), -1), region(static_cast<std::size_t>(n));
+  std::vector<char> touched(static_cast<std::size_t>(n), 0);
+  for (int k = 0; k < n; ++k) {
+    int d = 0;
+    for (int p = hierarchy[k][3]; p >= 0; p = hierarchy[p][3]) ++d;
+    depth[k] = d;
+    region[k] = d % 2 == 0 ? k : hierarchy[k][3];
+  }
   std::vector<std::vector<cv::Point>> out;
-  for (const auto& contour : contours) {
+  for (int k = 0; k < n; ++k) {
+    const auto& contour = contours[k];
     std::vector<std::vector<cv::Point>> runs;
     std::vector<cv::Point> run;
     for (const cv::Point& pt : contour) {
@@ -52,7 +64,7 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
       }
       run.push_back(pt);
       visited.at<std::uint8_t>(pt) = 1;
-      untouched[static_cast<std::size_t>(labels.at<int>(pt))] = 0;
+      touched[static_cast<std::size_t>(region[k])] = 1;
     }
     if (!run.empty()) runs.push_back(std::move(run));
     if (runs.size() > 1) {
@@ -65,7 +77,8 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
     }
     for (auto& r : runs) out.push_back(std::move(r));
   }
-  independent = static_cast<int>(std::count(untouched.begin(), untouched.end(), 1));
+  independent = 0;
+  for (int k = 0; k < n; ++k) independent += depth[k] % 2 == 0 && !touched[static_cast<std::size_t>(k)];
   return out;
 }
 
@@ -85,13 +98,22 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
   CV_Assert(binary.type() == CV_8UC1);
   const int rows = binary.rows, cols = binary.cols, w = cols + 2;
   // Buffers reused by the thread (no page faults per image): the image with a one-pixel zero
-  // border, whether a pixel is on the border list, the lists.
-  thread_local std::vector<std::uint8_t> s, listed;
-  thread_local std::vector<int> border, removed;
-  s.assign(static_cast<std::size_t>(rows + 2) * w, 0);
+  // border, per pixel which sub-passes' lists hold it (bit 0: the first, bit 1: the second), the
+  // lists.
+  thread_local std::vector<std::uint8_t> image, queued_bits;
+  thread_local std::vector<int> todo_lists[2], removed_list, deciding_list;
+  const std::size_t size = static_cast<std::size_t>(rows + 2) * w;
+  image.assign(size, 0);
+  queued_bits.assign(size, 0);
+  std::uint8_t* const s = image.data();
+  std::uint8_t* const queued = queued_bits.data();
+  std::vector<int>* const todo = todo_lists;
+  std::vector<int>& removed = removed_list;
+  std::vector<int>& deciding = deciding_list;
   for (int r = 0; r < rows; ++r) {
     const std::uint8_t* in = binary.ptr<std::uint8_t>(r);
-    for (int c = 0; c < cols; ++c) s[static_cast<std::size_t>(r + 1) * w + c + 1] = in[c] != 0;
+    std::uint8_t* o = s + static_cast<std::size_t>(r + 1) * w + 1;
+    for (int c = 0; c < cols; ++c) o[c] = in[c] != 0;
   }
   const int off[8] = {-w - 1, -w, -w + 1, 1, w + 1, w, w - 1, -1};  // NW N NE E SE S SW W
   auto code = [&](int i) {
@@ -99,16 +121,25 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
     for (int b = 0; b < 8; ++b) k |= s[i + off[b]] << b;
     return k;
   };
-  // Only set pixels with an unset neighbour can be removed (kRemoval[255] = 0): track those.
-  border.clear(), removed.clear();
-  listed.assign(s.size(), 0);
-  for (int i = 0; i < static_cast<int>(s.size()); ++i)
-    if (s[i] && code(i) != 255) border.push_back(i), listed[i] = 1;
+  // A sub-pass decides a pixel from its 8 neighbours alone. Once a pixel has been kept by sub-pass
+  // p, it would be kept again by p until a neighbour is removed: so each sub-pass decides only the
+  // set pixels whose neighbourhood changed since p last decided them (at first: every set pixel
+  // with an unset neighbour; kRemoval[255] = 0). The same removals, iteration by iteration, as
+  // deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both).
+  todo[0].clear(), todo[1].clear();
+  for (int r = 1; r <= rows; ++r)
+    for (int i = r * w + 1, e = r * w + cols + 1; i < e; ++i)
+      if (s[i] && code(i) != 255) queued[i] = 3, todo[0].push_back(i), todo[1].push_back(i);
   for (bool any = true; any;) {  // until a full iteration (both sub-passes) removes nothing
     any = false;
     for (int pass = 1; pass <= 2; ++pass) {
+      const std::uint8_t bit = static_cast<std::uint8_t>(pass);
+      deciding.swap(todo[pass - 1]);
+      todo[pass - 1].clear();
       removed.clear();
-      for (int i : border) {  // every decision on the image as it was at the start of the pass
+      for (int i : deciding) {  // every decision on the image as it was at the start of the pass
+        queued[i] &= static_cast<std::uint8_t>(~bit);
+        if (!s[i]) continue;
         const int t = kRemoval[code(i)];
         if (t == 3 || t == pass) removed.push_back(i);
       }
@@ -118,22 +149,50 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
       for (int i : removed)
         for (int b = 0; b < 8; ++b) {
           const int j = i + off[b];
-          if (s[j] && !listed[j]) listed[j] = 1, border.push_back(j);
+          if (!s[j] || queued[j] == 3) continue;
+          if (!(queued[j] & 1)) todo[0].push_back(j);
+          if (!(queued[j] & 2)) todo[1].push_back(j);
+          queued[j] = 3;
         }
-      border.erase(std::remove_if(border.begin(), border.end(), [&](int i) { return !s[i]; }), border.end());
     }
   }
   cv::Mat out(rows, cols, CV_8UC1);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) out.at<std::uint8_t>(r, c) = s[static_cast<std::size_t>(r + 1) * w + c + 1];
+  for (int r = 0; r < rows; ++r) std::copy_n(s + static_cast<std::size_t>(r + 1) * w + 1, cols, out.ptr<std::uint8_t>(r));
   return out;
 }
 
 double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int relax, double epsilon) {
   if (gt_in.type() != CV_8UC1 || pred_in.type() != CV_8UC1 || gt_in.size() != pred_in.size())
     throw InputError("human_correction_effort: masks must be CV_8UC1 of the same size");
-  // Masks as 0/255.
-  const cv::Mat gt = gt_in != 0, pred = pred_in != 0;
+  // Everything below happens within `relax` + 1 pixels of a GT or predicted pixel: the dilations
+  // reach `relax` pixels out of the union, the contours and the condition's dilation one more.
+  // So it runs on the union's bounding box grown by relax + 2 (clipped to the image): outside it
+  // every mask is 0, at a clipped side the image border is the box's, and contours, components
+  // and control points do not depend on where the box lies. No GT or predicted pixel: 0.
+  int top = gt_in.rows, bottom = -1, left = gt_in.cols, right = -1;
+  for (int r = 0; r < gt_in.rows; ++r) {
+    const std::uint8_t* g = gt_in.ptr<std::uint8_t>(r);
+    const std::uint8_t* p = pred_in.ptr<std::uint8_t>(r);
+    int first = -1, last = -1;
+    for (int c = 0; c < gt_in.cols; ++c)
+      if (g[c] | p[c]) {
+        first = c;
+        break;
+      }
+    if (first < 0) continue;
+    for (int c = gt_in.cols - 1; c >= first; --c)
+      if (g[c] | p[c]) {
+        last = c;
+        break;
+      }
+    top = std::min(top, r), bottom = r, left = std::min(left, first), right = std::max(right, last);
+  }
+  if (bottom < 0) return 0;
+  const int margin = std::max(relax, 0) + 2;
+  const cv::Rect box(cv::Point(std::max(0, left - margin), std::max(0, top - margin)),
+                     cv::Point(std::min(gt_in.cols, right + margin + 1), std::min(gt_in.rows, bottom + margin + 1)));
+  // Masks as 0/255, continuous copies of the box.
+  const cv::Mat gt = gt_in(box) != 0, pred = pred_in(box) != 0;
   const cv::Mat skeleton = skeletonize_zhang(gt) != 0;
   // Morphology with skimage's disk(1), the 3x3 cross (binary_masks.h).
   const cv::Mat tp = gt & pred, fp = pred & ~gt, fn = gt & ~pred;
@@ -157,10 +216,10 @@ double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int
   std::vector<cv::Vec4i> hierarchy;
   int independent_fp = 0, independent_fn = 0;
   cv::findContours(fp_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
-  const auto boundaries_fp = conditional_boundaries(contours, fp_relaxed, tp | fn_relaxed, independent_fp);
+  const auto boundaries_fp = conditional_boundaries(contours, hierarchy, fp_relaxed, tp | fn_relaxed, independent_fp);
   cv::findContours(fn_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
   const auto boundaries_fn =
-      conditional_boundaries(contours, fn_relaxed, ~(tp | fp_relaxed | fn_relaxed), independent_fn);
+      conditional_boundaries(contours, hierarchy, fn_relaxed, ~(tp | fp_relaxed | fn_relaxed), independent_fn);
   return control_points(boundaries_fp, epsilon) + independent_fp + control_points(boundaries_fn, epsilon) +
          independent_fn;
 }

@@ -15,6 +15,18 @@
 namespace sodlab::metrics {
 namespace {
 
+// cv::LUT on one thread: OpenCV splits large images over its own pool, whose idle workers then
+// spin beside the evaluator's (binary_masks.h).
+void apply_lut(const cv::Mat& in, const std::uint8_t* lut, cv::Mat& out) {
+  out.create(in.size(), CV_8UC1);
+  for (int r = 0; r < in.rows; ++r) {
+    const std::uint8_t* a = in.ptr<std::uint8_t>(r);
+    std::uint8_t* o = out.ptr<std::uint8_t>(r);
+    for (int c = 0; c < in.cols; ++c) o[c] = lut[a[c]];
+  }
+}
+
+
 constexpr double kEps = 2.220446049250313e-16;  // MATLAB eps = np.spacing(1)
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kBeta2 = 0.3;
@@ -387,7 +399,7 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   if (sel.has("hce")) {  // on the GT by the convention's rule and the normalised map > 0.5
     cv::Mat lut(1, 256, CV_8UC1), binary;
     for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] > 0.5 ? 1 : 0;
-    cv::LUT(pred, lut, binary);
+    apply_lut(pred, lut.ptr<std::uint8_t>(), binary);
     val["HCE"] = human_correction_effort(cv::Mat(rows, cols, CV_8UC1, g.data()), binary);
   }
 
@@ -414,11 +426,11 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
     const double thr = std::min(2 * mean_p, 1.0);
     cv::Mat lut(1, 256, CV_8UC1), bins, adaptive, binary;
     for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = static_cast<std::uint8_t>(bin[v]);
-    cv::LUT(pred, lut, bins);
+    apply_lut(pred, lut.ptr<std::uint8_t>(), bins);
     for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] >= thr;
-    cv::LUT(pred, lut, adaptive);
+    apply_lut(pred, lut.ptr<std::uint8_t>(), adaptive);
     for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] > 0.5;
-    cv::LUT(pred, lut, binary);
+    apply_lut(pred, lut.ptr<std::uint8_t>(), binary);
     out.msiou = msiou_curve(bins.ptr<std::uint8_t>(), g.data(), rows, cols);
     val["adpmsiou"] = msiou_binary(adaptive.ptr<std::uint8_t>(), g.data(), rows, cols);
     val["sample_bimsiou"] = msiou_binary(binary.ptr<std::uint8_t>(), g.data(), rows, cols);

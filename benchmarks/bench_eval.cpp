@@ -1,0 +1,171 @@
+// `make bench-eval`, per family: evaluate_image with one metric family selected, on the published
+// DSS maps of SOD-300 and their masks (../shared, or SODLAB_SHARED_DIR), one thread, CPU time per
+// image, beside the reference measured in the same run: decoding the same map and mask PNGs
+// (read_gray, what `sodlab eval` decodes with). Printed at the end as a table: ms per image, that
+// time in units of one pair's decoding, and the ratio to PySODMetrics 1.6.2's per-image time for
+// the family where issue 26 states one (constants from the issue, measured there on one core;
+// not measured here). A family's time includes the histogram pass every selection makes.
+// ccm also decodes nothing extra: its photographs are decoded before timing; it runs on the first
+// SODLAB_BENCH_CCM_IMAGES images (default 30; ~0.1 s each) instead of all 300.
+#include <benchmark/benchmark.h>
+
+#include "metrics/convention.h"
+#include "metrics/folder_eval.h"
+#include "metrics/gray_image_reader.h"
+#include "metrics/image_metrics.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace sodlab::metrics;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Family {
+  const char* name;        // registry family or group (MetricSelection::parse)
+  double pysod_ms;         // PySODMetrics per image, issue 26 (0: the issue states none)
+  double target;           // the issue's target ratio to PySODMetrics (0: none)
+  const char* pysod_what;  // what PySODMetrics' figure times
+};
+
+// Issue 26, "Speed": PySODMetrics per image on 300x400-ish SOD maps, one core.
+const Family kFamilies[] = {
+    {"mae", 0, 0, ""},
+    {"fm", 0, 0, ""},
+    {"sm", 0, 0, ""},
+    {"em", 0, 0, ""},
+    {"confusion", 0, 20, ""},
+    {"wfm", 85, 20, "wF"},
+    {"si_mae", 45, 20, "SI-MAE"},
+    {"si_fm", 45, 20, "SI-F (one handler)"},
+    {"size_invariance", 0, 20, ""},
+    {"cm", 54, 20, "CM"},
+    {"ccm", 900, 20, "CCM"},
+    {"hce", 88, 100, "HCE"},
+    {"msiou", 6300, 100, "MSIoU"},
+};
+
+struct Data {
+  std::vector<fs::path> pred_files, gt_files;
+  std::vector<cv::Mat> preds, gts, rgbs;  // rgbs: the first ccm_images photographs
+};
+
+const Data& data() {
+  static const Data d = [] {
+    Data out;
+    const char* env = std::getenv("SODLAB_SHARED_DIR");
+    const fs::path shared = env ? fs::path(env) : fs::path(SODLAB_SOURCE_DIR) / ".." / "shared";
+    const fs::path preds = shared / "fixtures" / "sod300-published-maps" / "DSS";
+    const fs::path gts = shared / "data" / "sod300" / "masks", images = shared / "data" / "sod300" / "images";
+    std::error_code ec;
+    if (!fs::is_directory(preds, ec) || !fs::is_directory(gts, ec)) return out;
+    const FolderPairs pairs = match_folders(preds, gts);
+    out.pred_files = pairs.preds, out.gt_files = pairs.gts;
+    const char* n_env = std::getenv("SODLAB_BENCH_CCM_IMAGES");
+    const std::size_t n_ccm = n_env ? std::strtoul(n_env, nullptr, 10) : 30;
+    for (std::size_t i = 0; i < pairs.stems.size(); ++i) {
+      out.preds.push_back(read_gray(pairs.preds[i]));
+      out.gts.push_back(read_gray(pairs.gts[i]));
+      if (i < n_ccm && fs::exists(images / (pairs.stems[i] + ".jpg")))
+        out.rgbs.push_back(read_rgb(images / (pairs.stems[i] + ".jpg")));
+    }
+    return out;
+  }();
+  return d;
+}
+
+void set_per_image(benchmark::State& state, std::size_t images) {
+  state.counters["s_per_image"] = benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(images),
+                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_DecodePair(benchmark::State& state) {
+  const Data& d = data();
+  for (auto _ : state)
+    for (std::size_t i = 0; i < d.pred_files.size(); ++i) {
+      benchmark::DoNotOptimize(read_gray(d.pred_files[i]));
+      benchmark::DoNotOptimize(read_gray(d.gt_files[i]));
+    }
+  set_per_image(state, d.pred_files.size());
+}
+
+void BM_Family(benchmark::State& state, std::string family) {
+  const Data& d = data();
+  const MetricSelection sel = MetricSelection::parse(family);
+  const bool ccm = family == "ccm";
+  const std::size_t n = ccm ? d.rgbs.size() : d.preds.size();
+  for (auto _ : state)
+    for (std::size_t i = 0; i < n; ++i)
+      benchmark::DoNotOptimize(
+          evaluate_image(d.preds[i], d.gts[i], Convention::pysodmetrics, sel, true, ccm ? d.rgbs[i] : cv::Mat()));
+  set_per_image(state, n);
+}
+
+// The console output as usual, then one table of every family against the decoding reference.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  SummaryReporter() : ConsoleReporter(OO_Tabular) {}  // no colour codes: readable in logs
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& r : runs) {
+      const auto it = r.counters.find("s_per_image");
+      std::string name = r.benchmark_name();
+      name = name.substr(0, name.find("/min_time"));
+      if (it != r.counters.end()) seconds_[name] = it->second.value;
+    }
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    const auto dec = seconds_.find("BM_DecodePair");
+    if (dec == seconds_.end()) return;
+    const double decode_ms = dec->second * 1e3;
+    std::printf("\nbench-eval: %zu DSS maps of SOD-300, one thread, CPU time per image (this run; ccm: first %zu)\n",
+                data().preds.size(), data().rgbs.size());
+    std::printf("reference: decoding the map and mask PNGs of one image = %.3f ms\n", decode_ms);
+    std::printf("PySODMetrics ms/image: constants from issue 26 (PySODMetrics 1.6.2, one core), not measured here\n\n");
+    std::printf("%-16s %10s %10s   %-20s %12s %10s %8s\n", "family", "ms/image", "x decode", "PySODMetrics", "ms/image",
+                "x faster", "target");
+    for (const Family& f : kFamilies) {
+      const auto it = seconds_.find(std::string("BM_Family/") + f.name);
+      if (it == seconds_.end()) continue;
+      const double ms = it->second * 1e3;
+      std::printf("%-16s %10.3f %10.2f   ", f.name, ms, ms / decode_ms);
+      if (f.pysod_ms > 0)
+        std::printf("%-20s %12.0f %9.0fx %7.0fx%s\n", f.pysod_what, f.pysod_ms, f.pysod_ms / ms, f.target,
+                    f.pysod_ms / ms >= f.target ? "" : "  (below target)");
+      else
+        std::printf("%-20s %12s %10s %8s\n", "(no figure)", "-", "-", "-");
+    }
+  }
+
+ private:
+  std::map<std::string, double> seconds_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  keep_freed_memory_for_reuse();  // as `sodlab eval` does
+  if (data().preds.empty()) {
+    std::fprintf(stderr, "bench_eval: DSS fixture not found (set SODLAB_SHARED_DIR); nothing to measure\n");
+    return 0;
+  }
+  benchmark::RegisterBenchmark("BM_DecodePair", BM_DecodePair)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+  for (const Family& f : kFamilies) {
+    if (std::string(f.name) == "ccm" && data().rgbs.empty()) continue;
+    benchmark::RegisterBenchmark((std::string("BM_Family/") + f.name).c_str(), BM_Family, std::string(f.name))
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(std::string(f.name) == "ccm" ? 0.1 : 1.0);
+  }
+  SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
