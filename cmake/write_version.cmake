@@ -12,7 +12,7 @@ else()
   set(dirty false)
 endif()
 # The computation's identity: SHA-256 over the content of every source file under src/ except
-# src/report, src/store, src/config and src/sweep, and of the build files (names and bytes; READMEs excluded), so a
+# src/report, src/store, src/config, src/sweep and src/stats, and of the build files (names and bytes; READMEs excluded), so a
 # commit that changes only documentation, experiment files, tests, rendering, storage, config
 # parsing or the command-line front end keeps run ids (and stored results) valid.
 file(GLOB_RECURSE sources RELATIVE ${SRC} ${SRC}/src/*.cpp ${SRC}/src/*.h ${SRC}/src/*CMakeLists.txt
@@ -21,10 +21,10 @@ list(APPEND sources CMakeLists.txt)
 list(SORT sources)
 set(listing "")
 foreach(f IN LISTS sources)
-  # Rendering (src/report), storage (src/store) and scheduling (src/sweep) do not change what a
-  # run computes; the configuration (src/config) reaches it only through the canonical config,
+  # Rendering (src/report), storage (src/store), scheduling (src/sweep) and statistics over stored
+  # results (src/stats) do not change what a run computes; the configuration (src/config) reaches it only through the canonical config,
   # itself hashed.
-  if(f STREQUAL "cmake/write_version.cmake" OR f MATCHES "^src/(report|store|config|sweep)/")
+  if(f STREQUAL "cmake/write_version.cmake" OR f MATCHES "^src/(report|store|config|sweep|stats)/")
     continue()
   endif()
   file(SHA256 ${SRC}/${f} h)

@@ -407,6 +407,7 @@ TableSpec read_table(const toml::table& table, const std::string& file,
         row.published_notes.assign(spec.columns.size(), "");
       }
       row.note = c.string("note", "");
+      if (c.node("reference")) row.reference = c.string("reference", "");
       if (row.variant.empty() && !c.node("published"))
         fail(&n, file, path, "a row needs a variant (our runs) or published values (a baseline)");
       c.finish();
@@ -415,6 +416,30 @@ TableSpec read_table(const toml::table& table, const std::string& file,
   }
   spec.notes = r.string_list("notes", {});
   spec.layout = r.string("layout", "methods", {"methods", "metrics"});
+  {  // paired statistics: a reference must be the variant of one of the table's rows
+    std::vector<std::string> row_variants;
+    for (const auto& row : spec.rows)
+      if (!row.variant.empty()) row_variants.push_back(row.variant);
+    auto check_reference = [&](const std::string& ref, const toml::node* node, const std::string& key) {
+      if (ref.empty() || ref == "none") return;
+      for (const auto& v : row_variants)
+        if (v == ref) return;
+      std::string known;
+      for (const auto& v : row_variants) known += (known.empty() ? "" : ", ") + v;
+      fail(node, file, key,
+           "reference '" + ref + "' is not the variant of a row of this table (rows: " +
+               (known.empty() ? std::string("none with a variant") : known) + "; or \"none\")");
+    };
+    spec.reference = r.string("reference", "");
+    check_reference(spec.reference, r.node("reference"), "table.reference");
+    if (const toml::array* rows = r.array("rows"))
+      for (std::size_t i = 0; i < rows->size() && i < spec.rows.size(); ++i)
+        if (spec.rows[i].reference && rows->get(i)->is_table())
+          check_reference(*spec.rows[i].reference, rows->get(i)->as_table()->get("reference"),
+                          "table.rows[" + std::to_string(i) + "].reference");
+    spec.resamples = static_cast<int>(r.integer("resamples", 2000, 1, 1000000));
+    spec.bootstrap_seed = static_cast<std::uint64_t>(r.integer("bootstrap_seed", 0, 0));
+  }
   if (const toml::table* ds = r.subtable("datasets")) {
     for (auto&& [k, v] : *ds) {
       if (!v.is_string())

@@ -23,8 +23,14 @@
 // the paper's hardware for timing columns; note adds a footnote to the column. A published
 // value may carry a footnote: published = [{ value = 0.984, note = "..." }, ...]; a row may have
 // note = "..."; [table] notes = ["...", ...] are printed under the table.
+//
+// Paired statistics (src/stats, report/paired_cells.h): `reference = "szn_ce"` names the variant
+// of a row that every other row is compared with, image by image (a row may set its own
+// `reference = "<variant>"`, or `reference = "none"` for no comparison); `resamples = 2000` and
+// `bootstrap_seed = 0` set the bootstrap. A reference must be the variant of a row of the table.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,6 +64,7 @@ struct TableRow {
   std::vector<std::optional<double>> published;  // one per column (nullopt = not published)
   std::vector<std::string> published_notes;      // one per column ("" = none)
   std::string note;                              // footnote of the row
+  std::optional<std::string> reference;          // the row's own reference variant ("none" = none)
 };
 
 struct TableSpec {
@@ -67,6 +74,9 @@ struct TableSpec {
   std::vector<TableRow> rows;
   std::map<std::string, std::string> datasets;  // column dataset → dataset in the store
   std::vector<std::string> notes;               // printed under the table
+  std::string reference;           // variant of the reference row ("" = no paired statistics)
+  int resamples = 2000;            // bootstrap resamples of the paired statistics
+  std::uint64_t bootstrap_seed = 0;
   std::string layout = "methods";  // Markdown: one row per method ("methods") or, for wide
                                    // tables, one row per column ("metrics", the paper's layout)
   // Dataset name looked up in the store for a column (after the `datasets` mapping).
@@ -75,6 +85,13 @@ struct TableSpec {
     return it == datasets.end() ? c.dataset : it->second;
   }
   bool empty() const { return columns.empty(); }
+  // The variant a row is compared with: its own reference, else the table's; "" = none (also
+  // for the reference row itself and for published-only rows).
+  std::string reference_of(const TableRow& r) const {
+    std::string ref = r.reference ? *r.reference : reference;
+    if (ref == "none" || r.variant.empty() || ref == r.variant) return "";
+    return ref;
+  }
 };
 
 }  // namespace sodlab::config

@@ -1,5 +1,6 @@
 #include "report/paper_table.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <iomanip>
@@ -10,6 +11,7 @@
 
 #include "core/error.h"
 #include "report/latex.h"
+#include "report/paired_cells.h"
 #include "store/results_store.h"
 
 namespace sodlab::report {
@@ -35,11 +37,27 @@ std::string number(double v, const config::TableColumn& col) {
   return os.str();
 }
 
+constexpr const char* kDagger = "†";
+
+std::string signed_number(double v, const config::TableColumn& col) {
+  return (v > 0 ? "+" : "") + number(v, col);
+}
+
+// " Δ +0.012 [+0.004, +0.020]†" (paired statistics against the row's reference), " (reference)".
+std::string paired_text(const Cell& c, const config::TableColumn& col) {
+  if (c.paired) {
+    const auto& p = *c.paired;
+    return " Δ " + signed_number(p.difference, col) + " [" + signed_number(p.interval.lo, col) + ", " +
+           signed_number(p.interval.hi, col) + "]" + (p.significant() ? kDagger : "");
+  }
+  return c.is_reference ? " (reference)" : "";
+}
+
 std::string ours_text(const Cell& c, int planned, const config::TableColumn& col, const char* pm) {
   if (c.n == 0) return planned > 0 ? "– " + count_text(c, planned) : "not run in this profile";
   std::string s = number(c.mean, col);
   if (c.n > 1) s += std::string(" ") + pm + " " + number(c.std, col);
-  return s + " " + count_text(c, planned);
+  return s + " " + count_text(c, planned) + paired_text(c, col);
 }
 
 // Whether the table shows any of the paper's values (a published-only row or a published cell).
@@ -149,6 +167,36 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   return out;
 }
 
+// What the paired statistics are, which rows are compared with which, and the columns without.
+std::string paired_notes(const PaperTable& t, const std::string& bullet) {
+  if (!t.paired) return "";
+  std::ostringstream os;
+  std::map<std::string, std::string> label_of;
+  for (const Row& r : t.rows)
+    if (!r.variant.empty()) label_of.emplace(r.variant, r.label);
+  std::set<std::string> references;
+  int max_pairs = 0;
+  for (const Row& r : t.rows) {
+    if (!r.reference.empty()) references.insert(r.reference);
+    for (const Cell& c : r.cells) max_pairs = std::max(max_pairs, c.paired_runs);
+  }
+  std::string refs;
+  for (const auto& v : references) refs += (refs.empty() ? "" : ", ") + label_of[v];
+  os << bullet << "Δ = row − reference row (" << refs
+     << ") per test image, the runs matched by fold and seed (units: fold × seed × image; an image's seeds "
+        "averaged), mean over images; [ , ] = its 95 % percentile bootstrap interval over images ("
+     << t.resamples << " resamples, seed " << t.bootstrap_seed << "); " << kDagger
+     << " = the interval excludes 0. Wilcoxon signed-rank p-values, Holm-adjusted over the rows of each column, "
+        "are in the CSV (--format csv)\n";
+  if (max_pairs == 1)
+    os << bullet << "one run per row: the paired statistics are over the test images of that run, so they "
+                    "measure the sampling of images, not the variation between trainings (seeds, folds)\n";
+  for (std::size_t i = 0; i < t.columns.size() && i < t.unpaired_why.size(); ++i)
+    if (!t.unpaired_why[i].empty())
+      os << bullet << column_header(t, i) << ": no paired statistics: " << t.unpaired_why[i] << "\n";
+  return os.str();
+}
+
 std::string notes(const PaperTable& t, const std::string& bullet) {
   std::ostringstream os;
   os << bullet << "profile: " << (t.profile.empty() ? "(none)" : t.profile)
@@ -177,6 +225,7 @@ std::string notes(const PaperTable& t, const std::string& bullet) {
       }
     os << "\n";
   }
+  os << paired_notes(t, bullet);
   const Footnotes f(t);
   for (std::size_t i = 0; i < f.texts.size(); ++i)
     os << bullet << "[" << i + 1 << "] " << f.texts[i] << "\n";
@@ -263,6 +312,7 @@ PaperTable build_table(const config::TableSpec& spec, const std::string& experim
     t.rows.push_back(std::move(row));
   }
   t.timing_hosts.assign(hosts.begin(), hosts.end());
+  add_paired_statistics(t, spec, runs, store);
   return t;
 }
 
@@ -385,8 +435,9 @@ std::string render_latex(const PaperTable& t) {
             c.n >= r.planned ? std::to_string(c.n) : std::to_string(c.n) + " of " + std::to_string(r.planned);
         if (!column_in_profile(t, i)) ours = "{\\scriptsize not run}";
         else if (c.n == 0) ours = "--";
-        else ours = "$" + number(c.mean, d) + (c.n > 1 ? " \\pm " + number(c.std, d) : "") + "$ {\\scriptsize (" +
-                    count + ")}";
+        else ours = "$" + number(c.mean, d) + (c.n > 1 ? " \\pm " + number(c.std, d) : "") +
+                    (c.paired && c.paired->significant() ? "^{\\dagger}" : "") + "$ {\\scriptsize (" + count +
+                    (c.is_reference ? ", ref." : "") + ")}";
       }
       os << " & " << ours;
       if (paper) os << " & " << with_marker(c.published ? number(*c.published, d) : "--", latex_text(f.published_marker(ri, i)));
@@ -397,6 +448,9 @@ std::string render_latex(const PaperTable& t) {
      << " (profile " << latex_text(t.profile.empty() ? "none" : t.profile)
      << "; ours: mean $\\pm$ std over runs, (n) runs)";
   for (std::size_t i = 0; i < f.texts.size(); ++i) os << " [" << i + 1 << "] " << latex_text(f.texts[i]);
+  if (t.paired)
+    os << " $^{\\dagger}$: the 95\\% paired bootstrap interval (over test images, " << t.resamples
+       << " resamples) of the difference to the reference row (ref.) excludes 0";
   os << ".}\n\\end{table}\n";
   return os.str();
 }
@@ -404,7 +458,8 @@ std::string render_latex(const PaperTable& t) {
 std::string render_csv(const PaperTable& t) {
   std::ostringstream os;
   os << "profile,row,variant,dataset,store_dataset,metric,convention,distortion,n,planned,mean,std,published,"
-        "in_profile\n";
+        "in_profile,reference,units,images,run_pairs,difference,ci_low,ci_high,level,p_wilcoxon,p_holm,test,"
+        "resamples,bootstrap_seed,significant\n";
   for (const auto& r : t.rows) {
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const auto& c = t.columns[i];
@@ -418,7 +473,17 @@ std::string render_csv(const PaperTable& t) {
       if (cell.n > 1) os << exact(cell.std);
       os << ",";
       if (cell.published) os << exact(*cell.published);
-      os << "," << (column_in_profile(t, i) ? 1 : 0) << "\n";
+      os << "," << (column_in_profile(t, i) ? 1 : 0) << "," << csv_field(r.reference) << ",";
+      if (const auto& p = cell.paired) {
+        auto num = [](double v) { return std::isnan(v) ? std::string() : exact(v); };
+        os << p->units << "," << p->images << "," << cell.paired_runs << "," << exact(p->difference) << ","
+           << exact(p->interval.lo) << "," << exact(p->interval.hi) << "," << exact(p->level) << ","
+           << num(p->wilcoxon.p) << "," << num(p->p_holm) << "," << stats::method_name(p->wilcoxon.method) << ","
+           << p->resamples << "," << p->seed << "," << (p->significant() ? 1 : 0);
+      } else {
+        os << ",,,,,,,,,,,,";
+      }
+      os << "\n";
     }
   }
   return os.str();

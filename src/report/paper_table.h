@@ -12,13 +12,21 @@
 // the value of every such run at (dataset, distortion, metric, convention) is collected: the
 // cell shows mean ± sample std (n-1 denominator; std omitted when n = 1) and n, or "k of m
 // runs" while some planned runs are missing. Published-only rows show only the paper's values.
+//
+// With a reference row (`[table] reference`, per row `reference`), each cell of a row compared
+// with it also holds the paired statistics of report/paired_cells.h (Δ to the reference, its
+// bootstrap interval, Wilcoxon p, Holm-adjusted over the rows of the column); renderings print
+// Δ and the interval, a † where the interval excludes 0 (explained in the notes), the CSV every
+// number.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "config/table_spec.h"
+#include "stats/paired.h"
 
 namespace sodlab::store {
 class ResultsStore;
@@ -30,6 +38,9 @@ struct Cell {
   int n = 0;                        // runs that have this value (0 = not run yet)
   double mean = 0, std = 0;         // std = 0 when n < 2
   std::optional<double> published;  // the paper's value
+  std::optional<stats::PairedComparison> paired;  // against the row's reference (paired_cells.h)
+  int paired_runs = 0;              // run pairs (same fold and seed) the units came from
+  bool is_reference = false;        // the row is another row's reference in this column
 };
 
 struct Row {
@@ -37,6 +48,7 @@ struct Row {
   int runs = 0;                     // completed runs counted for this row
   int planned = 0;                  // runs the experiment plans for this row
   std::vector<Cell> cells;          // one per column
+  std::string reference;            // variant this row is compared with ("" = none)
 };
 
 // One planned run of the experiment: its variant, run id and the datasets it evaluates (a
@@ -59,6 +71,12 @@ struct PaperTable {
   std::vector<std::vector<std::string>> published_notes;  // per row, per column
   std::vector<Row> rows;
   std::string overrides;            // the --set overrides the table was planned with ("" = none)
+  // Paired statistics (paired_cells.h): whether any row has a reference, the bootstrap settings,
+  // and per column why it has none ("" = it has them, or no reference).
+  bool paired = false;
+  int resamples = 0;
+  std::uint64_t bootstrap_seed = 0;
+  std::vector<std::string> unpaired_why;
 };
 
 // Builds the table of the planned `runs` (InputError if the spec has no columns).
@@ -87,7 +105,9 @@ TableGrid layout_table(const PaperTable& t);
 std::string render_markdown(const PaperTable& t);
 std::string render_latex(const PaperTable& t);
 // Long format, one line per row × column: profile,row,variant,dataset,store_dataset,metric,
-// convention,distortion,n,mean,std,published (empty fields when absent; full precision).
+// convention,distortion,n,planned,mean,std,published,in_profile, then the paired statistics:
+// reference,units,images,run_pairs,difference,ci_low,ci_high,level,p_wilcoxon,p_holm,test,
+// resamples,bootstrap_seed,significant (empty fields when absent; full precision).
 std::string render_csv(const PaperTable& t);
 
 }  // namespace sodlab::report

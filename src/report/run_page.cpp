@@ -135,6 +135,18 @@ std::string run_page(store::ResultsStore& store, const std::string& run_id) {
   std::ostringstream body;
   body << "<h1>Run " << escape(r.run_id) << "</h1>\n<p class=\"meta\">" << escape(r.experiment) << " · "
        << escape(r.variant) << " · " << status_span(r.status) << "</p>\n";
+  const auto tags = store.tags(run_id);
+  if (!tags.empty()) {
+    body << "<p class=\"tags\">tags:";
+    for (const auto& t : tags) body << " <code>" << escape(t) << "</code>";
+    body << "</p>\n";
+  }
+  const auto notes = store.notes(run_id);
+  if (!notes.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& n : notes) rows.push_back({escape(n.added_at), escape(n.text)});
+    body << "<h2>Notes</h2>\n" << html::table({"added", "note"}, rows, {false, false}, "notes");
+  }
   body << "<h2>Provenance</h2>\n" << provenance(r);
 
   const auto refs = store.run_refs(run_id);

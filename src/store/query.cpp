@@ -291,16 +291,22 @@ detail::Connection open_for_query(const std::string& db_path, const std::string&
 }
 
 // The SELECT of `sodlab runs` (parameters appended to `params`); checks the user's condition.
+// `has_tags`: false for a version-7 store (no run_tags / run_notes): tags and notes read as NULL
+// and a tag filter matches nothing.
 std::string runs_sql(sqlite3* db, const std::string& db_path, const RunFilter& filter,
                      const std::string& where, double stale_seconds, std::vector<std::string>& params,
-                     const std::string& what) {
+                     const std::string& what, bool has_tags) {
   const std::string cols =
       "run_id, experiment, variant, profile, overrides, fold, seed, " +
       detail::effective_status_sql(stale_seconds) +
       " AS status, attempt_of, code_version, code_dirty, host, cpu, threads, device, libtorch, opencv, "
-      "started_at, ended_at, heartbeat_at, error, owner, refs";
+      "started_at, ended_at, heartbeat_at, error, owner, refs, " +
+      std::string(has_tags ? "tags, notes" : "NULL AS tags, NULL AS notes");
+  RunFilter f = filter;
+  const bool impossible = !has_tags && !f.tags.empty();
+  if (impossible) f.tags.clear();
   std::string sql = "SELECT * FROM (SELECT " + cols + " FROM run_overview) WHERE " +
-                    detail::run_filter_sql(filter, params);
+                    detail::run_filter_sql(f, params) + (impossible ? " AND 0" : "");
   if (!where.empty()) {
     // The user's condition alone must be a single read-only expression.
     const std::string probe_sql =
@@ -325,10 +331,11 @@ std::string runs_sql(sqlite3* db, const std::string& db_path, const RunFilter& f
 void list_runs(const std::string& db_path, const RunFilter& filter, const std::string& where,
                double stale_seconds, RowSink& sink) {
   const detail::Connection db = detail::open_readonly(db_path);
-  detail::require_current_schema(db.get(), db_path);
+  const int version = detail::require_current_schema(db.get(), db_path, detail::kOldestReadable);
   const std::string what = where.empty() ? "runs" : "runs --where '" + where + "'";
   std::vector<std::string> params;
-  const std::string sql = runs_sql(db.get(), db_path, filter, where, stale_seconds, params, what);
+  const std::string sql =
+      runs_sql(db.get(), db_path, filter, where, stale_seconds, params, what, version >= detail::kTagsVersion);
   run_query(db.get(), db_path, what, sql, params, sink);
 }
 

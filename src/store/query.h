@@ -34,10 +34,12 @@ struct QueryResult {
 QueryResult query_readonly(const std::string& db_path, const std::string& sql);
 
 // `sodlab runs`: the view run_overview (runs without config_toml, plus overrides, attempt_of,
-// owner and `refs`, the number of run_refs) with the effective status (stale 'running' → 'interrupted'),
-// filtered by `filter` (bound parameters) AND the user's SQL condition `where` ("" = none; it
-// must be one read-only expression); ordered by started_at (queued runs last), run_id.
-// Unlike query_readonly, the database must be at this code's schema version.
+// owner, `refs` (the number of run_refs), `tags` (comma-separated, sorted) and `notes` (" | "
+// between notes, oldest first)) with the effective status (stale 'running' → 'interrupted'),
+// filtered by `filter` (bound parameters; `tags`: runs carrying all of them) AND the user's SQL
+// condition `where` ("" = none; it must be one read-only expression); ordered by started_at
+// (queued runs last), run_id. Unlike query_readonly, the database must be at this code's schema
+// version, or version 7 (before tags: tags and notes NULL).
 QueryResult runs_readonly(const std::string& db_path, const RunFilter& filter = {},
                           const std::string& where = "", double stale_seconds = 300.0);
 

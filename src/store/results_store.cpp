@@ -1,6 +1,9 @@
 #include "store/results_store.h"
 
+#include <cmath>
+
 #include <signal.h>
+#include <cctype>
 #include <cerrno>
 
 #include <sqlite3.h>
@@ -121,7 +124,7 @@ ResultsStore::ResultsStore(const std::string& path, OpenMode mode, double stale_
   output::protect_store(path);  // no output of this process may write over it (core/output_files.h)
   if (mode == OpenMode::read_only) {
     detail::Connection db = detail::open_readonly(path);
-    detail::require_current_schema(db.get(), path);
+    has_tags_ = detail::require_current_schema(db.get(), path, detail::kOldestReadable) >= detail::kTagsVersion;
     db_ = db.release();
     return;
   }
@@ -371,6 +374,12 @@ void ResultsStore::promote_attempt(const std::string& attempt_id, const std::str
                 "first_seen_at) SELECT ?, experiment, variant, profile, overrides, first_seen_at "
                 "FROM run_refs WHERE run_id = ?");
     f.bind(1, run_id).bind(2, attempt_id).run();
+    Stmt t(db_, "INSERT OR IGNORE INTO run_tags (run_id, tag, added_at) SELECT ?, tag, added_at FROM run_tags "
+                "WHERE run_id = ?");
+    t.bind(1, run_id).bind(2, attempt_id).run();
+    Stmt n(db_, "INSERT OR IGNORE INTO run_notes (run_id, added_at, text) SELECT ?, added_at, text FROM run_notes "
+                "WHERE run_id = ?");
+    n.bind(1, run_id).bind(2, attempt_id).run();
     Stmt d(db_, "DELETE FROM runs WHERE run_id = ?");  // its run_refs go with it (ON DELETE CASCADE)
     d.bind(1, attempt_id).run();
   }
@@ -574,6 +583,7 @@ std::optional<RunRecord> ResultsStore::find_run(const std::string& run_id) {
 
 std::vector<RunRecord> ResultsStore::runs(const RunFilter& filter) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (!has_tags_ && !filter.tags.empty()) return {};  // a version-7 store: no run has a tag
   std::string cols = kRunColumns;
   const std::string eff = detail::effective_status_sql(stale_seconds_) + " AS status";
   cols.replace(cols.find("status"), 6, eff);
@@ -646,6 +656,92 @@ std::vector<PerImageRow> ResultsStore::per_image(const std::string& run_id) {
   std::vector<PerImageRow> out;
   while (s.step())
     out.push_back({run_id, s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.real(5)});
+  return out;
+}
+
+std::map<std::string, double> ResultsStore::per_image_values(const std::string& run_id, const std::string& dataset,
+                                                             const std::string& distortion, const std::string& metric,
+                                                             const std::string& convention) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stmt s(db_, "SELECT image, value FROM per_image WHERE run_id = ? AND dataset = ? AND distortion = ? "
+              "AND metric = ? AND convention = ?");
+  s.bind(1, run_id).bind(2, dataset).bind(3, distortion).bind(4, metric).bind(5, convention);
+  std::map<std::string, double> out;
+  while (s.step()) out[s.text(0)] = s.is_null(1) ? std::nan("") : s.real(1);
+  return out;
+}
+
+namespace {
+
+void require_run(sqlite3* db, const std::string& path, const std::string& run_id, const char* what) {
+  Stmt e(db, "SELECT 1 FROM runs WHERE run_id = ?");
+  if (!e.bind(1, run_id).step())
+    throw InputError(path + ": " + what + ": no run '" + run_id + "' in this store (`sodlab runs` lists them)");
+}
+
+void check_tag(const std::string& tag) {
+  if (tag.empty()) throw InputError("tag: empty tag");
+  for (char c : tag)
+    if (c == ',' || std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)))
+      throw InputError("tag '" + tag + "': a tag has no commas, spaces or control characters");
+}
+
+}  // namespace
+
+void ResultsStore::add_tags(const std::string& run_id, const std::vector<std::string>& tags) {
+  require_writable("add_tags");
+  for (const auto& t : tags) check_tag(t);
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  require_run(db_, path_, run_id, "tag");
+  Stmt s(db_, std::string("INSERT OR IGNORE INTO run_tags (run_id, tag, added_at) VALUES (?, ?, ") + kNow + ")");
+  for (const auto& t : tags) s.bind(1, run_id).bind(2, t).run();
+  tx.commit();
+}
+
+int ResultsStore::remove_tags(const std::string& run_id, const std::vector<std::string>& tags) {
+  require_writable("remove_tags");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  require_run(db_, path_, run_id, "tag --remove");
+  int removed = 0;
+  Stmt s(db_, "DELETE FROM run_tags WHERE run_id = ? AND tag = ?");
+  for (const auto& t : tags) {
+    s.bind(1, run_id).bind(2, t).run();
+    removed += sqlite3_changes(db_);
+  }
+  tx.commit();
+  return removed;
+}
+
+void ResultsStore::add_note(const std::string& run_id, const std::string& text) {
+  require_writable("add_note");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw InputError("note: empty note text");
+  std::lock_guard<std::mutex> lock(mutex_);
+  Transaction tx(db_);
+  require_run(db_, path_, run_id, "note");
+  Stmt s(db_, std::string("INSERT OR IGNORE INTO run_notes (run_id, added_at, text) VALUES (?, ") + kNow + ", ?)");
+  s.bind(1, run_id).bind(2, text).run();
+  tx.commit();
+}
+
+std::vector<std::string> ResultsStore::tags(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  if (!has_tags_) return out;
+  Stmt s(db_, "SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag");
+  s.bind(1, run_id);
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+std::vector<RunNote> ResultsStore::notes(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<RunNote> out;
+  if (!has_tags_) return out;
+  Stmt s(db_, "SELECT added_at, text FROM run_notes WHERE run_id = ? ORDER BY added_at, rowid");
+  s.bind(1, run_id);
+  while (s.step()) out.push_back({run_id, s.text(0), s.text(1)});
   return out;
 }
 
@@ -858,6 +954,10 @@ ResultsStore::MergeSummary ResultsStore::merge_from(const std::string& shard_pat
               "first_seen_at) SELECT run_id, experiment, variant, profile, overrides, first_seen_at "
               "FROM shard.run_refs");
     exec(db_, "INSERT OR IGNORE INTO main.params (run_id, key, value) SELECT run_id, key, value FROM shard.params");
+    exec(db_, "INSERT OR IGNORE INTO main.run_tags (run_id, tag, added_at) SELECT run_id, tag, added_at "
+              "FROM shard.run_tags");
+    exec(db_, "INSERT OR IGNORE INTO main.run_notes (run_id, added_at, text) SELECT run_id, added_at, text "
+              "FROM shard.run_notes");
     for (const auto& l : log) {
       Stmt i(db_, std::string("INSERT INTO main.merges (merged_at, shard, run_id, decision, detail) VALUES (") + kNow +
                       ", ?, ?, ?, ?)");

@@ -8,7 +8,7 @@
 //
 // Open modes: read_write creates the file (and parent directories) and migrates it;
 // read_only (for reading commands) never creates, writes or migrates: the file must exist and
-// be at this code's schema version, and every write method throws RuntimeFailure. A read-only
+// be at this code's schema version (or 7, read without tags and notes), and every write method throws RuntimeFailure. A read-only
 // store in a directory the user cannot write (SQLite cannot create the WAL side files) is read
 // as immutable (see detail::open_readonly in sqlite_util.h).
 //
@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -116,6 +117,12 @@ struct RunFilter {
   std::optional<std::string> experiment, variant, profile;
   std::optional<std::string> status;  // the effective status (stale 'running' → 'interrupted')
   std::vector<std::string> run_ids;   // empty = any
+  std::vector<std::string> tags;      // runs carrying every one of these tags (empty = any)
+};
+
+// A user's note on a run (`sodlab runs note`): notes are only ever added (a merge unites them).
+struct RunNote {
+  std::string run_id, added_at, text;
 };
 
 // One (experiment file, variant, profile, overrides) that refers to a run: two experiment files
@@ -257,6 +264,23 @@ class ResultsStore {
   std::vector<EpochRecord> epochs(const std::string& run_id);
   std::vector<ResultRow> results(const std::string& run_id);
   std::vector<PerImageRow> per_image(const std::string& run_id);
+
+  // Tags and notes (schema version 8): what a user says about a run; never part of its identity
+  // (no run column changes). `add_tags` ignores tags the run already has; `remove_tags` returns
+  // how many it removed. InputError for a run id not in the store (naming it and the file), an
+  // empty tag or one with a comma or whitespace, an empty note. A read-only store of version 7
+  // (before tags) reads as having none.
+  void add_tags(const std::string& run_id, const std::vector<std::string>& tags);
+  int remove_tags(const std::string& run_id, const std::vector<std::string>& tags);
+  void add_note(const std::string& run_id, const std::string& text);
+  std::vector<std::string> tags(const std::string& run_id);  // sorted
+  std::vector<RunNote> notes(const std::string& run_id);     // oldest first
+  // One metric's per-image values of a run on (dataset, distortion, convention): image stem →
+  // value, NaN where the stored value is NULL (SQLite stores a NaN as NULL, e.g. the AUROC of an
+  // image with one class); empty when the run has none.
+  std::map<std::string, double> per_image_values(const std::string& run_id, const std::string& dataset,
+                                                 const std::string& distortion, const std::string& metric,
+                                                 const std::string& convention);
   std::vector<CurvePoint> curves(const std::string& run_id);
   std::vector<TimingRow> timings(const std::string& run_id);
   std::vector<ArtifactRow> artifacts(const std::string& run_id);
@@ -289,6 +313,7 @@ class ResultsStore {
   std::string path_;
   OpenMode mode_;
   double stale_seconds_;
+  bool has_tags_ = true;  // false: a read-only store of version 7 (no run_tags / run_notes)
   sqlite3* db_ = nullptr;
   std::mutex mutex_;
 };

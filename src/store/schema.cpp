@@ -1,5 +1,7 @@
 #include "store/schema.h"
 
+#include <algorithm>
+
 #include <sstream>
 
 #include "core/error.h"
@@ -181,6 +183,34 @@ CREATE TABLE merges (
 );
 CREATE INDEX merges_by_run ON merges (run_id);
 )sql",
+      // 8: tags and notes a user attaches to a run (`sodlab runs tag|note`); never part of its
+      // identity; a merge unites them like refs. run_overview shows both.
+      R"sql(
+CREATE TABLE run_tags (
+  run_id   TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  tag      TEXT NOT NULL,
+  added_at TEXT NOT NULL,                     -- UTC, YYYY-MM-DDTHH:MM:SS.SSSZ
+  PRIMARY KEY (run_id, tag)
+);
+CREATE INDEX run_tags_by_tag ON run_tags (tag);
+CREATE TABLE run_notes (
+  run_id   TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  added_at TEXT NOT NULL,
+  text     TEXT NOT NULL,
+  PRIMARY KEY (run_id, added_at, text)
+);
+DROP VIEW run_overview;
+CREATE VIEW run_overview AS
+  SELECT r.run_id, r.experiment, r.variant, r.profile, r.overrides, r.fold, r.seed, r.status,
+         r.attempt_of, r.code_version, r.code_dirty, r.host, r.cpu, r.threads, r.device,
+         r.libtorch, r.opencv, r.started_at, r.ended_at, r.heartbeat_at, r.error, r.owner,
+         (SELECT count(*) FROM run_refs f WHERE f.run_id = r.run_id) AS refs,
+         (SELECT group_concat(tag, ',') FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.run_id
+                                              ORDER BY tag)) AS tags,
+         (SELECT group_concat(text, ' | ') FROM (SELECT text FROM run_notes n WHERE n.run_id = r.run_id
+                                                 ORDER BY added_at, rowid)) AS notes
+  FROM runs r;
+)sql",
   };
   return m;
 }
@@ -205,6 +235,10 @@ std::string run_filter_sql(const RunFilter& f, std::vector<std::string>& params)
   term("variant", f.variant);
   term("profile", f.profile);
   term("status", f.status);
+  for (const auto& tag : f.tags) {
+    sql += std::string(sql.empty() ? "" : " AND ") + "run_id IN (SELECT run_id FROM run_tags WHERE tag = ?)";
+    params.push_back(tag);
+  }
   if (!f.run_ids.empty()) {
     sql += std::string(sql.empty() ? "" : " AND ") + "run_id IN (";
     for (std::size_t i = 0; i < f.run_ids.size(); ++i) {
@@ -216,7 +250,7 @@ std::string run_filter_sql(const RunFilter& f, std::vector<std::string>& params)
   return sql.empty() ? "1" : sql;
 }
 
-void require_current_schema(sqlite3* db, const std::string& path) {
+int require_current_schema(sqlite3* db, const std::string& path, int oldest) {
   {
     Stmt t(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
     if (!t.step() || t.integer(0) == 0)
@@ -229,9 +263,10 @@ void require_current_schema(sqlite3* db, const std::string& path) {
     throw InputError(path + ": schema version " + std::to_string(version) +
                      " is newer than this sodlab (" + std::to_string(current) +
                      "); update sodlab to read this database");
-  if (version < current)
+  if (version < std::min(oldest, current))
     throw InputError(path + ": schema version " + std::to_string(version) + ", this sodlab reads " +
                      std::to_string(current) + "; a writing command (e.g. `sodlab run`) migrates it");
+  return version;
 }
 
 const std::vector<std::string>& child_tables() {

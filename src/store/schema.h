@@ -25,9 +25,12 @@ std::string effective_status_sql(double stale_seconds);
 // the column called status: select the effective status under that name first.
 std::string run_filter_sql(const RunFilter& filter, std::vector<std::string>& params);
 
-// InputError naming `path` unless the database is a sodlab store at exactly the schema version
-// of this code (read-only openers cannot migrate).
-void require_current_schema(sqlite3* db, const std::string& path);
+// InputError naming `path` unless the database is a sodlab store at the schema version of this
+// code, or at least `oldest` (read-only openers cannot migrate); returns its version.
+// kOldestReadable: version 7 (before run_tags / run_notes) reads as a store without tags or notes.
+inline constexpr int kOldestReadable = 7;
+inline constexpr int kTagsVersion = 8;
+int require_current_schema(sqlite3* db, const std::string& path, int oldest = 1 << 30);
 
 // Tables holding per-run rows that merge_from() replaces with the shard's (all have a run_id
 // column referencing runs). run_refs is not one: refs are only ever added.

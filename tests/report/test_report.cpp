@@ -135,7 +135,7 @@ TEST_CASE("report: paper table of the planned runs, mean ± std over seeds and f
   const std::string csv = report::render_csv(t);
   INFO(csv);
   CHECK(csv.find("smoke,Proposed,proposed,msra-b,synthetic,auroc,pysodmetrics,none,3,5,0.") != std::string::npos);
-  CHECK(csv.find(",0.988,1\n") != std::string::npos);  // published, in_profile
+  CHECK(csv.find(",0.988,1,,") != std::string::npos);  // published, in_profile, no reference
   CHECK(csv.find("smoke,DCL [16],,msra-b,synthetic,mae,pysodmetrics,none,0,0,,,0.05") != std::string::npos);
 
   // Without the profile's dataset mapping the store has nothing for msra-b.
@@ -181,4 +181,17 @@ TEST_CASE("report: HTML escaping, run page names and parameter values") {
   CHECK(page.find("<title>t &lt;1&gt;</title>") != std::string::npos);
   CHECK(page.find("href=\"../index.html\"") != std::string::npos);
   CHECK(page.find("http") == std::string::npos);  // nothing from elsewhere
+}
+
+TEST_CASE("report: a run page shows the run's tags and notes") {
+  sodlab::testing::TempDir dir;
+  store::ResultsStore db((dir.path() / "r.db").string());
+  add_run(db, "p1", "proposed", 1, 0, 0.7, 0.2);
+  CHECK(report::run_page(db, "p1").find("tags:") == std::string::npos);
+  db.add_tags("p1", {"best"});
+  db.add_note("p1", "lr <too> high");
+  const std::string page = report::run_page(db, "p1");
+  CHECK(page.find("tags: <code>best</code>") != std::string::npos);
+  CHECK(page.find("<h2>Notes</h2>") != std::string::npos);
+  CHECK(page.find("lr &lt;too&gt; high") != std::string::npos);
 }
