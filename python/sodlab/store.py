@@ -3,7 +3,7 @@
     import sodlab.store
     db = sodlab.store.open("results/results.db")
     db.results(experiment="kolkin2017/table4", metric="wFm")   # one row per (run, dataset, ...)
-    db.per_image(run_id=...)  ;  db.runs()  ;  db.epochs()  ;  db.params()  ;  db.timings()
+    db.per_image(run_id=...)  ;  db.runs(tag="baseline")  ;  db.epochs()  ;  db.params()  ;  db.timings()
 
 Rows come from the store's own views (src/store/schema.cpp: run_overview, run_results,
 run_params), so every frame carries the run's identity (experiment, variant, profile, fold,
@@ -66,9 +66,15 @@ class Store:
             frame = frame[frame[column] == value]
         return frame.reset_index(drop=True)
 
-    def runs(self, **filters):
-        """Every run (run_overview: identity, status, provenance, times), redo attempts included."""
-        return self._frame("SELECT * FROM run_overview ORDER BY experiment, variant, fold, seed", filters)
+    def runs(self, tag=None, **filters):
+        """Every run (run_overview: identity, status, provenance, times, tags, notes), redo attempts
+        included; tag: only runs carrying it (`sodlab runs tag RUN TAG`)."""
+        frame = self._frame("SELECT * FROM run_overview ORDER BY experiment, variant, fold, seed", filters)
+        if tag is not None:
+            if "tags" not in frame.columns:
+                raise ValueError(f"{self.path}: this store (schema {self.schema_version}) has no tags")
+            frame = frame[frame["tags"].fillna("").map(lambda t: tag in t.split(","))].reset_index(drop=True)
+        return frame
 
     def results(self, **filters):
         """Dataset-level results of the runs that count (not redo attempts): one row per metric value."""

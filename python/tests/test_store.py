@@ -43,6 +43,19 @@ def test_runs_results_and_per_image_as_dataframes(database):
             store.results(nope=1)
 
 
+def test_tags_and_notes_of_runs(database, tmp_path):
+    copy = tmp_path / "results.db"
+    shutil.copy(database, copy)
+    run_id = sodlab.store.open(copy).runs().loc[0, "run_id"]
+    subprocess.run([sodlab_bin(), "runs", "tag", run_id, "baseline", "--db", str(copy)], check=True, capture_output=True)
+    subprocess.run([sodlab_bin(), "runs", "note", run_id, "DSS-like maps", "--db", str(copy)], check=True,
+                   capture_output=True)
+    with sodlab.store.open(copy) as store:
+        tagged = store.runs(tag="baseline")
+        assert list(tagged["run_id"]) == [run_id] and tagged.loc[0, "notes"] == "DSS-like maps"
+        assert store.runs(tag="other").empty
+
+
 def test_opened_read_only(database):
     with sodlab.store.open(database) as store:
         with pytest.raises(pandas.errors.DatabaseError):
