@@ -1,9 +1,12 @@
 #include "planned_runs.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "config/experiment.h"
 #include "core/error.h"
+#include "metrics/convention.h"
+#include "report/run_page.h"
 #include "sweep/sweep_table.h"
 
 namespace sodlab::cli {
@@ -52,6 +55,51 @@ report::FigureRequest figure_request(const DisplayPlan& d, const std::string& ki
   if (!d.plan.runs.empty()) figure.convention = d.plan.runs.front().spec.eval.convention;
   figure.title = ex.info.name + ": " + kind + (d.request.profile.empty() ? "" : " (profile " + d.request.profile + ")");
   return figure;
+}
+
+report::SweepFigureRequest sweep_figure_request(const DisplayPlan& d, const std::string& metric) {
+  const config::Experiment& ex = d.plan.experiment;
+  if (!ex.is_sweep()) throw InputError(ex.source_path + " is not a sweep ([sweep] section): --kind sweep draws sweeps");
+  report::SweepFigureRequest r;
+  r.title = ex.info.name + ": sweep" + (d.request.profile.empty() ? "" : " (profile " + d.request.profile + ")");
+  r.keys = ex.sweep_keys;
+  for (const auto& run : d.plan.runs) {
+    auto it = std::find_if(r.points.begin(), r.points.end(), [&](const auto& p) { return p.variant == run.spec.variant; });
+    if (it == r.points.end()) {
+      report::SweepFigureRequest::Point p;
+      p.variant = run.spec.variant;
+      for (const auto& key : r.keys) {
+        std::string value;
+        for (const auto& [k, v] : run.spec.params)
+          if (k == key) value = report::param_text(v);
+        p.values.push_back(value);
+      }
+      r.points.push_back(std::move(p));
+      it = r.points.end() - 1;
+    }
+    it->run_ids.push_back(run.run_id);
+  }
+  const config::TableSpec spec = sweep::sweep_table_spec(d.plan);
+  const config::TableColumn* column = nullptr;
+  for (const auto& c : spec.columns)
+    if (c.source == "results" && (metric.empty() || c.metric == metric)) {
+      column = &c;
+      break;
+    }
+  if (column) {
+    r.metric = {spec.store_dataset(*column), column->distortion, column->metric, column->convention};
+    r.metric_label = column->label.empty() ? column->metric : column->label;
+    r.higher_is_better = column->higher_is_better;
+  } else if (!metric.empty() && !spec.columns.empty()) {
+    // A metric the table does not show: on the first column's dataset, distortion and convention.
+    const auto& c = spec.columns.front();
+    r.metric = {spec.store_dataset(c), c.distortion, metric, c.convention};
+    r.metric_label = metric;
+    r.higher_is_better = metrics::metric_direction(metric) != metrics::Better::lower;
+  } else {
+    throw InputError(ex.source_path + ": no results column to draw the sweep against (pass --metric)");
+  }
+  return r;
 }
 
 }  // namespace sodlab::cli
