@@ -39,8 +39,10 @@ report::PaperTable display_table(const DisplayPlan& d, store::ResultsStore& db) 
   if (spec.empty())
     throw InputError(ex.source_path + " has no [table] section (a [sweep] file gets one without it)");
   report::PaperTable t = report::build_table(spec, ex.info.name, ex.info.reproduces, d.request.profile, d.runs, db);
-  if (ex.is_sweep())
+  if (ex.is_sweep()) {
     for (auto& note : sweep::identical_point_notes(d.plan, db)) t.notes.push_back(std::move(note));
+    for (auto& note : sweep::collapsed_point_notes(d.plan, db)) t.notes.push_back(std::move(note));
+  }
   t.overrides = pipeline::overrides_text(d.request.sets);
   return t;
 }

@@ -124,6 +124,23 @@ TEST_CASE("cli: sodlab plot --kind sweep draws a smoke sweep, and refuses a file
   std::ifstream in(std::filesystem::path(plots) / "smoke" / "ablations-demo_sweep-sweep.dat");
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(blocks(data) == 4);  // the four points
+  // The sweep table: --sort ranks the points by the headline metric and marks the best; a point
+  // as reference gives every other point the paired statistics; a reference that is no point: 2.
+  std::string point;
+  {
+    store::ResultsStore s(db, store::OpenMode::read_only);
+    point = s.runs().front().variant;
+  }
+  const std::string md = (dir.path() / "sweep.md").string();
+  REQUIRE(sh("table " + spec + " --profile smoke --sort --set \"table.reference=" + point + "\" --out " + md + common) == 0);
+  std::ifstream table_in(md);
+  const std::string ranked((std::istreambuf_iterator<char>(table_in)), std::istreambuf_iterator<char>());
+  INFO(ranked);
+  CHECK(ranked.find(" (best) | ") != std::string::npos);
+  CHECK(ranked.find("rows sorted by MAE synthetic, best first") != std::string::npos);
+  CHECK(ranked.find("(reference)") != std::string::npos);
+  CHECK(ranked.find("Δ = row − reference row (" + point + ")") != std::string::npos);
+  CHECK(WEXITSTATUS(sh("table " + spec + " --profile smoke --set table.reference=nopoint" + common)) == 2);
   // --metric picks another metric; a file without [sweep] is refused.
   CHECK(sh("plot " + spec + " --kind sweep --metric AUROC --name by-auroc --profile smoke --out-dir " + plots + common) == 0);
   CHECK(std::filesystem::exists(std::filesystem::path(plots) / "smoke" / "by-auroc.png"));
