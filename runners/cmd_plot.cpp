@@ -14,7 +14,6 @@
 #include "pipeline/plan.h"
 #include "report/figure.h"
 #include "report/gnuplot.h"
-#include "report/sweep_figure.h"
 #include "store/results_store.h"
 
 namespace sodlab::cli {
@@ -29,13 +28,6 @@ struct PlotArgs {
   std::string name;
 };
 
-// "kolkin2017/table4" → "kolkin2017-table4".
-std::string file_name_of(std::string experiment) {
-  for (char& c : experiment)
-    if (c == '/') c = '-';
-  return experiment;
-}
-
 CommandRegistration registration{
     "plot", "Draw PR / F / E curves, a metric against distortion strength, or training curves (gnuplot)",
     [](CLI::App& app) {
@@ -44,8 +36,7 @@ CommandRegistration registration{
       app.add_option("experiment", a->plan.experiment,
                      "Experiment name (kolkin2017/table4, menet/fig9, ...) or a .toml path")
           ->required();
-      app.add_option("--kind,-k", a->figure.kind,
-                     "pr | fmeasure | emeasure | distortion | training | sweep (every point's parameters against a metric)")
+      app.add_option("--kind,-k", a->figure.kind, "pr | fmeasure | emeasure | distortion | training | sweep")
           ->capture_default_str();
       app.add_option("--profile,-p", a->plan.profile, "Profile whose runs to draw (default: that of the latest completed run)");
       app.add_option("--set,-s", a->plan.sets, "The --set overrides the runs were made with");
@@ -56,15 +47,15 @@ CommandRegistration registration{
           ->capture_default_str();
       app.add_option("--distortion-kind", a->figure.distortion_kind, "distortion: awgn | jpeg (the x axis)")
           ->capture_default_str();
-      CLI::Option* metric = app.add_option("--metric", a->figure.metric,
-                                           "distortion: the metric on the y axis; sweep: the metric drawn (default: the "
-                                           "first headline metric the runs hold, registry order)")
-                                ->capture_default_str();
+      CLI::Option* metric_given =
+          app.add_option("--metric", a->figure.metric,
+                         "distortion: the metric on the y axis; sweep: the metric (default: the sweep table's first)")
+              ->capture_default_str();
       app.add_option("--format,-f", a->format, "png | svg | pdf")->capture_default_str();
       app.add_option("--out-dir,-o", a->out_dir, "Figures go to <out-dir>/<profile>/")->capture_default_str();
       app.add_option("--name", a->name, "File name without extension (default <paper>-<table>-<kind>)");
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
-      return [a, metric] {
+      return [a, metric_given] {
         require_results_db(a->db);
         store::ResultsStore db(a->db, store::OpenMode::read_only);
         if (!a->name.empty()) output::check_plain_name(a->name, "--name");
@@ -73,14 +64,19 @@ CommandRegistration registration{
         const pipeline::PlanRequest& request = d.request;
         if (plan.study) throw InputError(plan.experiment.info.name + " is a study: it has no curves to draw");
         if (a->figure.kind == "sweep") {
-          const report::SweepSummary summary =
-              report::summarize_sweep(sweep_figure_request(d, metric->count() ? a->figure.metric : ""), db);
-          std::string name = a->name.empty() ? file_name_of(plan.experiment.info.name) + "-sweep" : a->name;
+          const report::SweepFigureRequest sr = sweep_figure_request(d, metric_given->count() ? a->figure.metric : "");
+          const report::SweepFigure f = report::build_sweep_figure(sr, db);
+          for (const auto& p : f.points)
+            if (p.status != "ok") std::cerr << "marked: " << p.variant << ": " << p.status << "\n";
+          std::string name = a->name;
+          if (name.empty()) {
+            name = plan.experiment.info.name + "-sweep";
+            for (char& c : name)
+              if (c == '/') c = '-';
+          }
           const std::string dir =
               (std::filesystem::path(a->out_dir) / (request.profile.empty() ? "none" : request.profile)).string();
-          const report::Rendered r = report::render_sweep_figure(summary, dir, name, a->format);
-          for (const auto& p : summary.points)
-            if (!p.flag.empty()) std::cerr << "flagged: " << p.variant << ": " << p.flag << "\n";
+          const report::Rendered r = report::render_sweep_figure(f, dir, name, a->format);
           std::cout << r.image << "\n";
           std::cerr << "script " << r.script << ", data " << r.data << "\n";
           return 0;
@@ -92,7 +88,9 @@ CommandRegistration registration{
         const config::Experiment& ex = plan.experiment;
         std::string name = a->name;
         if (name.empty()) {
-          name = file_name_of(ex.info.name) + "-" + figure.kind;
+          name = ex.info.name + "-" + figure.kind;
+          for (char& c : name)
+            if (c == '/') c = '-';
           if (figure.distortion != "none") name += "-" + figure.distortion;
         }
         const report::Figure f = report::build_figure(figure, db);

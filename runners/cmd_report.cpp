@@ -89,17 +89,6 @@ void add_figures(const DisplayPlan& d, store::ResultsStore& db, const std::strin
       if (labels.size() >= 2) wanted.push_back({"distortion", "none", kind, "adaptive F against " + kind + " strength"});
   }
   wanted.push_back({"training", "none", "awgn", "training curves"});
-  if (d.plan.experiment.is_sweep()) {
-    try {
-      const report::SweepSummary summary = report::summarize_sweep(sweep_figure_request(d), db);
-      const report::Rendered r = report::render_sweep_figure(summary, (fs::path(dir) / "figures").string(),
-                                                             file_stem(d.plan.experiment.info.name) + "-sweep", "png");
-      auto relative = [&](const std::string& p) { return fs::relative(p, dir).generic_string(); };
-      s.figures.push_back({"every point's parameters against " + summary.metric + " (parallel coordinates, marginals)",
-                           relative(r.image), relative(r.script), relative(r.data)});
-    } catch (const InputError&) {
-      // fewer than two points in the store, or nothing evaluated yet
-    }
   }
   for (const auto& w : wanted) {
     report::FigureRequest request = figure_request(d, w.kind);
@@ -118,6 +107,26 @@ void add_figures(const DisplayPlan& d, store::ResultsStore& db, const std::strin
     auto relative = [&](const std::string& p) { return fs::relative(p, dir).generic_string(); };
     s.figures.push_back({w.caption, relative(r.image), relative(r.script), relative(r.data)});
   }
+}
+
+// A sweep's parallel coordinates and marginal plots (report/sweep_figure.h) once a point has a value.
+void add_sweep_figure(const DisplayPlan& d, store::ResultsStore& db, const std::string& dir, report::SiteSection& s) {
+  report::SweepFigure f;
+  try {
+    f = report::build_sweep_figure(sweep_figure_request(d, ""), db);
+  } catch (const InputError& e) {
+    s.problems.push_back(std::string("sweep figure: ") + e.what());
+    return;
+  }
+  if (std::none_of(f.points.begin(), f.points.end(), [](const report::SweepPoint& p) { return p.metric.has_value(); }))
+    return;
+  const std::string name = file_stem(d.plan.experiment.info.name) + "-sweep";
+  const report::Rendered r = report::render_sweep_figure(f, (fs::path(dir) / "figures").string(), name, "png");
+  auto relative = [&](const std::string& p) { return fs::relative(p, dir).generic_string(); };
+  s.figures.push_back({"every point's parameters against " + f.metric_label +
+                           " (parallel coordinates; failed, missing, collapsed and identical points marked) and "
+                           "the metric against each swept key with the others marginalised",
+                       relative(r.image), relative(r.script), relative(r.data)});
 }
 
 report::SiteSection section_of(const std::string& file, const ReportArgs& a, store::ResultsStore& db,
@@ -164,6 +173,7 @@ report::SiteSection section_of(const std::string& file, const ReportArgs& a, sto
     s.problems.push_back(e.what());
   }
   if (!d.plan.study) add_figures(d, db, staging, s);
+  if (ex.is_sweep()) add_sweep_figure(d, db, staging, s);
   if (in_store(d) == 0) {
     std::string profile = a.plan.profile.empty() ? "" : " --profile " + a.plan.profile;
     if (a.plan.threads > 0) profile += " --threads " + std::to_string(a.plan.threads);

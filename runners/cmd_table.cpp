@@ -25,6 +25,7 @@ struct TableArgs {
   std::string format = "md";
   std::string db = store::default_db_path();
   std::string out;
+  bool sort = false;
 };
 
 CommandRegistration registration{
@@ -46,6 +47,10 @@ CommandRegistration registration{
       app.add_option("--format,-f", a->format, "md | tex | csv")->capture_default_str();
       app.add_option("--db", a->db, "Results database (default $SODLAB_DB or results/results.db)");
       app.add_option("--out,-o", a->out, "Write to this file instead of standard output");
+      app.add_flag("--sort", a->sort,
+                   "Sort the rows by the first metric column, best first, and mark the best (a sweep: by its "
+                   "headline metric; with --set table.reference=POINT each row also gets the paired statistics "
+                   "against that point)");
       return [a] {
         if (a->format != "md" && a->format != "tex" && a->format != "csv")
           throw InputError("--format '" + a->format + "': expected md, tex or csv");
@@ -53,7 +58,8 @@ CommandRegistration registration{
         store::ResultsStore db(a->db, store::OpenMode::read_only);
         if (!a->out.empty()) output::check_output_file(a->out, "--out");
         const DisplayPlan d = plan_for_display(a->plan, db);
-        const report::PaperTable t = display_table(d, db);
+        report::PaperTable t = display_table(d, db);
+        if (a->sort) report::rank_rows(t);
         const std::string text = a->format == "md"    ? report::render_markdown(t)
                                  : a->format == "tex" ? report::render_latex(t)
                                                       : report::render_csv(t);

@@ -1,10 +1,12 @@
 #include "planned_runs.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "config/experiment.h"
 #include "core/error.h"
 #include "metrics/convention.h"
+#include "report/run_page.h"
 #include "sweep/sweep_table.h"
 
 namespace sodlab::cli {
@@ -37,8 +39,10 @@ report::PaperTable display_table(const DisplayPlan& d, store::ResultsStore& db) 
   if (spec.empty())
     throw InputError(ex.source_path + " has no [table] section (a [sweep] file gets one without it)");
   report::PaperTable t = report::build_table(spec, ex.info.name, ex.info.reproduces, d.request.profile, d.runs, db);
-  if (ex.is_sweep())
+  if (ex.is_sweep()) {
     for (auto& note : sweep::identical_point_notes(d.plan, db)) t.notes.push_back(std::move(note));
+    for (auto& note : sweep::collapsed_point_notes(d.plan, db)) t.notes.push_back(std::move(note));
+  }
   t.overrides = pipeline::overrides_text(d.request.sets);
   return t;
 }
@@ -56,20 +60,48 @@ report::FigureRequest figure_request(const DisplayPlan& d, const std::string& ki
 }
 
 report::SweepFigureRequest sweep_figure_request(const DisplayPlan& d, const std::string& metric) {
-  report::SweepFigureRequest request;
-  request.runs = d.runs;
   const config::Experiment& ex = d.plan.experiment;
-  request.title = ex.info.name + (d.request.profile.empty() ? "" : " (profile " + d.request.profile + ")");
-  if (!d.plan.runs.empty()) request.convention = d.plan.runs.front().spec.eval.convention;
-  if (!metric.empty()) {
-    request.metrics = {metric};
-  } else {
-    for (const auto& family : metrics::metric_family_registry().entries())
-      for (const auto& key : family.keys)
-        if (key.headline) request.metrics.push_back(key.name);
+  if (!ex.is_sweep()) throw InputError(ex.source_path + " is not a sweep ([sweep] section): --kind sweep draws sweeps");
+  report::SweepFigureRequest r;
+  r.title = ex.info.name + ": sweep" + (d.request.profile.empty() ? "" : " (profile " + d.request.profile + ")");
+  r.keys = ex.sweep_keys;
+  for (const auto& run : d.plan.runs) {
+    auto it = std::find_if(r.points.begin(), r.points.end(), [&](const auto& p) { return p.variant == run.spec.variant; });
+    if (it == r.points.end()) {
+      report::SweepFigureRequest::Point p;
+      p.variant = run.spec.variant;
+      for (const auto& key : r.keys) {
+        std::string value;
+        for (const auto& [k, v] : run.spec.params)
+          if (k == key) value = report::param_text(v);
+        p.values.push_back(value);
+      }
+      r.points.push_back(std::move(p));
+      it = r.points.end() - 1;
+    }
+    it->run_ids.push_back(run.run_id);
   }
-  request.lower_is_better = [](const std::string& m) { return metrics::metric_direction(m) == metrics::Better::lower; };
-  return request;
+  const config::TableSpec spec = sweep::sweep_table_spec(d.plan);
+  const config::TableColumn* column = nullptr;
+  for (const auto& c : spec.columns)
+    if (c.source == "results" && (metric.empty() || c.metric == metric)) {
+      column = &c;
+      break;
+    }
+  if (column) {
+    r.metric = {spec.store_dataset(*column), column->distortion, column->metric, column->convention};
+    r.metric_label = column->label.empty() ? column->metric : column->label;
+    r.higher_is_better = column->higher_is_better;
+  } else if (!metric.empty() && !spec.columns.empty()) {
+    // A metric the table does not show: on the first column's dataset, distortion and convention.
+    const auto& c = spec.columns.front();
+    r.metric = {spec.store_dataset(c), c.distortion, metric, c.convention};
+    r.metric_label = metric;
+    r.higher_is_better = metrics::metric_direction(metric) != metrics::Better::lower;
+  } else {
+    throw InputError(ex.source_path + ": no results column to draw the sweep against (pass --metric)");
+  }
+  return r;
 }
 
 }  // namespace sodlab::cli

@@ -31,10 +31,11 @@ report::PaperTable display_table(const DisplayPlan& d, store::ResultsStore& db);
 // legend, the runs' convention and a title naming the profile (distortion options left default).
 report::FigureRequest figure_request(const DisplayPlan& d, const std::string& kind);
 
-// What `sodlab plot --kind sweep` and the report's sweep overview draw for it: the planned runs
-// and, as candidate metrics, `metric` or else the registry's headline keys in registry order; the
-// registry gives the direction.
-report::SweepFigureRequest sweep_figure_request(const DisplayPlan& d, const std::string& metric = "");
+// What `sodlab plot --kind sweep` (and the report's sweep section) draws: every point of a sweep
+// file with its swept values and planned runs, against `metric` ("" = the first results column of
+// the sweep's table: its headline metric); its direction from the table column, else the metric
+// registry. InputError for a file without [sweep] or a metric no column names.
+report::SweepFigureRequest sweep_figure_request(const DisplayPlan& d, const std::string& metric);
 
 // InputError when `db_path` is not a file (nothing has been run into it): check before opening
 // the store read-only.

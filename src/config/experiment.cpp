@@ -434,7 +434,7 @@ Experiment load_experiment_text(const std::string& text, const std::string& path
     detail::read_run_sections(resolved, path, run);
     // The table does not depend on the variant; rows may name any variant of the file.
     if (has_table && ex.variants.empty())
-      ex.table = detail::read_table(table_tree, path, all_variants_, run.eval.convention);
+      ex.table = detail::read_table(table_tree, path, all_variants_, run.eval.convention, ex.sweep);
     ex.variants.push_back(std::move(run));
   }
   ex.info = ex.variants.front().info;

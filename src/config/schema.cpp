@@ -331,13 +331,15 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
 
 TableSpec read_table(const toml::table& table, const std::string& file,
                      const std::vector<std::string>& variants,
-                     const std::string& default_convention) {
+                     const std::string& default_convention, bool columns_optional) {
   TableReader r(table, "table", file);
   TableSpec spec;
   spec.title = r.string("title", "");
   spec.caption = r.string("caption", "");
   const toml::array* columns = r.array("columns");
-  if (!columns || columns->empty())
+  static const toml::array kNoColumns;
+  if (columns_optional && !columns) columns = &kNoColumns;
+  if ((!columns || columns->empty()) && !columns_optional)
     fail(columns ? static_cast<const toml::node*>(columns) : &table, file, "table.columns",
          "at least one column is required: columns = [{ dataset = \"...\", metric = \"...\" }]");
   for (std::size_t i = 0; i < columns->size(); ++i) {
@@ -420,8 +422,10 @@ TableSpec read_table(const toml::table& table, const std::string& file,
     std::vector<std::string> row_variants;
     for (const auto& row : spec.rows)
       if (!row.variant.empty()) row_variants.push_back(row.variant);
+    // A table without rows (a sweep's, filled with its points later) is checked against the
+    // points by sweep::sweep_table_spec.
     auto check_reference = [&](const std::string& ref, const toml::node* node, const std::string& key) {
-      if (ref.empty() || ref == "none") return;
+      if (ref.empty() || ref == "none" || spec.rows.empty()) return;
       for (const auto& v : row_variants)
         if (v == ref) return;
       std::string known;

@@ -23,9 +23,10 @@ void read_run_sections(const toml::table& resolved, const std::string& file, Run
 
 // Validates [table]; `variants` are the names rows may refer to; `default_convention` is the
 // resolved eval.convention.
+// `columns_optional`: a sweep's table may leave out columns (sweep::sweep_table_spec fills them).
 TableSpec read_table(const toml::table& table, const std::string& file,
                      const std::vector<std::string>& variants,
-                     const std::string& default_convention);
+                     const std::string& default_convention, bool columns_optional = false);
 
 // Validates [experiment] of a resolved tree into `info`.
 void read_experiment_info(const toml::table& resolved, const std::string& file, ExperimentInfo& info);

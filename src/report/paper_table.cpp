@@ -225,6 +225,9 @@ std::string notes(const PaperTable& t, const std::string& bullet) {
       }
     os << "\n";
   }
+  if (t.ranked_by >= 0)
+    os << bullet << "rows sorted by " << column_header(t, static_cast<std::size_t>(t.ranked_by))
+       << ", best first; (best) = the best row\n";
   os << paired_notes(t, bullet);
   const Footnotes f(t);
   for (std::size_t i = 0; i < f.texts.size(); ++i)
@@ -316,6 +319,39 @@ PaperTable build_table(const config::TableSpec& spec, const std::string& experim
   return t;
 }
 
+void rank_rows(PaperTable& t) {
+  int column = -1;
+  for (std::size_t i = 0; i < t.columns.size() && column < 0; ++i)
+    if (t.columns[i].source == "results" && column_in_profile(t, i))
+      for (const Row& r : t.rows)
+        if (!r.variant.empty() && r.cells[i].n > 0) column = static_cast<int>(i);
+  if (column < 0) return;
+  const bool higher = t.columns[column].higher_is_better;
+  std::vector<std::size_t> order(t.rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto rank = [&](std::size_t i) {  // 0 = has a value, 1 = ours without, 2 = published-only
+    const Row& r = t.rows[i];
+    return r.variant.empty() ? 2 : r.cells[column].n > 0 ? 0 : 1;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
+    if (rank(a) != 0) return false;
+    const double x = t.rows[a].cells[column].mean, y = t.rows[b].cells[column].mean;
+    return higher ? x > y : x < y;
+  });
+  auto permute = [&](auto& v) {
+    if (v.size() != order.size()) return;
+    auto copy = v;
+    for (std::size_t i = 0; i < order.size(); ++i) v[i] = std::move(copy[order[i]]);
+  };
+  permute(t.rows);
+  permute(t.row_notes);
+  permute(t.published_notes);
+  for (Row& r : t.rows) r.best = false;
+  t.rows.front().best = true;
+  t.ranked_by = column;
+}
+
 TableGrid layout_table(const PaperTable& t) {
   TableGrid g;
   g.heading = t.experiment + (t.title.empty() ? "" : ": " + t.title) + " (profile: " +
@@ -337,7 +373,7 @@ TableGrid layout_table(const PaperTable& t) {
     g.header.push_back({"Dataset, metric", K::label});
     for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
       const Row& r = t.rows[ri];
-      const std::string label = with_marker(r.label, f.row[ri]);
+      const std::string label = with_marker(r.label, f.row[ri]) + (r.best ? " (best)" : "");
       if (!r.variant.empty()) g.header.push_back({label + " (ours)", K::ours});
       if (paper_column(r)) g.header.push_back({label + " (paper)", K::paper});
     }
@@ -368,7 +404,9 @@ TableGrid layout_table(const PaperTable& t) {
   }
   for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
     const Row& r = t.rows[ri];
-    std::vector<GridCell> line{{with_marker(r.label, f.row[ri]) + (r.variant.empty() ? " (published)" : ""), K::label}};
+    std::vector<GridCell> line{{with_marker(r.label, f.row[ri]) + (r.variant.empty() ? " (published)" : "") +
+                                    (r.best ? " (best)" : ""),
+                                K::label}};
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const config::TableColumn& d = t.columns[i];
       const std::string ours = r.variant.empty()            ? ""
@@ -425,7 +463,7 @@ std::string render_latex(const PaperTable& t) {
   os << "\\hline\n";
   for (std::size_t ri = 0; ri < t.rows.size(); ++ri) {
     const Row& r = t.rows[ri];
-    os << latex_text(with_marker(r.label, f.row[ri]));
+    os << latex_text(with_marker(r.label, f.row[ri]) + (r.best ? " (best)" : ""));
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
       const config::TableColumn& d = t.columns[i];
       const Cell& c = r.cells[i];

@@ -49,6 +49,7 @@ struct Row {
   int planned = 0;                  // runs the experiment plans for this row
   std::vector<Cell> cells;          // one per column
   std::string reference;            // variant this row is compared with ("" = none)
+  bool best = false;                // rank_rows: the best row of the ranked column
 };
 
 // One planned run of the experiment: its variant, run id and the datasets it evaluates (a
@@ -77,12 +78,19 @@ struct PaperTable {
   int resamples = 0;
   std::uint64_t bootstrap_seed = 0;
   std::vector<std::string> unpaired_why;
+  int ranked_by = -1;               // rank_rows: the column the rows are sorted by (-1 = file order)
 };
 
 // Builds the table of the planned `runs` (InputError if the spec has no columns).
 PaperTable build_table(const config::TableSpec& spec, const std::string& experiment,
                        const std::string& reproduces, const std::string& profile,
                        const std::vector<TableRun>& runs, store::ResultsStore& store);
+
+// Sorts the rows of ours by the first results column any of them has a value in, best first by
+// the column's direction (rows without a value, then published-only rows, keep their order after
+// them), and marks the first as best (labelled "(best)", a note names the column); `sodlab table
+// --sort`, a sweep's points by its headline metric. Row notes travel with their rows.
+void rank_rows(PaperTable& t);
 
 // The table as rendered text, shared by the Markdown and HTML renderings: a heading, a header
 // row and body rows of cell texts (footnote markers included, nothing escaped), then the note

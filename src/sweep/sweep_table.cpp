@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/error.h"
 #include "core/names.h"
 #include "data/transforms.h"
 #include "metrics/convention.h"
@@ -40,6 +41,10 @@ config::TableSpec sweep_table_spec(const pipeline::Plan& plan) {
         }
       }
   }
+  if (!t.reference.empty() && t.reference != "none" &&
+      std::find(ex.variant_names.begin(), ex.variant_names.end(), t.reference) == ex.variant_names.end())
+    throw InputError(ex.source_path + ": table.reference '" + t.reference + "' is not a point of this sweep (points: " +
+                     join_names(ex.variant_names, ", ") + ")");
   for (const auto& v : ex.variant_names) {
     config::TableRow row;
     row.variant = v;
@@ -107,6 +112,27 @@ std::vector<std::string> identical_point_notes(const pipeline::Plan& plan, store
                     "constant map: AUROC 0.5).");
   }
   return notes;
+}
+
+std::vector<std::string> collapsed_point_notes(const pipeline::Plan& plan, store::ResultsStore& db) {
+  std::map<std::string, std::pair<int, int>> by_variant;  // variant → (completed runs, of them AUROC 0.5)
+  for (const auto& run : plan.runs) {
+    const auto stored = db.find_run(run.run_id);
+    if (!stored || stored->status != store::kStatusCompleted) continue;
+    bool half = false;
+    for (const auto& r : db.results(run.run_id))
+      if (r.metric == "AUROC" && r.value > 0.5 - 1e-9 && r.value < 0.5 + 1e-9) half = true;
+    auto& [completed, collapsed] = by_variant[run.spec.variant];
+    ++completed;
+    collapsed += half;
+  }
+  std::vector<std::string> points;
+  for (const auto& v : plan.experiment.variant_names)
+    if (auto it = by_variant.find(v); it != by_variant.end() && it->second.second == it->second.first) points.push_back(v);
+  if (points.empty()) return {};
+  return {"Point" + std::string(points.size() > 1 ? "s " : " ") + join_names(points, ", ") +
+          " collapsed: AUROC 0.5 on every run (constant maps); " +
+          "the metrics that reward a constant map (MAE on mostly-background images) rank it high for nothing."};
 }
 
 }  // namespace sodlab::sweep

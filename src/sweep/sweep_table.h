@@ -21,10 +21,15 @@
 
 namespace sodlab::sweep {
 
-// The experiment's [table] completed as above (unchanged when it has rows).
+// The experiment's [table] completed as above (unchanged when it has rows). A `table.reference`
+// (paired statistics of every point against it) must name a point: InputError listing them.
 config::TableSpec sweep_table_spec(const pipeline::Plan& plan);
 
 // "Points a, b gave bit-identical results ..." for each group of two or more such points.
 std::vector<std::string> identical_point_notes(const pipeline::Plan& plan, store::ResultsStore& store);
+
+// "Points ... collapsed: AUROC 0.5 on every run (constant maps)" when some point's every
+// completed run has an AUROC of 0.5 (on any test set); empty otherwise.
+std::vector<std::string> collapsed_point_notes(const pipeline::Plan& plan, store::ResultsStore& store);
 
 }  // namespace sodlab::sweep

@@ -176,4 +176,14 @@ TEST_CASE("cli: a table with a reference row on the smoke profile, and run tags"
   CHECK(s.find_run(id_a)->status == store::kStatusCompleted);
   CHECK(s.tags(id_a) == std::vector<std::string>{"baseline"});
   CHECK(sodlab_cli("table " + spec + common + " --profile smoke").text == md.text);
+
+  // `sodlab merge` carries tags and notes into another store.
+  const std::string merged = (dir.path() / "merged.db").string();
+  const auto m = sodlab_cli("merge " + db + " --into " + merged);
+  INFO(m.text);
+  REQUIRE(m.rc == 0);
+  store::ResultsStore ms(merged, store::OpenMode::read_only);
+  CHECK(ms.tags(id_a) == std::vector<std::string>{"baseline"});
+  REQUIRE(ms.notes(id_a).size() == 1);
+  CHECK(ms.notes(id_a)[0].text == "plain CE, the reference");
 }

@@ -222,3 +222,40 @@ TEST_CASE("paired table: the reference is checked by the schema, errors name the
   none.replace(none.find("label = \"Good\"\n"), 15, "label = \"Good\"\nreference = \"none\"\n");
   CHECK(load(none).table.reference_of(load(none).table.rows[0]).empty());
 }
+
+TEST_CASE("rank_rows: best first by the first metric column's direction, notes travel, best marked", "[report][paired]") {
+  sodlab::testing::TempDir dir;
+  store::ResultsStore db((dir.path() / "r.db").string());
+  add_run(db, "g", "good", -1, 0, 0.05, 0.0);
+  add_run(db, "s", "same", -1, 0, 0.0, 0.01);
+  add_run(db, "b", "base", -1, 0, -0.02, 0.0);
+  const std::vector<report::TableRun> planned{{"good", "g"}, {"same", "s"}, {"base", "b"}};
+  std::string spec = kPairedSpec;
+  spec.replace(spec.find("label = \"Same\"\n"), 15, "label = \"Same\"\nnote = \"same note\"\n");
+  const auto ex = load(spec);
+  auto t = report::build_table(ex.table, ex.info.name, "", "smoke", planned, db);
+  // AUROC (higher is better): good 0.05 above base + 0.02, same 0.02 above base.
+  std::swap(t.rows[0], t.rows[2]);  // any order in
+  std::swap(t.row_notes[0], t.row_notes[2]);
+  std::swap(t.published_notes[0], t.published_notes[2]);
+  report::rank_rows(t);
+  REQUIRE(t.rows.size() == 4);
+  CHECK(t.rows[0].label == "Good");
+  CHECK(t.rows[0].best);
+  CHECK(t.rows[1].label == "Same");
+  CHECK(t.row_notes[1] == "same note");
+  CHECK(t.rows[2].label == "Base");
+  CHECK(t.rows[3].label == "Published");  // published-only rows stay last
+  CHECK_FALSE(t.rows[1].best);
+  const std::string md = report::render_markdown(t);
+  CHECK(md.find("| Good (best) | ") != std::string::npos);
+  CHECK(md.find("| Same [1] | ") != std::string::npos);
+  CHECK(md.find("rows sorted by AUROC synthetic, best first") != std::string::npos);
+  // A lower-is-better first column sorts the other way.
+  std::string lower = kPairedSpec;
+  lower.replace(lower.find("columns = [{ dataset = \"synthetic\", metric = \"AUROC\" },"), 55,
+                "columns = [{ dataset = \"synthetic\", metric = \"AUROC\", better = \"lower\" },");
+  auto tl = report::build_table(load(lower).table, ex.info.name, "", "smoke", planned, db);
+  report::rank_rows(tl);
+  CHECK(tl.rows[0].label == "Base");
+}

@@ -14,7 +14,6 @@
 #include <string>
 #include <thread>
 
-#include "metrics/gray_image_reader.h"
 #include "store/query.h"
 #include "support/shared_data.h"
 #include "support/sodlab_process.h"
@@ -91,27 +90,6 @@ TEST_CASE("sweep --jobs 2: every point once, parameters queryable, one table row
   CHECK(table.find("(paper)") == std::string::npos);
   CHECK(table.find("bit-identical") == std::string::npos);
 
-  // The sweep figure: parallel coordinates over both keys and the metric, one block per point, a
-  // marginal per key; the PNG decodes; script and data kept.
-  REQUIRE(run_sodlab({"plot", file.string(), "--kind", "sweep", "--metric", "AUROC", "--db", db.string(), "--threads", "1",
-                      "-o", (dir.path() / "plots").string()},
-                     dir.path() / "plot") == 0);
-  const fs::path figure = dir.path() / "plots" / "none" / "tests-sweep-sweep.png";
-  INFO(read_file(dir.path() / "plot"));
-  REQUIRE(fs::exists(figure));
-  const cv::Mat image = sodlab::metrics::read_gray(figure.string());
-  CHECK(image.cols >= 960);
-  CHECK(image.rows == 900);
-  const std::string data = read_file(dir.path() / "plots" / "none" / "tests-sweep-sweep.dat");
-  CHECK(occurrences(data, ": point '") == 6);
-  CHECK(occurrences(data, "against AUROC, every point") == 2);  // loss.beta2, loss.theta
-  const std::string script = read_file(dir.path() / "plots" / "none" / "tests-sweep-sweep.gp");
-  CHECK(script.find("set xtics nomirror scale 0 (\"loss.beta2\" 0, \"loss.theta\" 1, \"AUROC\" 2)") != std::string::npos);
-  CHECK(run_sodlab({"plot", file.string(), "--kind", "sweep", "--metric", "nope", "--db", db.string(), "--threads", "1",
-                    "-o", (dir.path() / "plots").string()},
-                   dir.path() / "plot-bad") == 2);
-  CHECK(read_file(dir.path() / "plot-bad").find("no completed run holds nope") != std::string::npos);
-
   // Again: nothing to do, every point already in the store.
   REQUIRE(run_sodlab(sweep_args(file, dir.path(), 2), dir.path() / "log2") == 0);
   CHECK(occurrences(read_file(dir.path() / "log2"), "  completed in ") == 0);
@@ -180,13 +158,6 @@ TEST_CASE("sweep: points whose runs give bit-identical results are named under t
   CHECK(count(db, "SELECT count(DISTINCT run_id) FROM runs WHERE status = 'completed'") == 2);
   CHECK(table.find("Points weights_catalogue=a.toml, weights_catalogue=b.toml gave bit-identical results") !=
         std::string::npos);
-  // The sweep figure marks the second point, not hides it.
-  REQUIRE(run_sodlab({"plot", file.string(), "--kind", "sweep", "--db", db.string(), "-o", (dir.path() / "plots").string()},
-                     dir.path() / "plot") == 0);
-  const std::string plot = read_file(dir.path() / "plot");
-  INFO(plot);
-  CHECK(plot.find("flagged: weights_catalogue=b.toml: identical to weights_catalogue=a.toml") != std::string::npos);
-  CHECK(plot.find("flagged: weights_catalogue=a.toml") == std::string::npos);
 }
 
 TEST_CASE("sodlab merge: shards in, twice changes nothing, a bad shard is refused with exit 2", "[sweep]") {
