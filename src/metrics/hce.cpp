@@ -100,13 +100,15 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
   // Buffers reused by the thread (no page faults per image): the image with a one-pixel zero
   // border, per pixel which sub-passes' lists hold it (bit 0: the first, bit 1: the second), the
   // lists.
-  thread_local std::vector<std::uint8_t> image, queued_bits;
+  thread_local std::vector<std::uint8_t> image, queued_bits, codes;
   thread_local std::vector<int> todo_lists[2], removed_list, deciding_list;
   const std::size_t size = static_cast<std::size_t>(rows + 2) * w;
   image.assign(size, 0);
   queued_bits.assign(size, 0);
+  codes.assign(size, 0);
   std::uint8_t* const s = image.data();
   std::uint8_t* const queued = queued_bits.data();
+  std::uint8_t* const code = codes.data();  // of each set pixel: its set neighbours as bits
   std::vector<int>* const todo = todo_lists;
   std::vector<int>& removed = removed_list;
   std::vector<int>& deciding = deciding_list;
@@ -116,20 +118,21 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
     for (int c = 0; c < cols; ++c) o[c] = in[c] != 0;
   }
   const int off[8] = {-w - 1, -w, -w + 1, 1, w + 1, w, w - 1, -1};  // NW N NE E SE S SW W
-  auto code = [&](int i) {
-    int k = 0;
-    for (int b = 0; b < 8; ++b) k |= s[i + off[b]] << b;
-    return k;
-  };
   // A sub-pass decides a pixel from its 8 neighbours alone. Once a pixel has been kept by sub-pass
   // p, it would be kept again by p until a neighbour is removed: so each sub-pass decides only the
   // set pixels whose neighbourhood changed since p last decided them (at first: every set pixel
   // with an unset neighbour; kRemoval[255] = 0). The same removals, iteration by iteration, as
-  // deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both).
+  // deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both). Each set
+  // pixel's neighbourhood code is kept up to date as its neighbours are removed.
   todo[0].clear(), todo[1].clear();
   for (int r = 1; r <= rows; ++r)
-    for (int i = r * w + 1, e = r * w + cols + 1; i < e; ++i)
-      if (s[i] && code(i) != 255) queued[i] = 3, todo[0].push_back(i), todo[1].push_back(i);
+    for (int i = r * w + 1, e = r * w + cols + 1; i < e; ++i) {
+      if (!s[i]) continue;
+      int k = 0;
+      for (int b = 0; b < 8; ++b) k |= s[i + off[b]] << b;
+      code[i] = static_cast<std::uint8_t>(k);
+      if (k != 255) queued[i] = 3, todo[0].push_back(i), todo[1].push_back(i);
+    }
   for (bool any = true; any;) {  // until a full iteration (both sub-passes) removes nothing
     any = false;
     for (int pass = 1; pass <= 2; ++pass) {
@@ -140,7 +143,7 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
       for (int i : deciding) {  // every decision on the image as it was at the start of the pass
         queued[i] &= static_cast<std::uint8_t>(~bit);
         if (!s[i]) continue;
-        const int t = kRemoval[code(i)];
+        const int t = kRemoval[code[i]];
         if (t == 3 || t == pass) removed.push_back(i);
       }
       if (removed.empty()) continue;
@@ -149,7 +152,9 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
       for (int i : removed)
         for (int b = 0; b < 8; ++b) {
           const int j = i + off[b];
-          if (!s[j] || queued[j] == 3) continue;
+          if (!s[j]) continue;
+          code[j] &= static_cast<std::uint8_t>(~(1 << ((b + 4) & 7)));  // i lies opposite, seen from j
+          if (queued[j] == 3) continue;
           if (!(queued[j] & 1)) todo[0].push_back(j);
           if (!(queued[j] & 2)) todo[1].push_back(j);
           queued[j] = 3;
