@@ -73,6 +73,9 @@ TEST_CASE("MSIoU: the one-pass curve equals the direct computation at every thre
         for (std::size_t i = 0; i < m.size(); ++i) m[i] = bins[i] >= t;
         INFO(rows << "x" << cols << " trial " << trial << " t " << t);
         REQUIRE(curve[t] == Approx(naive_msiou(m, gt, rows, cols)).margin(1e-14));
+        // Bit for bit the binary map's own value (the evaluator reads adpmsiou and
+        // sample_bimsiou off the curve where their maps are thresholds of it).
+        REQUIRE(curve[t] == msiou_binary(m.data(), gt.data(), rows, cols));
       }
       // Two nested binary maps in one pass (the evaluator's adaptive and > 0.5 maps): each the
       // same value, bit for bit, as on its own.
