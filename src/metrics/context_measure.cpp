@@ -85,15 +85,40 @@ double numpy_sum(const double* x, std::size_t n) {
   return total;
 }
 
-double context_measure(const cv::Mat& pred, const cv::Mat& gt, double beta2, double alpha, const cv::Mat& cd) {
+namespace {
+
+void check_inputs(const cv::Mat& pred, const cv::Mat& gt, const cv::Mat& cd) {
   if (pred.type() != CV_64F || gt.type() != CV_8UC1 || pred.size() != gt.size() || !pred.isContinuous() ||
       !gt.isContinuous() || (!cd.empty() && (cd.type() != CV_64F || cd.size() != gt.size())))
     throw InputError("context_measure: pred CV_64F, gt CV_8UC1 (and cd CV_64F) of one size");
+}
+
+}  // namespace
+
+ContextSpreads context_spreads(const cv::Mat& pred, const cv::Mat& gt, double alpha) {
+  check_inputs(pred, gt, cv::Mat());
   const cv::Mat kernel = gaussian_kernel(gt, alpha);
-  cv::Mat gt32, spread_gt, spread_pred;
+  ContextSpreads out;
+  cv::Mat gt32;
   gt.convertTo(gt32, CV_32F);
-  cv::filter2D(gt32, spread_gt, CV_32F, kernel);
-  cv::filter2D(pred, spread_pred, -1, kernel);
+  cv::filter2D(gt32, out.spread_gt, CV_32F, kernel);
+  cv::filter2D(pred, out.spread_pred, -1, kernel);
+  return out;
+}
+
+double context_measure(const cv::Mat& pred, const cv::Mat& gt, double beta2, double alpha, const cv::Mat& cd) {
+  check_inputs(pred, gt, cd);
+  return context_measure(context_spreads(pred, gt, alpha), pred, gt, beta2, cd);
+}
+
+double context_measure(const ContextSpreads& spreads, const cv::Mat& pred, const cv::Mat& gt, double beta2,
+                       const cv::Mat& cd) {
+  check_inputs(pred, gt, cd);
+  const cv::Mat& spread_gt = spreads.spread_gt;
+  const cv::Mat& spread_pred = spreads.spread_pred;
+  if (spread_gt.type() != CV_32F || spread_pred.type() != CV_64F || spread_gt.size() != gt.size() ||
+      spread_pred.size() != gt.size() || !spread_gt.isContinuous() || !spread_pred.isContinuous())
+    throw InputError("context_measure: spreads of another image (context_spreads)");
   const std::size_t n = gt.total();
   const double* p = pred.ptr<double>();
   const std::uint8_t* g8 = gt.ptr<std::uint8_t>();

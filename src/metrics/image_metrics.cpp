@@ -413,13 +413,14 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
       for (int c = 0; c < cols; ++c) o[c] = p[in[c]];
     }
     const cv::Mat gt01(rows, cols, CV_8UC1, g.data());
-    if (sel.has("cm")) val["cm"] = context_measure(map, gt01);
     if (sel.has("ccm")) {
       if (rgb.empty()) throw InputError("ccm (camouflage Context-measure) needs the RGB image (--images DIR)");
       if (rgb.type() != CV_8UC3 || rgb.size() != gt.size())
         throw InputError("ccm: the image must be 8-bit RGB of the mask's size");
-      val["ccm"] = context_measure(map, gt01, 1.2, 6.0, camouflage_degree(rgb, gt01));
     }
+    const ContextSpreads spreads = context_spreads(map, gt01, 6.0);  // shared by cm and ccm (α = 6)
+    if (sel.has("cm")) val["cm"] = context_measure(spreads, map, gt01, 1.0);
+    if (sel.has("ccm")) val["ccm"] = context_measure(spreads, map, gt01, 1.2, camouflage_degree(rgb, gt01));
   }
 
   if (sel.has("msiou")) {  // every threshold (bin >= t), the adaptive one and the map > 0.5
