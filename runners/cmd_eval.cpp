@@ -303,9 +303,12 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
           table.values[{m.name, d, metric}] = value;
           produced.insert(metric);
         }
-        if (!a.plot.empty())
+        if (!a.plot.empty()) {  // a method evaluated on part of the masks says so in the legend
+          const auto partial = table.partial.find({m.name, d});
+          const std::string label = m.name + (partial == table.partial.end() ? "" : " (" + partial->second + ")");
           for (auto& panel : panels)
-            if (panel.title == d) panel.lines.push_back(curve_line(m.name, r));
+            if (panel.title == d) panel.lines.push_back(curve_line(label, r));
+        }
         json["results"][m.name][d] = metrics::to_json(r);
         json["results"][m.name][d].erase("per_image");
         json["results"][m.name][d].erase("curves");

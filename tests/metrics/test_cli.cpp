@@ -216,7 +216,7 @@ TEST_CASE("sodlab eval --plot draws PR, F, E, IoU, Dice and ROC curves, a panel 
   // Two datasets; a method whose maps are a blurred GT (a graded map: curves that vary with the
   // threshold) and one whose maps are shifted.
   for (const std::string d : {"a", "b"}) {
-    for (const std::string m : {"gt", "blur", "shift"}) fs::create_directories(root / m / d);
+    for (const std::string m : {"gt", "blur", "shift", "few"}) fs::create_directories(root / m / d);
     for (int i = 0; i < 3; ++i) {
       cv::Mat gt = cv::Mat::zeros(40, 40, CV_8UC1), blur, shift = cv::Mat::zeros(40, 40, CV_8UC1);
       gt(cv::Rect(8 + 2 * i, 10, 16, 14)) = 255;
@@ -226,9 +226,11 @@ TEST_CASE("sodlab eval --plot draws PR, F, E, IoU, Dice and ROC curves, a panel 
       write_png(root / "gt" / d / name, gt);
       write_png(root / "blur" / d / name, blur);
       write_png(root / "shift" / d / name, shift);
+      if (i == 0) write_png(root / "few" / d / name, blur);  // a method with one map of three
     }
   }
   const std::string args = " --pred blur=" + (root / "blur").string() + " --pred shift=" + (root / "shift").string() +
+                           " --pred few=" + (root / "few").string() +
                            " --gt a=" + (root / "gt" / "a").string() + " --gt b=" + (root / "gt" / "b").string();
   const fs::path plots = root / "plots", log = root / "log.txt";
   const int rc = run(args + " --metrics fm,em,auroc,confusion_iou,confusion_dice --plot " + plots.string(), log);
@@ -258,6 +260,7 @@ TEST_CASE("sodlab eval --plot draws PR, F, E, IoU, Dice and ROC curves, a panel 
   CHECK(slurp(plots / "eval-roc.gp").find("true positive rate") != std::string::npos);
   CHECK(slurp(plots / "eval-dice.gp").find("Dice") != std::string::npos);
   CHECK(slurp(plots / "eval-roc.dat").find("AUC") != std::string::npos);
+  CHECK(slurp(plots / "eval-dice.dat").find("line 'few (1 of 3 masks)") != std::string::npos);  // partial: said
   // Metrics without curves draw nothing, and say so; a bad format is bad input.
   fs::remove_all(plots);
   REQUIRE(run(args + " --metrics mae --plot " + plots.string(), log) == 0);
