@@ -20,6 +20,8 @@
 #include "core/output_files.h"
 #include "metrics/folder_eval.h"
 #include "metrics/result_io.h"
+#include "report/figure.h"
+#include "report/gnuplot.h"
 #include "report/method_table.h"
 #include "eval_record.h"
 
@@ -40,7 +42,7 @@ namespace fs = std::filesystem;
 struct EvalArgs {
   std::vector<std::string> preds, gts;
   std::string convention = "pysodmetrics", metrics = "all", json, per_image, curves, table;
-  std::string config, db, experiment = "eval", images;
+  std::string config, db, experiment = "eval", images, plot, plot_format = "png";
   int threads = 0, synthetic = 0;
   bool resize = false, decode_only = false, strict = false, no_normalize = false, list_metrics = false;
 };
@@ -110,6 +112,41 @@ void check_outputs(const EvalArgs& a) {
       {&a.json, "--json"}, {&a.per_image, "--per-image"}, {&a.curves, "--curves"}, {&a.table, "--table"}};
   for (const auto& [path, option] : outs)
     if (!path->empty()) output::check_output_file(*path, option);
+  if (!a.plot.empty()) {
+    output::check_output_folder(a.plot, "--plot");
+    if (a.plot_format != "png" && a.plot_format != "svg" && a.plot_format != "pdf")
+      throw InputError("--plot-format '" + a.plot_format + "': expected png, svg or pdf");
+  }
+}
+
+// One method's dataset result as a line of a curve figure: its curves under the store's names
+// (the evaluator's keys without "curve_") and its dataset values.
+report::CurveLine curve_line(const std::string& label, const metrics::EvaluationResult& r) {
+  report::CurveLine line;
+  line.label = label;
+  for (const auto& [key, ys] : r.curves) {
+    const std::string name = key.rfind("curve_", 0) == 0 ? key.substr(6) : key;
+    for (std::size_t t = 0; t < ys.size(); ++t) line.curves[name][static_cast<int>(t)] = ys[t];
+  }
+  line.results = r.dataset;
+  return line;
+}
+
+// --plot DIR: every curve figure (PR, F, E, IoU, Dice, ROC) the selected metrics give curves for,
+// a panel per dataset, a line per method, as DIR/eval-<kind>.<format> with its .gp and .dat.
+void plot_curves(const EvalArgs& a, const std::vector<report::CurvePanel>& panels) {
+  if (a.plot.empty()) return;
+  const std::string convention = a.convention;
+  for (const auto& kind : report::curve_figure_kinds()) {
+    const report::Figure f =
+        report::curve_figure(kind, "sodlab eval (" + convention + "): " + kind, panels);
+    if (f.panels.empty()) {
+      std::cerr << "--plot: no " << kind << " figure (the selected metrics give no such curve)\n";
+      continue;
+    }
+    const report::Rendered r = report::render(f, a.plot, "eval-" + kind, a.plot_format);
+    std::cerr << "wrote " << r.image << "\n";
+  }
 }
 
 int run_single(const EvalArgs& a, const metrics::FolderEvalOptions& options) {
@@ -147,6 +184,11 @@ int run_single(const EvalArgs& a, const metrics::FolderEvalOptions& options) {
   }
   if (!a.per_image.empty()) metrics::write_per_image_csv(result, a.per_image);
   if (!a.curves.empty()) metrics::write_curves_csv(result, a.curves);
+  if (!a.plot.empty()) {
+    const std::string method = a.synthetic > 0 ? "synthetic" : named(a.preds[0]).name;
+    const std::string dataset = a.synthetic > 0 ? "synthetic" : named(a.gts[0]).name;
+    plot_curves(a, {{dataset, {curve_line(method, result)}}});
+  }
   return 0;
 }
 
@@ -230,6 +272,8 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
   json["provenance"] = provenance(a, options);
   json["coverage"] = json_coverage;
   std::set<std::string> produced;
+  std::vector<report::CurvePanel> panels;  // --plot: a panel per dataset, a line per method
+  for (const auto& [d, masks] : datasets) panels.push_back({d, {}});
   std::unique_ptr<store::ResultsStore> db;
   if (!a.db.empty()) db = std::make_unique<store::ResultsStore>(a.db);
   for (const auto& m : methods) {
@@ -259,6 +303,12 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
           table.values[{m.name, d, metric}] = value;
           produced.insert(metric);
         }
+        if (!a.plot.empty()) {  // a method evaluated on part of the masks says so in the legend
+          const auto partial = table.partial.find({m.name, d});
+          const std::string label = m.name + (partial == table.partial.end() ? "" : " (" + partial->second + ")");
+          for (auto& panel : panels)
+            if (panel.title == d) panel.lines.push_back(curve_line(label, r));
+        }
         json["results"][m.name][d] = metrics::to_json(r);
         json["results"][m.name][d].erase("per_image");
         json["results"][m.name][d].erase("curves");
@@ -287,6 +337,7 @@ int run_comparison(const EvalArgs& a, const metrics::FolderEvalOptions& options)
     write_text(a.table, tex ? report::render_methods_latex(table) : md);
   }
   if (!a.json.empty()) write_text(a.json, json.dump(1) + "\n");
+  plot_curves(a, panels);
   return 0;
 }
 
@@ -339,6 +390,10 @@ cli::CommandRegistration reg{
       app.add_option("--json", a->json, "write results (with provenance) as JSON to FILE (NaN as null)");
       app.add_option("--per-image", a->per_image, "write per-image metrics as CSV to FILE");
       app.add_option("--curves", a->curves, "write dataset curves (threshold 0..255) as CSV to FILE");
+      app.add_option("--plot", a->plot,
+                     "draw the curve figures the metrics give (PR, F, E, IoU, Dice, ROC against the threshold; "
+                     "a panel per dataset, a line per method) into DIR as eval-<kind>.png with .gp and .dat (gnuplot)");
+      app.add_option("--plot-format", a->plot_format, "png | svg | pdf (with --plot)")->capture_default_str();
       app.add_option("--table", a->table, "write the methods × datasets table to FILE (.md, or .tex: booktabs)");
       app.add_flag("--strict", a->strict, "a mask without a predicted map is an error (exit 2)");
       app.add_option("--config", a->config,

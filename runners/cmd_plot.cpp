@@ -1,4 +1,4 @@
-// `sodlab plot NAME|SPEC.toml --kind pr|fmeasure|emeasure|distortion|training|sweep`: a figure of an
+// `sodlab plot NAME|SPEC.toml --kind pr|fmeasure|emeasure|iou|dice|roc|distortion|training|sweep`: a figure of an
 // experiment's runs (the runs its table shows: same profile, --set overrides and threads),
 // rendered with gnuplot; the script and data are kept beside the image (report/gnuplot.h).
 #include <filesystem>
@@ -29,14 +29,14 @@ struct PlotArgs {
 };
 
 CommandRegistration registration{
-    "plot", "Draw PR / F / E curves, a metric against distortion strength, or training curves (gnuplot)",
+    "plot", "Draw PR / F / E / IoU / Dice / ROC curves, a metric against distortion strength, or training curves (gnuplot)",
     [](CLI::App& app) {
       auto a = std::make_shared<PlotArgs>();
       a->figure.kind = "pr";
       app.add_option("experiment", a->plan.experiment,
                      "Experiment name (kolkin2017/table4, menet/fig9, ...) or a .toml path")
           ->required();
-      app.add_option("--kind,-k", a->figure.kind, "pr | fmeasure | emeasure | distortion | training | sweep")
+      app.add_option("--kind,-k", a->figure.kind, "pr | fmeasure | emeasure | iou | dice | roc | distortion | training | sweep")
           ->capture_default_str();
       app.add_option("--profile,-p", a->plan.profile, "Profile whose runs to draw (default: that of the latest completed run)");
       app.add_option("--set,-s", a->plan.sets, "The --set overrides the runs were made with");

@@ -17,21 +17,48 @@ namespace {
 constexpr int kPatch = 7, kStride = 3;
 constexpr int kLabDim = kPatch * kPatch * 3, kLabStride = 160;  // a patch's Lab values, padded
 
-// out[i] = Σ_k (q[k] − bg[i·kLabStride + k])² over kLabStride 8-bit values held as int16 (at most
-// 147·255² < 2^24), for every background patch i < n.
-__attribute__((target_clones("avx2", "default"))) void lab_distances(const std::int16_t* __restrict q,
-                                                                      const std::int16_t* __restrict bg, std::size_t n,
-                                                                      std::int32_t* __restrict out) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int16_t* b = bg + i * kLabStride;
-    std::int32_t acc = 0;
-    for (int k = 0; k < kLabStride; ++k) {
-      const std::int32_t t = q[k] - b[k];
-      acc += t * t;
+// Σ_k (q[k] − b[k])² over kLabStride 8-bit values held as int16 (at most 147·255² < 2^24).
+__attribute__((target_clones("avx2", "default"))) std::int32_t lab_distance(const std::int16_t* __restrict q,
+                                                                             const std::int16_t* __restrict b) {
+  std::int32_t acc = 0;
+  for (int k = 0; k < kLabStride; ++k) {
+    const std::int32_t t = q[k] - b[k];
+    acc += t * t;
+  }
+  return acc;
+}
+
+// A patch's Lab values in kGroups groups of 7 (a patch row's 7 values of one channel), summed:
+// Σ over a group of (q − b)² >= (Σ q − Σ b)²/7 (Cauchy-Schwarz), so the Lab part of a distance
+// is at least Σ_g (q[g] − group g of b)²/7, and the whole distance at least that plus the two
+// positional terms. out[i] = that bound for background patch i < n, less a relative 1e-12 (the
+// roundings of the distance itself are below 1e-15 relative), so out[i] <= the distance.
+// groups: kGroups rows of n (patch i's group g at g·n + i); p0, p1: the patches' positions.
+constexpr int kGroups = kPatch * 3, kGroupStride = 24;
+__attribute__((target_clones("avx2", "default"))) void distance_bounds(
+    const std::int16_t* __restrict q, const std::int16_t* __restrict groups, std::size_t n, const double* __restrict p0,
+    const double* __restrict p1, double q0, double q1, std::int32_t* __restrict acc, double* __restrict out) {
+  for (std::size_t i = 0; i < n; ++i) acc[i] = 0;
+  for (int g = 0; g < kGroups; ++g) {
+    const std::int16_t* row = groups + static_cast<std::size_t>(g) * n;
+    const std::int32_t qg = q[g];
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::int32_t t = qg - row[i];
+      acc[i] += t * t;
     }
-    out[i] = acc;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t0 = q0 - p0[i], t1 = q1 - p1[i];
+    out[i] = (acc[i] / 7.0 + t0 * t0 + t1 * t1) * (1 - 1e-12);
   }
 }
+
+// The group sums of one patch's kLabDim values (row-major, channels last), padded with zeros.
+void group_sums(const std::uint8_t* lab, std::int16_t* out) {
+  std::fill_n(out, kGroupStride, 0);
+  for (int k = 0; k < kLabDim; ++k) out[(k / (kPatch * 3)) * 3 + k % 3] += lab[k];
+}
+
 constexpr double kEps = 2.220446049250313e-16;
 
 // The GT dilated by a 20x20 square (anchor 10, 10: offsets -10..+9), minus the GT; outside ignored.
@@ -110,8 +137,13 @@ double hue_2pi(double y, double x) {
 }  // namespace
 
 cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb) {
-  const double r = srgb_linear(rgb[0] * (1.0 / 255)), g = srgb_linear(rgb[1] * (1.0 / 255)),
-               b = srgb_linear(rgb[2] * (1.0 / 255));
+  // srgb_linear of each 8-bit value, computed once (the same expression, so the same doubles).
+  static const std::array<double, 256> linear = [] {
+    std::array<double, 256> t{};
+    for (int v = 0; v < 256; ++v) t[v] = srgb_linear(v * (1.0 / 255));
+    return t;
+  }();
+  const double r = linear[rgb[0]], g = linear[rgb[1]], b = linear[rgb[2]];
   const double x = (r * 0.412453 + g * 0.357580 + b * 0.180423) / 0.95047;
   const double y = (r * 0.212671 + g * 0.715160 + b * 0.072169) / 1.0;
   const double z = (r * 0.019334 + g * 0.119193 + b * 0.950227) / 1.08883;
@@ -195,29 +227,47 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
                                 static_cast<float>(lambda_spatial * coords[coord_row][1])};
   };
   std::vector<std::int16_t> lab_bg(nb * kLabStride, 0);  // zero padding: a zero difference
+  std::vector<std::int16_t> groups_bg(static_cast<std::size_t>(kGroups) * nb), groups_one(kGroupStride);
   std::vector<std::array<float, 2>> pos_bg(nb);
+  std::vector<double> p0_bg(nb), p1_bg(nb);
   for (std::size_t i = 0; i < nb; ++i) {
     std::copy_n(&bp.values[i * kLabDim], kLabDim, &lab_bg[i * kLabStride]);
+    group_sums(&bp.values[i * kLabDim], groups_one.data());
+    for (int g = 0; g < kGroups; ++g) groups_bg[static_cast<std::size_t>(g) * nb + i] = groups_one[g];
     pos_bg[i] = position(i);
+    p0_bg[i] = pos_bg[i][0], p1_bg[i] = pos_bg[i][1];
   }
-  std::vector<std::int16_t> lab_q(kLabStride, 0);
-  std::vector<std::int32_t> lab_d(nb);
+  std::vector<std::int16_t> lab_q(kLabStride, 0), groups_q(kGroupStride);
+  std::vector<std::int32_t> bound_acc(nb);
+  std::vector<double> bound(nb);
   cv::Mat im_bg = rgb.clone();
   im_bg.setTo(cv::Scalar::all(0), bg == 0);
   std::vector<std::int64_t> sum(static_cast<std::size_t>(h) * w * 3, 0);
   std::vector<double> counts(static_cast<std::size_t>(h) * w, kEps);
+  // The exact search, pruned: a background patch whose lower bound (distance_bounds) exceeds the
+  // best distance so far cannot be the nearest; the others get their exact distance. Starting
+  // from the patch of the lowest bound, the nearest is the one of least distance, the first of
+  // equals: the patch the full scan in order finds.
   for (std::size_t f = 0; f < nf; ++f) {
     std::copy_n(&fp.values[f * kLabDim], kLabDim, lab_q.data());
+    group_sums(&fp.values[f * kLabDim], groups_q.data());
     const std::array<float, 2> q = position(nb + f);
-    std::size_t best = 0;
-    double best_d = std::numeric_limits<double>::infinity();
-    lab_distances(lab_q.data(), lab_bg.data(), nb, lab_d.data());
-    for (std::size_t i = 0; i < nb; ++i) {
-      double d = static_cast<double>(lab_d[i]);
+    auto distance = [&](std::size_t i) {
+      double d = static_cast<double>(lab_distance(lab_q.data(), &lab_bg[i * kLabStride]));
       const double t0 = double(q[0]) - double(pos_bg[i][0]), t1 = double(q[1]) - double(pos_bg[i][1]);
       d += t0 * t0;
       d += t1 * t1;
-      if (d < best_d) best_d = d, best = i;
+      return d;
+    };
+    distance_bounds(groups_q.data(), groups_bg.data(), nb, p0_bg.data(), p1_bg.data(), q[0], q[1], bound_acc.data(),
+                    bound.data());
+    const std::size_t start = static_cast<std::size_t>(std::min_element(bound.begin(), bound.end()) - bound.begin());
+    std::size_t best = start;
+    double best_d = distance(start);
+    for (std::size_t i = 0; i < nb; ++i) {
+      if (i == start || bound[i] > best_d) continue;
+      const double d = distance(i);
+      if (d < best_d || (d == best_d && i < best)) best_d = d, best = i;
     }
     const int fx = std::clamp(fp.at[f].y, 0, h - kPatch), fy = std::clamp(fp.at[f].x, 0, w - kPatch);
     const int cx = std::clamp(bp.at[best].y, 0, h - kPatch), cy = std::clamp(bp.at[best].x, 0, w - kPatch);

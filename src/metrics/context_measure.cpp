@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 namespace sodlab::metrics {
@@ -84,33 +85,63 @@ double numpy_sum(const double* x, std::size_t n) {
   return total;
 }
 
-double context_measure(const cv::Mat& pred, const cv::Mat& gt, double beta2, double alpha, const cv::Mat& cd) {
+namespace {
+
+void check_inputs(const cv::Mat& pred, const cv::Mat& gt, const cv::Mat& cd) {
   if (pred.type() != CV_64F || gt.type() != CV_8UC1 || pred.size() != gt.size() || !pred.isContinuous() ||
       !gt.isContinuous() || (!cd.empty() && (cd.type() != CV_64F || cd.size() != gt.size())))
     throw InputError("context_measure: pred CV_64F, gt CV_8UC1 (and cd CV_64F) of one size");
+}
+
+}  // namespace
+
+ContextSpreads context_spreads(const cv::Mat& pred, const cv::Mat& gt, double alpha) {
+  check_inputs(pred, gt, cv::Mat());
   const cv::Mat kernel = gaussian_kernel(gt, alpha);
-  cv::Mat gt32, gt64, spread_gt, spread_pred;
+  ContextSpreads out;
+  cv::Mat gt32;
   gt.convertTo(gt32, CV_32F);
-  gt.convertTo(gt64, CV_64F);
-  cv::filter2D(gt32, spread_gt, CV_32F, kernel);
-  cv::filter2D(pred, spread_pred, -1, kernel);
+  cv::filter2D(gt32, out.spread_gt, CV_32F, kernel);
+  cv::filter2D(pred, out.spread_pred, -1, kernel);
+  return out;
+}
+
+double context_measure(const cv::Mat& pred, const cv::Mat& gt, double beta2, double alpha, const cv::Mat& cd) {
+  check_inputs(pred, gt, cd);
+  return context_measure(context_spreads(pred, gt, alpha), pred, gt, beta2, cd);
+}
+
+double context_measure(const ContextSpreads& spreads, const cv::Mat& pred, const cv::Mat& gt, double beta2,
+                       const cv::Mat& cd) {
+  check_inputs(pred, gt, cd);
+  const cv::Mat& spread_gt = spreads.spread_gt;
+  const cv::Mat& spread_pred = spreads.spread_pred;
+  if (spread_gt.type() != CV_32F || spread_pred.type() != CV_64F || spread_gt.size() != gt.size() ||
+      spread_pred.size() != gt.size() || !spread_gt.isContinuous() || !spread_pred.isContinuous())
+    throw InputError("context_measure: spreads of another image (context_spreads)");
   const std::size_t n = gt.total();
   const double* p = pred.ptr<double>();
-  const double* g = gt64.ptr<double>();
+  const std::uint8_t* g8 = gt.ptr<std::uint8_t>();
   const float* sg = spread_gt.ptr<float>();
   const double* sp = spread_pred.ptr<double>();
   const double* c = cd.empty() ? nullptr : cd.ptr<double>();
   const double exp_factor = M_E / (M_E - 1);
-  thread_local std::vector<double> forward, reverse, weight;  // reused: no page faults per image
-  forward.resize(n), reverse.resize(n), weight.resize(n);
+  thread_local std::vector<double> forward, reverse, gt64;  // reused: no page faults per image
+  forward.resize(n), reverse.resize(n), gt64.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
+    const double g = g8[i];
+    gt64[i] = g;
     forward[i] = (p[i] > 0 ? static_cast<double>(sg[i]) : 0.0) * p[i];
-    weight[i] = c ? g[i] + c[i] : g[i];
-    reverse[i] = exp_factor * g[i] * (1 - std::exp(-1 * sp[i])) * weight[i];
+    const double weight = c ? g + c[i] : g;
+    // Off the GT (g = 0) the term is exp_factor·0·(1 − exp(−sp))·weight: +0 when sp >= 0
+    // (exp(−sp) <= 1, weight >= 0), so exp is evaluated only on the GT and where sp < 0 (the
+    // spread's round-off), which keeps even the sign of each zero.
+    reverse[i] = g == 0 && sp[i] >= 0 ? 0.0 : exp_factor * g * (1 - std::exp(-1 * sp[i])) * weight;
   }
+  const double* gd = gt64.data();
   const double m_forward = numpy_sum(forward.data(), n) / (numpy_sum(p, n) + kEps);
   const double cd_sum = c ? numpy_sum(c, n) : 0.0;
-  const double w_reverse = numpy_sum(reverse.data(), n) / (numpy_sum(g, n) + cd_sum + kEps);
+  const double w_reverse = numpy_sum(reverse.data(), n) / (numpy_sum(gd, n) + cd_sum + kEps);
   return (1 + beta2) * m_forward * w_reverse / (beta2 * m_forward + w_reverse + kEps);
 }
 

@@ -19,6 +19,15 @@ namespace sodlab::metrics {
 double context_measure(const cv::Mat& pred, const cv::Mat& gt, double beta2 = 1.0, double alpha = 6.0,
                        const cv::Mat& cd = cv::Mat());
 
+// The two spreads of one (map, GT, α), for computing cm and ccm of an image with one pair of
+// filter2D calls (about 85 % of either's time): the same values as context_measure's own.
+struct ContextSpreads {
+  cv::Mat spread_gt, spread_pred;  // CV_32F, CV_64F
+};
+ContextSpreads context_spreads(const cv::Mat& pred, const cv::Mat& gt, double alpha = 6.0);
+double context_measure(const ContextSpreads& spreads, const cv::Mat& pred, const cv::Mat& gt, double beta2,
+                       const cv::Mat& cd = cv::Mat());
+
 // numpy's np.sum of a contiguous float64 array: pairwise summation (blocks of 8 accumulators up to
 // 128 elements) within each 8192-element buffer, the buffers added in order.
 double numpy_sum(const double* x, std::size_t n);

@@ -195,7 +195,11 @@ MetricSelection MetricSelection::none() {
 MetricSelection MetricSelection::from_names(const std::vector<std::string>& names) {
   MetricSelection s = none();
   for (const auto& name : names) {
-    if (name == "all") return MetricSelection{};
+    if (name == "all") {  // every map-and-mask family, and the other names listed ("all,ccm")
+      const MetricSelection every;
+      s.families_.insert(every.families_.begin(), every.families_.end());
+      continue;
+    }
     if (metric_family_registry().find(name)) {
       s.families_.insert(name);
       continue;

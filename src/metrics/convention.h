@@ -33,7 +33,7 @@ class MetricSelection {
   static MetricSelection none();     // no family (only the shared histograms are computed)
   // "all" or a comma-separated list of the registry's family names and group names (a group
   // selects each of its families); InputError on an unknown name. "all" leaves out the families
-  // that need the RGB images (ccm): name them.
+  // that need the RGB images (ccm): name them ("all,ccm").
   static MetricSelection parse(const std::string& csv);
   static MetricSelection from_names(const std::vector<std::string>& names);  // same, as a list
   bool has(const std::string& family) const { return families_.count(family) > 0; }

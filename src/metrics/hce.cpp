@@ -82,6 +82,31 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
   return out;
 }
 
+// `times` times: m = dilate_cross(m) & ~forbidden, on 0/255 masks (binary_masks.h's cross, a
+// neighbour outside the image ignored), in one pass per step.
+void grow_outside(cv::Mat& m, const cv::Mat& forbidden, int times) {
+  const int rows = m.rows, cols = m.cols;
+  cv::Mat other(m.size(), CV_8UC1);
+  for (int step = 0; step < times; ++step) {
+    for (int r = 0; r < rows; ++r) {
+      const std::uint8_t* up = m.ptr<std::uint8_t>(r > 0 ? r - 1 : r);
+      const std::uint8_t* mid = m.ptr<std::uint8_t>(r);
+      const std::uint8_t* down = m.ptr<std::uint8_t>(r + 1 < rows ? r + 1 : r);
+      const std::uint8_t* f = forbidden.ptr<std::uint8_t>(r);
+      std::uint8_t* o = other.ptr<std::uint8_t>(r);
+      auto at = [&](int c) {
+        const std::uint8_t left = mid[c > 0 ? c - 1 : c], right = mid[c + 1 < cols ? c + 1 : c];
+        return static_cast<std::uint8_t>((mid[c] | up[c] | down[c] | left | right) & ~f[c]);
+      };
+      o[0] = at(0);
+      for (int c = 1; c + 1 < cols; ++c)  // the interior without branches (vectorised)
+        o[c] = static_cast<std::uint8_t>((mid[c] | up[c] | down[c] | mid[c - 1] | mid[c + 1]) & ~f[c]);
+      if (cols > 1) o[cols - 1] = at(cols - 1);
+    }
+    std::swap(m, other);
+  }
+}
+
 int control_points(const std::vector<std::vector<cv::Point>>& boundaries, double epsilon) {
   int n = 0;
   std::vector<cv::Point> approx;
@@ -100,13 +125,15 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
   // Buffers reused by the thread (no page faults per image): the image with a one-pixel zero
   // border, per pixel which sub-passes' lists hold it (bit 0: the first, bit 1: the second), the
   // lists.
-  thread_local std::vector<std::uint8_t> image, queued_bits;
+  thread_local std::vector<std::uint8_t> image, queued_bits, codes;
   thread_local std::vector<int> todo_lists[2], removed_list, deciding_list;
   const std::size_t size = static_cast<std::size_t>(rows + 2) * w;
   image.assign(size, 0);
   queued_bits.assign(size, 0);
+  codes.assign(size, 0);
   std::uint8_t* const s = image.data();
   std::uint8_t* const queued = queued_bits.data();
+  std::uint8_t* const code = codes.data();  // of each set pixel: its set neighbours as bits
   std::vector<int>* const todo = todo_lists;
   std::vector<int>& removed = removed_list;
   std::vector<int>& deciding = deciding_list;
@@ -116,20 +143,21 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
     for (int c = 0; c < cols; ++c) o[c] = in[c] != 0;
   }
   const int off[8] = {-w - 1, -w, -w + 1, 1, w + 1, w, w - 1, -1};  // NW N NE E SE S SW W
-  auto code = [&](int i) {
-    int k = 0;
-    for (int b = 0; b < 8; ++b) k |= s[i + off[b]] << b;
-    return k;
-  };
   // A sub-pass decides a pixel from its 8 neighbours alone. Once a pixel has been kept by sub-pass
   // p, it would be kept again by p until a neighbour is removed: so each sub-pass decides only the
   // set pixels whose neighbourhood changed since p last decided them (at first: every set pixel
   // with an unset neighbour; kRemoval[255] = 0). The same removals, iteration by iteration, as
-  // deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both).
+  // deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both). Each set
+  // pixel's neighbourhood code is kept up to date as its neighbours are removed.
   todo[0].clear(), todo[1].clear();
   for (int r = 1; r <= rows; ++r)
-    for (int i = r * w + 1, e = r * w + cols + 1; i < e; ++i)
-      if (s[i] && code(i) != 255) queued[i] = 3, todo[0].push_back(i), todo[1].push_back(i);
+    for (int i = r * w + 1, e = r * w + cols + 1; i < e; ++i) {
+      if (!s[i]) continue;
+      int k = 0;
+      for (int b = 0; b < 8; ++b) k |= s[i + off[b]] << b;
+      code[i] = static_cast<std::uint8_t>(k);
+      if (k != 255) queued[i] = 3, todo[0].push_back(i), todo[1].push_back(i);
+    }
   for (bool any = true; any;) {  // until a full iteration (both sub-passes) removes nothing
     any = false;
     for (int pass = 1; pass <= 2; ++pass) {
@@ -140,7 +168,7 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
       for (int i : deciding) {  // every decision on the image as it was at the start of the pass
         queued[i] &= static_cast<std::uint8_t>(~bit);
         if (!s[i]) continue;
-        const int t = kRemoval[code(i)];
+        const int t = kRemoval[code[i]];
         if (t == 3 || t == pass) removed.push_back(i);
       }
       if (removed.empty()) continue;
@@ -149,7 +177,9 @@ cv::Mat skeletonize_zhang(const cv::Mat& binary) {
       for (int i : removed)
         for (int b = 0; b < 8; ++b) {
           const int j = i + off[b];
-          if (!s[j] || queued[j] == 3) continue;
+          if (!s[j]) continue;
+          code[j] &= static_cast<std::uint8_t>(~(1 << ((b + 4) & 7)));  // i lies opposite, seen from j
+          if (queued[j] == 3) continue;
           if (!(queued[j] & 1)) todo[0].push_back(j);
           if (!(queued[j] & 2)) todo[1].push_back(j);
           queued[j] = 3;
@@ -200,15 +230,11 @@ double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int
 
   // False positives away from the union's border, grown back within the GT's background.
   cv::Mat fp_relaxed = fp & eroded_union;
-  for (int i = 0; i < relax; ++i) {
-    fp_relaxed = dilate_cross(fp_relaxed) & ~gt;
-  }
+  grow_outside(fp_relaxed, gt, relax);
   fp_relaxed &= fp;
   // False negatives likewise within the prediction's background, plus the skeleton's misses.
   cv::Mat fn_relaxed = fn & eroded_union;
-  for (int i = 0; i < relax; ++i) {
-    fn_relaxed = dilate_cross(fn_relaxed) & ~pred;
-  }
+  grow_outside(fn_relaxed, pred, relax);
   fn_relaxed &= fn;
   fn_relaxed |= skeleton & ~tp;
 

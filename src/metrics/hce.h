@@ -5,8 +5,9 @@
 // negatives of a binary prediction, after relaxing both by `relax` erosions/dilations with the
 // 3x3 cross and adding back the GT skeleton's missed pixels.
 //
-// Exact to PySODMetrics: the same operations (erosion/dilation with OpenCV's default border and
-// 8-connected components as skimage.measure.label, both computed on one thread by binary_masks.h;
+// Exact to PySODMetrics: the same operations (erosion/dilation with OpenCV's default border, on one
+// thread (binary_masks.h); 8-connected regions as skimage.measure.label counts them, here read off
+// the contour tree;
 // OpenCV's findContours RETR_TREE + CHAIN_APPROX_NONE and approxPolyDP on integer points) and
 // scikit-image 0.19's 2-D skeletonize (Zhang-Suen thinning with its own removal table),
 // reimplemented in skeletonize_zhang.

@@ -413,27 +413,58 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
       for (int c = 0; c < cols; ++c) o[c] = p[in[c]];
     }
     const cv::Mat gt01(rows, cols, CV_8UC1, g.data());
-    if (sel.has("cm")) val["cm"] = context_measure(map, gt01);
     if (sel.has("ccm")) {
       if (rgb.empty()) throw InputError("ccm (camouflage Context-measure) needs the RGB image (--images DIR)");
       if (rgb.type() != CV_8UC3 || rgb.size() != gt.size())
         throw InputError("ccm: the image must be 8-bit RGB of the mask's size");
-      val["ccm"] = context_measure(map, gt01, 1.2, 6.0, camouflage_degree(rgb, gt01));
     }
+    const ContextSpreads spreads = context_spreads(map, gt01, 6.0);  // shared by cm and ccm (α = 6)
+    if (sel.has("cm")) val["cm"] = context_measure(spreads, map, gt01, 1.0);
+    if (sel.has("ccm")) val["ccm"] = context_measure(spreads, map, gt01, 1.2, camouflage_degree(rgb, gt01));
   }
 
   if (sel.has("msiou")) {  // every threshold (bin >= t), the adaptive one and the map > 0.5
     const double thr = std::min(2 * mean_p, 1.0);
-    cv::Mat lut(1, 256, CV_8UC1), bins, adaptive, binary;
+    cv::Mat lut(1, 256, CV_8UC1), bins;
     for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = static_cast<std::uint8_t>(bin[v]);
     apply_lut(pred, lut.ptr<std::uint8_t>(), bins);
-    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] >= thr;
-    apply_lut(pred, lut.ptr<std::uint8_t>(), adaptive);
-    for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = p[v] > 0.5;
-    apply_lut(pred, lut.ptr<std::uint8_t>(), binary);
     out.msiou = msiou_curve(bins.ptr<std::uint8_t>(), g.data(), rows, cols);
-    val["adpmsiou"] = msiou_binary(adaptive.ptr<std::uint8_t>(), g.data(), rows, cols);
-    val["sample_bimsiou"] = msiou_binary(binary.ptr<std::uint8_t>(), g.data(), rows, cols);
+    // The threshold of the curve whose map {bin >= t} is exactly {keep(v)}: where the pixels kept
+    // are those of the larger values present, and those values' bins lie above every other
+    // present value's (t = 256: nothing kept). -1 where no threshold gives that map.
+    auto curve_threshold = [&](auto keep) {
+      int t = 256, highest_dropped = -1;
+      bool kept_before = false;
+      for (int v = 0; v < 256; ++v) {
+        if (fg[v] + bg[v] == 0) continue;
+        if (keep(v)) {
+          if (!kept_before) t = bin[v], kept_before = true;
+          if (bin[v] < t) return -1;  // bins not monotone here
+        } else {
+          if (kept_before) return -1;  // not the larger values
+          highest_dropped = std::max(highest_dropped, bin[v]);
+        }
+      }
+      return kept_before && highest_dropped >= t ? -1 : t;
+    };
+    const int t_adaptive = curve_threshold([&](int v) { return p[v] >= thr; });
+    const int t_binary = curve_threshold([&](int v) { return p[v] > 0.5; });
+    if (t_adaptive >= 0 && t_binary >= 0) {  // both are maps of the curve (the usual case)
+      val["adpmsiou"] = out.msiou[t_adaptive];
+      val["sample_bimsiou"] = out.msiou[t_binary];
+    } else {
+      // The adaptive map (p >= thr) and the binary one (p > 0.5) are superlevel sets of one map,
+      // so one holds the other (the adaptive one when thr <= 0.5): as one map of 0, 1 (the larger
+      // set only) and 2 (both), thresholds 1 and 2 give both MSIoUs from one box-counting pass.
+      cv::Mat nested;
+      for (int v = 0; v < 256; ++v) lut.at<std::uint8_t>(v) = static_cast<std::uint8_t>((p[v] >= thr) + (p[v] > 0.5));
+      apply_lut(pred, lut.ptr<std::uint8_t>(), nested);
+      const std::vector<double> larger_smaller =
+          msiou_of_thresholds(nested.ptr<std::uint8_t>(), g.data(), rows, cols, {1, 2});
+      const bool adaptive_larger = thr <= 0.5;
+      val["adpmsiou"] = larger_smaller[adaptive_larger ? 0 : 1];
+      val["sample_bimsiou"] = larger_smaller[adaptive_larger ? 1 : 0];
+    }
   }
 
   if (sel.has("wfm")) {

@@ -120,6 +120,7 @@ BoxCounts box_counts(const std::uint8_t* bins, const std::uint8_t* gt_in, int ro
     for (int c = 0; c < cols; ++c) {
       const std::ptrdiff_t i = static_cast<std::ptrdiff_t>(r + 1) * w + c + 1;
       Bits b{};
+      bool any = false;  // b holds a threshold
       int gx = 0, gy = 0;
       Value n[8];
       bool flat = true;
@@ -140,14 +141,15 @@ BoxCounts box_counts(const std::uint8_t* bins, const std::uint8_t* gt_in, int ro
           const int v = n[k].v;
           for (; k < 8 && n[k].v == v; ++k) sx += n[k].wx, sy += n[k].wy;
           const int below = k < 8 ? n[k].v : -1;
-          if ((sx != 0 || sy != 0) && v >= 0) set_range(b, below + 1, v);  // t in (below, v]
+          if ((sx != 0 || sy != 0) && v >= 0) set_range(b, below + 1, v), any = true;  // t in (below, v]
         }
       }
       gt_cells.add(gt_edge);
-      if (gt_edge) out.add(0, b);
       const std::size_t cell = level.at(ar, (c + pad_c) >> 1);
-      or_into(level.pred[cell], b);
       level.gt[cell] |= gt_edge;
+      if (!any) continue;  // no edge at any threshold: nothing to count or merge
+      if (gt_edge) out.add(0, b);
+      or_into(level.pred[cell], b);
     }
   }
   out.gt_sum[0] = gt_cells.total();
@@ -194,6 +196,14 @@ MsiouCurve msiou_curve(const std::uint8_t* bins, const std::uint8_t* gt, int row
   const BoxCounts counts = box_counts(bins, gt, rows, cols);
   MsiouCurve out{};
   for (int t = 0; t < kMsiouThresholds; ++t) out[t] = msiou_at(counts, t);
+  return out;
+}
+
+std::vector<double> msiou_of_thresholds(const std::uint8_t* bins, const std::uint8_t* gt, int rows, int cols,
+                                        const std::vector<int>& thresholds) {
+  const BoxCounts counts = box_counts(bins, gt, rows, cols);
+  std::vector<double> out;
+  for (const int t : thresholds) out.push_back(msiou_at(counts, std::clamp(t, 0, kMsiouThresholds - 1)));
   return out;
 }
 

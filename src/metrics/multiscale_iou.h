@@ -26,6 +26,10 @@ using MsiouCurve = std::array<double, kMsiouThresholds>;
 // MSIoU of the map `bins` (row-major rows x cols, value 0..255) thresholded at every t (bin >= t),
 // against the binary GT `gt` (0/1). Index t of the result = threshold t.
 MsiouCurve msiou_curve(const std::uint8_t* bins, const std::uint8_t* gt, int rows, int cols);
+// MSIoU of the binary maps bins >= t for each t of `thresholds` (0..256), from one pass: e.g.
+// two nested binary maps as one map of 0, 1 (the larger only), 2 (both), thresholds 1 and 2.
+std::vector<double> msiou_of_thresholds(const std::uint8_t* bins, const std::uint8_t* gt, int rows, int cols,
+                                        const std::vector<int>& thresholds);
 // MSIoU of one binary prediction (0/1) against the GT.
 double msiou_binary(const std::uint8_t* pred, const std::uint8_t* gt, int rows, int cols);
 

@@ -135,54 +135,68 @@ struct RunData {
   std::vector<const std::vector<store::ResultRow>*> results;
 };
 
-Figure curve_figure(const FigureRequest& r, const std::vector<VariantRuns>& variants,
-                    std::map<std::string, std::vector<store::CurvePoint>>& curves,
-                    std::map<std::string, std::vector<store::ResultRow>>& results) {
-  Figure f;
-  f.title = r.title;
-  const std::string curve_y = r.kind == "emeasure" ? "E" : r.kind == "pr" ? "P" : "F";
+// What a curve kind draws: the y curve (the first of `y` a line has), the x curve (empty: the
+// threshold t/255), axis labels, and what selects those curves when none is there.
+struct CurveKind {
+  std::vector<std::string> y, x;  // alternatives, in order of preference; x parallel to y
+  std::string xlabel, ylabel, needs;
+};
+
+const CurveKind& curve_kind(const std::string& kind) {
+  static const std::map<std::string, CurveKind> kinds{
+      {"pr", {{"P"}, {"R"}, "recall", "precision", "metric family fm"}},
+      {"fmeasure", {{"F"}, {}, "threshold", "F-measure (β² = 0.3)", "metric family fm"}},
+      {"emeasure", {{"E"}, {}, "threshold", "E-measure", "metric family em"}},
+      // PySODEvalToolkit --mode iou|dice: PySODMetrics FmeasureV2's dynamic IoU / Dice curves.
+      {"iou", {{"confusion_iou", "IoU"}, {}, "threshold", "IoU", "metric family confusion_iou or iou"}},
+      {"dice", {{"confusion_dice"}, {}, "threshold", "Dice", "metric family confusion_dice"}},
+      {"roc", {{"TPR", "confusion_rec"}, {"FPR", "confusion_fpr"}, "false positive rate", "true positive rate",
+               "metric family auroc (or confusion_rec and confusion_fpr)"}},
+  };
+  return kinds.at(kind);
+}
+
+const std::vector<std::string>& curve_figure_kind_names() {
+  static const std::vector<std::string> kinds{"pr", "fmeasure", "emeasure", "iou", "dice", "roc"};
+  return kinds;
+}
+
+bool is_curve_kind(const std::string& kind) {
+  const auto& k = curve_figure_kind_names();
+  return std::find(k.begin(), k.end(), kind) != k.end();
+}
+
+// Every curve and result any curve kind reads (build_figure averages these over runs).
+const std::vector<std::string> kCurveNames{"P", "R", "F", "E", "confusion_iou", "IoU", "confusion_dice",
+                                           "TPR", "FPR", "confusion_rec", "confusion_fpr"};
+const std::vector<std::string> kLineResults{"adpP", "adpR", "AUROC_curve256", "auc_roc"};
+
+Figure curve_figure_of(const FigureRequest& r, const std::vector<VariantRuns>& variants,
+                       std::map<std::string, std::vector<store::CurvePoint>>& curves,
+                       std::map<std::string, std::vector<store::ResultRow>>& results) {
+  std::vector<CurvePanel> panels;
   for (const auto& dataset : datasets_of(r)) {
-    Panel p;
-    p.title = dataset + (r.distortion == "none" ? "" : " [" + r.distortion + "]");
-    p.xlabel = r.kind == "pr" ? "recall" : "threshold";
-    p.ylabel = r.kind == "pr" ? "precision" : r.kind == "emeasure" ? "E-measure" : "F-measure (β² = 0.3)";
+    CurvePanel panel;
+    panel.title = dataset + (r.distortion == "none" ? "" : " [" + r.distortion + "]");
     for (const auto& v : variants) {
       RunData d;
       for (const auto& id : v.run_ids) d.curves.push_back(&curves[id]), d.results.push_back(&results[id]);
-      const Curve y = mean_curve(d.curves, dataset, r.distortion, curve_y);
-      if (y.empty()) {
-        f.missing.push_back(v.label + " on " + dataset + ": no " + curve_y + " curve");
-        continue;
+      CurveLine line;
+      line.label = v.label;
+      if (v.run_ids.size() > 1) line.legend_suffix = " (mean of " + std::to_string(v.run_ids.size()) + " runs)";
+      for (const auto& name : kCurveNames) {
+        const Curve c = mean_curve(d.curves, dataset, r.distortion, name);
+        for (const auto& [idx, xy] : c) line.curves[name][idx] = xy.second;
       }
-      Series s;
-      s.label = v.label + (v.run_ids.size() > 1 ? " (mean of " + std::to_string(v.run_ids.size()) + " runs)" : "");
-      if (r.kind == "pr") {
-        const Curve rec = mean_curve(d.curves, dataset, r.distortion, "R");
-        const Curve fm = mean_curve(d.curves, dataset, r.distortion, "F");
-        for (const auto& [idx, py] : y)
-          if (auto it = rec.find(idx); it != rec.end()) s.xy.push_back({it->second.second, py.second});
-        if (!fm.empty()) {
-          const auto best = std::max_element(fm.begin(), fm.end(),
-                                             [](const auto& a, const auto& b) { return a.second.second < b.second.second; });
-          if (rec.count(best->first) && y.count(best->first))
-            s.marks.push_back({"max F " + fmt3(best->second.second), rec.at(best->first).second, y.at(best->first).second});
-        }
-        const double ap = mean_result(d.results, dataset, r.distortion, "adpP", r.convention);
-        const double ar = mean_result(d.results, dataset, r.distortion, "adpR", r.convention);
-        if (std::isfinite(ap) && std::isfinite(ar)) s.marks.push_back({"adaptive", ar, ap});
-      } else {
-        for (const auto& [idx, py] : y) s.xy.push_back(py);
-        const auto best = std::max_element(y.begin(), y.end(),
-                                           [](const auto& a, const auto& b) { return a.second.second < b.second.second; });
-        s.marks.push_back({"max " + fmt3(best->second.second), best->second.first, best->second.second});
+      for (const auto& key : kLineResults) {
+        const double value = mean_result(d.results, dataset, r.distortion, key, r.convention);
+        if (std::isfinite(value)) line.results[key] = value;
       }
-      p.series.push_back(std::move(s));
+      panel.lines.push_back(std::move(line));
     }
-    if (p.series.empty()) continue;
-    fit_ranges(p);
-    f.panels.push_back(std::move(p));
+    panels.push_back(std::move(panel));
   }
-  return f;
+  return curve_figure(r.kind, r.title, panels);
 }
 
 Figure distortion_figure(const FigureRequest& r, const std::vector<VariantRuns>& variants,
@@ -275,8 +289,79 @@ Figure training_figure(const FigureRequest& r, const std::vector<VariantRuns>& v
 
 }  // namespace
 
+Figure curve_figure(const std::string& kind, const std::string& title, const std::vector<CurvePanel>& panels) {
+  if (!is_curve_kind(kind))
+    throw InputError(unknown_name_message("curve figure kind", kind, curve_figure_kind_names(), "kinds"));
+  const CurveKind& k = curve_kind(kind);
+  Figure f;
+  f.title = title;
+  for (const CurvePanel& cp : panels) {
+    Panel p;
+    p.title = cp.title;
+    p.xlabel = k.xlabel;
+    p.ylabel = k.ylabel;
+    for (const CurveLine& line : cp.lines) {
+      // The first alternative the line has (with its x curve, if the kind has one).
+      const std::map<int, double>* y = nullptr;
+      const std::map<int, double>* x = nullptr;
+      for (std::size_t a = 0; a < k.y.size() && !y; ++a) {
+        const auto yi = line.curves.find(k.y[a]);
+        if (yi == line.curves.end() || yi->second.empty()) continue;
+        if (k.x.empty()) {
+          y = &yi->second;
+          continue;
+        }
+        const auto xi = line.curves.find(k.x[a]);
+        if (xi != line.curves.end() && !xi->second.empty()) y = &yi->second, x = &xi->second;
+      }
+      if (!y) {
+        std::string names = join_names(k.y, " or ");
+        f.missing.push_back(line.label + " on " + cp.title + ": no " + names + " curve");
+        continue;
+      }
+      Series s;
+      s.label = line.label + line.legend_suffix;
+      auto result = [&](const char* key) {
+        const auto it = line.results.find(key);
+        return it == line.results.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
+      };
+      if (x) {  // y against x at the thresholds both have
+        for (const auto& [idx, vy] : *y)
+          if (const auto it = x->find(idx); it != x->end()) s.xy.push_back({it->second, vy});
+        if (kind == "roc") {
+          std::sort(s.xy.begin(), s.xy.end());  // ascending FPR, a line from (0, 0) towards (1, 1)
+          double auc = result("AUROC_curve256");
+          if (!std::isfinite(auc)) auc = result("auc_roc");
+          if (std::isfinite(auc)) s.label += ", AUC " + fmt3(auc);
+        } else {  // pr: marks at the max of the F curve and at the adaptive point
+          if (const auto fi = line.curves.find("F"); fi != line.curves.end() && !fi->second.empty()) {
+            const auto best = std::max_element(fi->second.begin(), fi->second.end(),
+                                               [](const auto& a, const auto& b) { return a.second < b.second; });
+            if (x->count(best->first) && y->count(best->first))
+              s.marks.push_back({"max F " + fmt3(best->second), x->at(best->first), y->at(best->first)});
+          }
+          const double ap = result("adpP"), ar = result("adpR");
+          if (std::isfinite(ap) && std::isfinite(ar)) s.marks.push_back({"adaptive", ar, ap});
+        }
+      } else {  // against the threshold t/255, the max marked
+        for (const auto& [idx, vy] : *y) s.xy.push_back({idx / 255.0, vy});
+        const auto best = std::max_element(y->begin(), y->end(),
+                                           [](const auto& a, const auto& b) { return a.second < b.second; });
+        s.marks.push_back({"max " + fmt3(best->second), best->first / 255.0, best->second});
+      }
+      p.series.push_back(std::move(s));
+    }
+    if (p.series.empty()) continue;
+    fit_ranges(p);
+    f.panels.push_back(std::move(p));
+  }
+  return f;
+}
+
+const std::vector<std::string>& curve_figure_kinds() { return curve_figure_kind_names(); }
+
 const std::vector<std::string>& figure_kinds() {
-  static const std::vector<std::string> kinds{"pr", "fmeasure", "emeasure", "distortion", "training"};
+  static const std::vector<std::string> kinds{"pr", "fmeasure", "emeasure", "iou", "dice", "roc", "distortion", "training"};
   return kinds;
 }
 
@@ -298,10 +383,10 @@ Figure build_figure(const FigureRequest& r, store::ResultsStore& db) {
     }
   Figure f = r.kind == "distortion" ? distortion_figure(r, variants, results)
              : r.kind == "training" ? training_figure(r, variants, db)
-                                    : curve_figure(r, variants, curves, results);
+                                    : curve_figure_of(r, variants, curves, results);
   if (f.panels.empty()) {
     std::string why = f.missing.empty() ? "nothing to draw" : join_names(f.missing, "; ");
-    if (r.kind == "emeasure") why += " (E curves need metric family em in [eval] metrics)";
+    if (is_curve_kind(r.kind)) why += " (" + r.kind + " curves need " + curve_kind(r.kind).needs + " in [eval] metrics)";
     throw InputError("figure '" + r.kind + "': " + why);
   }
   return f;

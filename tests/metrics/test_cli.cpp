@@ -207,6 +207,68 @@ TEST_CASE("sodlab eval compares methods on datasets: folders checked first, cove
   CHECK(tex.find("perfect & \\textbf{0.000}") != std::string::npos);
 }
 
+TEST_CASE("sodlab eval --plot draws PR, F, E, IoU, Dice and ROC curves, a panel per dataset and a line per method") {
+  if (!fs::exists(sodlab::testing::sodlab_binary())) SODLAB_SKIP("sodlab binary not built");
+  if (std::system("gnuplot --version > /dev/null 2>&1") != 0)
+    SODLAB_SKIP("gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)");
+  TempDir tmp;
+  const fs::path root = tmp.path();
+  // Two datasets; a method whose maps are a blurred GT (a graded map: curves that vary with the
+  // threshold) and one whose maps are shifted.
+  for (const std::string d : {"a", "b"}) {
+    for (const std::string m : {"gt", "blur", "shift", "few"}) fs::create_directories(root / m / d);
+    for (int i = 0; i < 3; ++i) {
+      cv::Mat gt = cv::Mat::zeros(40, 40, CV_8UC1), blur, shift = cv::Mat::zeros(40, 40, CV_8UC1);
+      gt(cv::Rect(8 + 2 * i, 10, 16, 14)) = 255;
+      cv::GaussianBlur(gt, blur, cv::Size(9, 9), 3);
+      shift(cv::Rect(14 + 2 * i, 14, 16, 14)) = 180;
+      const std::string name = "img" + std::to_string(i) + ".png";
+      write_png(root / "gt" / d / name, gt);
+      write_png(root / "blur" / d / name, blur);
+      write_png(root / "shift" / d / name, shift);
+      if (i == 0) write_png(root / "few" / d / name, blur);  // a method with one map of three
+    }
+  }
+  const std::string args = " --pred blur=" + (root / "blur").string() + " --pred shift=" + (root / "shift").string() +
+                           " --pred few=" + (root / "few").string() +
+                           " --gt a=" + (root / "gt" / "a").string() + " --gt b=" + (root / "gt" / "b").string();
+  const fs::path plots = root / "plots", log = root / "log.txt";
+  const int rc = run(args + " --metrics fm,em,auroc,confusion_iou,confusion_dice --plot " + plots.string(), log);
+  const std::string out = slurp(log);
+  INFO(out);
+  REQUIRE(rc == 0);
+  const std::vector<std::pair<std::string, std::string>> kinds{
+      {"pr", "recall"}, {"fmeasure", "threshold"}, {"emeasure", "threshold"},
+      {"iou", "threshold"}, {"dice", "threshold"}, {"roc", "false positive rate"}};
+  for (const auto& [kind, xlabel] : kinds) {
+    INFO("kind " << kind);
+    const fs::path png = plots / ("eval-" + kind + ".png");
+    CHECK(out.find("wrote " + png.string()) != std::string::npos);
+    const cv::Mat image = cv::imread(png.string(), cv::IMREAD_COLOR);  // decodes
+    REQUIRE(!image.empty());
+    CHECK(image.cols >= 400);
+    CHECK(image.rows >= 300);
+    cv::Mat grey;
+    cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY);
+    CHECK(cv::countNonZero(grey < 128) > 500);  // axes, text and lines, not a blank page
+    const std::string script = slurp(plots / ("eval-" + kind + ".gp"));
+    CHECK(script.find(xlabel) != std::string::npos);
+    const std::string data = slurp(plots / ("eval-" + kind + ".dat"));
+    CHECK(data.find("line 'blur") != std::string::npos);  // a line per method
+    CHECK(data.find("line 'shift") != std::string::npos);
+  }
+  CHECK(slurp(plots / "eval-roc.gp").find("true positive rate") != std::string::npos);
+  CHECK(slurp(plots / "eval-dice.gp").find("Dice") != std::string::npos);
+  CHECK(slurp(plots / "eval-roc.dat").find("AUC") != std::string::npos);
+  CHECK(slurp(plots / "eval-dice.dat").find("line 'few (1 of 3 masks)") != std::string::npos);  // partial: said
+  // Metrics without curves draw nothing, and say so; a bad format is bad input.
+  fs::remove_all(plots);
+  REQUIRE(run(args + " --metrics mae --plot " + plots.string(), log) == 0);
+  CHECK(slurp(log).find("--plot: no roc figure") != std::string::npos);
+  CHECK_FALSE(fs::exists(plots / "eval-roc.png"));
+  CHECK(run(args + " --metrics fm --plot " + plots.string() + " --plot-format gif", log) == 2);
+}
+
 TEST_CASE("sodlab eval --config: prefix/suffix rules, per-dataset folders, the same numbers, --db records runs") {
   if (!fs::exists(sodlab::testing::sodlab_binary())) {
     SODLAB_SKIP("sodlab binary not built");

@@ -112,6 +112,14 @@ TEST_CASE("conformance: every metric family on a perfect 4x4 prediction", "[metr
   const MetricSelection group = MetricSelection::parse("mae,confusion");
   for (const auto& family : metric_family_registry().entries())
     CHECK(group.has(family.name) == (family.name == "mae" || family.group == "confusion"));
+  // "all" with other names keeps them: "all,ccm" is every map-and-mask family plus ccm (the order
+  // does not matter), "all" alone leaves ccm out.
+  for (const char* list : {"all,ccm", "ccm,all"}) {
+    const MetricSelection all_ccm = MetricSelection::parse(list);
+    for (const auto& family : metric_family_registry().entries()) CHECK(all_ccm.has(family.name));
+  }
+  CHECK_FALSE(MetricSelection::parse("all").has("ccm"));
+  CHECK(MetricSelection::parse("all").has("hce"));
   // --list-metrics names every family and key.
   const std::string listing = describe_metric_families();
   for (const auto& family : metric_family_registry().entries()) {

@@ -73,7 +73,21 @@ TEST_CASE("MSIoU: the one-pass curve equals the direct computation at every thre
         for (std::size_t i = 0; i < m.size(); ++i) m[i] = bins[i] >= t;
         INFO(rows << "x" << cols << " trial " << trial << " t " << t);
         REQUIRE(curve[t] == Approx(naive_msiou(m, gt, rows, cols)).margin(1e-14));
+        // Bit for bit the binary map's own value (the evaluator reads adpmsiou and
+        // sample_bimsiou off the curve where their maps are thresholds of it).
+        REQUIRE(curve[t] == msiou_binary(m.data(), gt.data(), rows, cols));
       }
+      // Two nested binary maps in one pass (the evaluator's adaptive and > 0.5 maps): each the
+      // same value, bit for bit, as on its own.
+      std::vector<std::uint8_t> nested(bins.size()), larger(bins.size()), smaller(bins.size());
+      for (std::size_t i = 0; i < bins.size(); ++i) {
+        larger[i] = bins[i] >= 60, smaller[i] = bins[i] >= 200;
+        nested[i] = static_cast<std::uint8_t>(larger[i] + smaller[i]);
+      }
+      const std::vector<double> both = msiou_of_thresholds(nested.data(), gt.data(), rows, cols, {1, 2});
+      REQUIRE(both.size() == 2);
+      CHECK(both[0] == msiou_binary(larger.data(), gt.data(), rows, cols));
+      CHECK(both[1] == msiou_binary(smaller.data(), gt.data(), rows, cols));
     }
   }
 }

@@ -193,16 +193,23 @@ TEST_CASE("camouflage Context-measure reproduces PySODMetrics 1.6.2 on the DSS m
   const FolderPairs pairs = match_folders(shared / "fixtures" / "sod300-published-maps" / "DSS",
                                           shared / "data" / "sod300" / "masks");
   Evaluator ev(Convention::pysodmetrics, MetricSelection::parse("ccm"));
-  const std::size_t n = std::min<std::size_t>(pairs.stems.size(), 40);  // ~0.25 s per image: the first 40
+  // cm and ccm together share one pair of spreads: the same values as each alone.
+  Evaluator both(Convention::pysodmetrics, MetricSelection::parse("cm,ccm")), cm_only(Convention::pysodmetrics, MetricSelection::parse("cm"));
+  const std::size_t n = std::min<std::size_t>(pairs.stems.size(), 40);  // ~0.04 s per image: the first 40
   for (std::size_t i = 0; i < n; ++i) {
     cv::Mat bgr = cv::imread((shared / "data" / "sod300" / "images" / (pairs.stems[i] + ".jpg")).string(), cv::IMREAD_COLOR), rgb;
     REQUIRE(!bgr.empty());
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-    ev.add(pairs.stems[i], read_gray(pairs.preds[i]), read_gray(pairs.gts[i]), rgb);
+    const cv::Mat pred = read_gray(pairs.preds[i]), gt = read_gray(pairs.gts[i]);
+    ev.add(pairs.stems[i], pred, gt, rgb);
+    both.add(pairs.stems[i], pred, gt, rgb);
+    cm_only.add(pairs.stems[i], pred, gt);
   }
-  const EvaluationResult r = ev.result();
+  const EvaluationResult r = ev.result(), rb = both.result(), rc = cm_only.result();
   for (std::size_t i = 0; i < n; ++i) {
     const std::string& stem = pairs.stems[i];
     check_value(stem + "/ccm", r.per_image.at(stem).at("ccm"), number(fixture["per_image"][stem]["ccm"]), 1e-10);
+    CHECK(rb.per_image.at(stem).at("ccm") == r.per_image.at(stem).at("ccm"));
+    CHECK(rb.per_image.at(stem).at("cm") == rc.per_image.at(stem).at("cm"));
   }
 }

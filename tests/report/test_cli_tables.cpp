@@ -140,7 +140,12 @@ TEST_CASE("cli: sodlab plot draws the runs an experiment's table shows") {
   const auto pr = run("plot " + spec + " --profile smoke --kind pr --out-dir " + plots + common);
   CHECK(pr.rc == 2);
   CHECK(pr.text.find("Ours (a) on synthetic: no P curve") != std::string::npos);
-  const auto bad = run("plot " + spec + " --profile smoke --kind roc --out-dir " + plots + common);
+  // auroc gives TPR and FPR: the ROC curve is drawn.
+  const auto roc = run("plot " + spec + " --profile smoke --kind roc --out-dir " + plots + common);
+  INFO(roc.text);
+  CHECK(roc.rc == 0);
+  CHECK(std::filesystem::file_size(std::filesystem::path(plots) / "smoke" / "demo-table1-roc.png") > 1000);
+  const auto bad = run("plot " + spec + " --profile smoke --kind nosuch --out-dir " + plots + common);
   CHECK(bad.rc == 2);
-  CHECK(bad.text.find("unknown figure kind 'roc'") != std::string::npos);
+  CHECK(bad.text.find("unknown figure kind 'nosuch'") != std::string::npos);
 }

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +38,12 @@ void fill(store::ResultsStore& db) {
       c.push_back({id, "sod", "none", "P", t, x, 1.0 - x * 0.5 + offset});
       c.push_back({id, "sod", "none", "R", t, x, 1.0 - x});
       c.push_back({id, "sod", "none", "F", t, x, 0.5 + 0.2 * x * (1 - x) + offset});
+      if (variant == "a") {  // IoU, Dice, TPR and FPR for "a" only
+        c.push_back({id, "sod", "none", "confusion_iou", t, x, 0.4 + 0.3 * x * (1 - x) + offset});
+        c.push_back({id, "sod", "none", "confusion_dice", t, x, 0.6 + 0.2 * x * (1 - x) + offset});
+        c.push_back({id, "sod", "none", "TPR", t, x, 1.0 - x * x});
+        c.push_back({id, "sod", "none", "FPR", t, x, (1.0 - x) * (1.0 - x) * (1 - offset)});
+      }
     }
     db.add_curves(c);
     db.add_results({{id, "sod", "none", "adpP", "pysodmetrics", 0.8 + offset},
@@ -44,7 +51,8 @@ void fill(store::ResultsStore& db) {
                     {id, "sod", "none", "adpF", "pysodmetrics", 0.7 + offset},
                     {id, "sod", "awgn_s10", "adpF", "pysodmetrics", 0.6 + offset},
                     {id, "sod", "awgn_s50", "adpF", "pysodmetrics", 0.4 + offset},
-                    {id, "sod", "awgn_U5-50", "adpF", "pysodmetrics", 0.5}});
+                    {id, "sod", "awgn_U5-50", "adpF", "pysodmetrics", 0.5},
+                    {id, "sod", "none", "AUROC_curve256", "pysodmetrics", 0.8 + offset}});
     db.add_epoch({id, "s1", 1, 0.9, std::nullopt, 1e-3, 1.0});
     db.add_epoch({id, "s1", 2, 0.8, std::nullopt, 1e-3, 1.0});
     db.add_epoch({id, "s2", 1, 0.7, 0.75, 1e-4, 1.0});
@@ -128,10 +136,64 @@ TEST_CASE("figures: each kind draws the means over runs, with marks and fitted r
   } catch (const InputError& e) {
     CHECK(std::string(e.what()).find("metric family em") != std::string::npos);
   }
-  CHECK_THROWS_AS(report::build_figure(request("roc"), db), InputError);
+  CHECK_THROWS_AS(report::build_figure(request("nosuch"), db), InputError);
   report::FigureRequest none = request("pr");
   none.runs = {{"a", "missing", {"sod"}}};
   CHECK_THROWS_AS(report::build_figure(none, db), InputError);
+}
+
+TEST_CASE("figures: IoU, Dice and ROC curves (PySODEvalToolkit --mode iou|dice, ROC), variants without them left out",
+          "[report][plot]") {
+  sodlab::testing::TempDir dir;
+  store::ResultsStore db((dir.path() / "r.db").string());
+  fill(db);
+  for (const std::string kind : {"iou", "dice"}) {
+    INFO(kind);
+    const report::Figure f = report::build_figure(request(kind), db);
+    REQUIRE(f.panels.size() == 1);
+    const report::Panel& p = f.panels[0];
+    CHECK(p.xlabel == "threshold");
+    CHECK(p.ylabel == (kind == "iou" ? "IoU" : "Dice"));
+    REQUIRE(p.series.size() == 1);  // "b" has no such curve: left out and listed
+    CHECK(p.series[0].label == "Method A (mean of 2 runs)");
+    REQUIRE(f.missing.size() == 1);
+    CHECK(f.missing[0].rfind("Method B on sod: no confusion_", 0) == 0);
+    REQUIRE(p.series[0].xy.size() == 6);
+    CHECK(p.series[0].xy[0].first == 0);
+    CHECK(p.series[0].xy[0].second == Approx(kind == "iou" ? 0.45 : 0.65));  // t = 0: mean of offsets 0, 0.1
+    CHECK(p.series[0].xy.back().first == Approx(1.0));
+    REQUIRE(p.series[0].marks.size() == 1);  // the max: at t = 102 or 153, x(1 - x) = 0.24
+    CHECK(p.series[0].marks[0].y == Approx(kind == "iou" ? 0.45 + 0.3 * 0.24 : 0.65 + 0.2 * 0.24));
+    CHECK(p.ymax > p.series[0].marks[0].y);
+  }
+  const report::Figure roc = report::build_figure(request("roc"), db);
+  REQUIRE(roc.panels.size() == 1);
+  const report::Panel& p = roc.panels[0];
+  CHECK(p.xlabel == "false positive rate");
+  CHECK(p.ylabel == "true positive rate");
+  REQUIRE(p.series.size() == 1);
+  CHECK(p.series[0].label == "Method A (mean of 2 runs), AUC 0.850");  // the mean AUROC_curve256
+  const auto& xy = p.series[0].xy;
+  REQUIRE(xy.size() == 6);
+  CHECK(std::is_sorted(xy.begin(), xy.end()));  // ascending FPR
+  CHECK(xy.front().first == Approx(0.0));       // t = 255: FPR 0, TPR 0
+  CHECK(xy.front().second == Approx(0.0));
+  CHECK(xy.back().first == Approx(0.95));       // t = 0: FPR mean(1, 0.9), TPR 1
+  CHECK(xy.back().second == Approx(1.0));
+  // The IoU curve of family iou stands in where the confusion-matrix one is missing.
+  sodlab::testing::TempDir other;
+  store::ResultsStore db2((other.path() / "r.db").string());
+  store::RunRecord r;
+  r.run_id = "c0", r.experiment = "demo/fig", r.variant = "a", r.fold = 0, r.config_toml = "x";
+  db2.begin_run(r);
+  db2.add_curves({{"c0", "sod", "none", "IoU", 0, 0.0, 0.3}, {"c0", "sod", "none", "IoU", 255, 1.0, 0.2}});
+  db2.set_status("c0", store::kStatusCompleted);
+  report::FigureRequest q = request("iou");
+  q.runs = {{"a", "c0", {"sod"}}};
+  const report::Figure f = report::build_figure(q, db2);
+  REQUIRE(f.panels.size() == 1);
+  CHECK(f.panels[0].series[0].xy == std::vector<std::pair<double, double>>{{0.0, 0.3}, {1.0, 0.2}});
+  CHECK_THROWS_AS(report::build_figure(request("roc"), db2), InputError);  // none of its runs there
 }
 
 TEST_CASE("figures: gnuplot renders PNG, SVG and PDF, keeps script and data, PNG bytes stable", "[report][plot]") {
