@@ -89,7 +89,6 @@ void add_figures(const DisplayPlan& d, store::ResultsStore& db, const std::strin
       if (labels.size() >= 2) wanted.push_back({"distortion", "none", kind, "adaptive F against " + kind + " strength"});
   }
   wanted.push_back({"training", "none", "awgn", "training curves"});
-  }
   for (const auto& w : wanted) {
     report::FigureRequest request = figure_request(d, w.kind);
     request.distortion = w.distortion;
