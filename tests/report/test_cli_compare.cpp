@@ -16,29 +16,15 @@
 
 #include "store/results_store.h"
 #include "support/shared_data.h"
+#include "support/sodlab_process.h"
 #include "support/tiny_experiment.h"
 
 using namespace sodlab;
 
 namespace {
 
-struct Output {
-  int rc = -1;
-  std::string text;
-};
-
-Output cli(const std::string& args, bool with_stderr = true) {
-  const std::string cmd = sodlab::testing::sodlab_binary().string() + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  Output o;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
-  const int status = ::pclose(p);
-  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+using Output = sodlab::testing::CliOutput;
+Output cli(const std::string& args, bool with_stderr = true) { return sodlab::testing::run_cli(args, with_stderr); }
 
 // An independent oracle of the keys two canonical configs differ in: their lines that are not in
 // the other, as "<section>.<key>" (the canonical text is one "key = value" per line under

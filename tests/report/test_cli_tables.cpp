@@ -12,29 +12,15 @@
 
 #include "store/results_store.h"
 #include "support/shared_data.h"
+#include "support/sodlab_process.h"
 #include "support/tiny_experiment.h"
 
 using namespace sodlab;
 
 namespace {
 
-struct Output {
-  int rc = -1;
-  std::string text;
-};
-
-Output run(const std::string& args) {
-  const std::string cmd = sodlab::testing::sodlab_binary().string() + " " + args + " 2>&1";
-  Output o;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
-  const int status = ::pclose(p);
-  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+using Output = sodlab::testing::CliOutput;
+Output run(const std::string& args) { return sodlab::testing::run_cli(args); }
 
 const std::string kSpec =
     sodlab::testing::tiny_experiment("demo/table1", R"({ dataset = "synthetic", n = 8, size = 64 })",

@@ -19,6 +19,25 @@
 
 namespace sodlab::testing {
 
+// What `sodlab <args>` (a shell command line) printed, stdout and, unless `with_stderr` is false,
+// stderr, and its exit code (-1: killed).
+struct CliOutput {
+  int rc = -1;
+  std::string text;
+};
+inline CliOutput run_cli(const std::string& args, bool with_stderr = true) {
+  const std::string cmd = sodlab_binary().string() + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+  CliOutput o;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) o.text.append(buf, n);
+  const int status = ::pclose(p);
+  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
 // Runs `sodlab args…` with stdout and stderr to `log`; returns the exit code (-1: killed).
 inline int run_sodlab(const std::vector<std::string>& args, const std::filesystem::path& log) {
   std::string cmd = sodlab_binary().string();
