@@ -129,6 +129,7 @@ struct Blocks {
 
 struct Marginal {
   int means = -1, dots = -1;
+  int marked = -1;  // collapsed / identical points with a value: drawn, left out of the mean
 };
 
 struct DataLayout {
@@ -175,9 +176,16 @@ DataLayout data_layout(const SweepFigure& f, const Layout& l) {
       const double sd = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
       means << num(x) << " " << num(m) << " " << num(sd) << "\n";
     }
+    std::ostringstream marked;
+    for (const auto& p : f.points) {
+      if (!p.metric || p.status == "ok") continue;
+      if (marked.tellp() == 0) marked << "# " << f.keys[k] << ": collapsed or identical points (x, metric), not in the mean\n";
+      marked << num(l.axes[k].x(p.values[k])) << " " << num(*p.metric) << "\n";
+    }
     Marginal mg;
     mg.means = d.blocks.add(means.str());
     mg.dots = d.blocks.add(dots.str());
+    mg.marked = d.blocks.add(marked.str());
     d.marginals.push_back(mg);
   }
   return d;
@@ -319,7 +327,11 @@ std::string sweep_figure_script(const SweepFigure& f, const std::string& name, c
     }
     os << "plot '" << name << ".dat' index " << m.means
        << " using 1:2:3 with yerrorlines lw 2 pt 5 lc rgb '#1f77b4' title 'mean ± std over the other keys', '" << name
-       << ".dat' index " << m.dots << " using 1:2 with points pt 7 ps 0.5 lc rgb '#555555' title 'points'\n";
+       << ".dat' index " << m.dots << " using 1:2 with points pt 7 ps 0.5 lc rgb '#555555' title 'points'";
+    if (m.marked >= 0)
+      os << ", '" << name << ".dat' index " << m.marked
+         << " using 1:2 with points pt 6 ps 1.4 lw 2 lc rgb '#d62728' title 'collapsed / identical (not in the mean)'";
+    os << "\n";
   }
   os << "unset multiplot\nset output\n";
   return os.str();

@@ -13,7 +13,8 @@
 // its values' range; text values evenly spaced), coloured by the metric (brighter = better); failed and missing
 // points dashed grey with the metric axis at "no value" below it, collapsed / identical points
 // dashed red. Below, per swept key, the metric against its values with the other keys
-// marginalised: each point as a dot, the mean ± sample std over points per value.
+// marginalised: each point as a dot, the mean ± sample std over the "ok" points per value, collapsed and
+// identical points circled in red (drawn, left out of the mean).
 #pragma once
 
 #include <optional>
