@@ -246,30 +246,27 @@ class FmeasureHandler(_BaseHandler):
         self._member = "fm" if beta == 0.3 else "f1"
 
 
-def _handler(member, doc):
-    return type(f"{member}Handler", (_BaseHandler,), {"_member": member, "__doc__": doc})
+def _handler(name, member, doc):
+    return type(name, (_BaseHandler,), {"_member": member, "__doc__": doc, "__module__": __name__})
 
 
-PrecisionHandler = _handler("pre", "Precision tp / (tp + fp).")
-RecallHandler = _handler("rec", "Recall tp / (tp + fn).")
+PrecisionHandler = _handler("PrecisionHandler", "pre", "Precision tp / (tp + fp).")
+RecallHandler = _handler("RecallHandler", "rec", "Recall tp / (tp + fn).")
 TPRHandler = SensitivityHandler = RecallHandler
-FPRHandler = _handler("fpr", "False positive rate fp / (tn + fp).")
-IOUHandler = _handler("iou", "Intersection over union tp / (tp + fp + fn).")
-DICEHandler = _handler("dice", "Dice 2tp / (2tp + fn + fp).")
-SpecificityHandler = _handler("spec", "Specificity tn / (tn + fp).")
+FPRHandler = _handler("FPRHandler", "fpr", "False positive rate fp / (tn + fp).")
+IOUHandler = _handler("IOUHandler", "iou", "Intersection over union tp / (tp + fp + fn).")
+DICEHandler = _handler("DICEHandler", "dice", "Dice 2tp / (2tp + fn + fp).")
+SpecificityHandler = _handler("SpecificityHandler", "spec", "Specificity tn / (tn + fp).")
 TNRHandler = SpecificityHandler
-BERHandler = _handler("ber", "Balanced error rate 1 - (tpr + tnr) / 2.")
-OverallAccuracyHandler = _handler("oa", "Overall accuracy (tp + tn) / all.")
-KappaHandler = _handler("kappa", "Cohen's kappa.")
-for _name, _cls in [("PrecisionHandler", PrecisionHandler), ("RecallHandler", RecallHandler),
-                    ("FPRHandler", FPRHandler), ("IOUHandler", IOUHandler), ("DICEHandler", DICEHandler),
-                    ("SpecificityHandler", SpecificityHandler), ("BERHandler", BERHandler),
-                    ("OverallAccuracyHandler", OverallAccuracyHandler), ("KappaHandler", KappaHandler)]:
-    _cls.__name__ = _cls.__qualname__ = _name
+BERHandler = _handler("BERHandler", "ber", "Balanced error rate 1 - (tpr + tnr) / 2.")
+OverallAccuracyHandler = _handler("OverallAccuracyHandler", "oa", "Overall accuracy (tp + tn) / all.")
+KappaHandler = _handler("KappaHandler", "kappa", "Cohen's kappa.")
 
 
 class FmeasureV2:
     """The confusion-matrix family: ``{name: {"dynamic" (256), "adaptive", "binary"}}`` per handler."""
+
+    _family_prefix = "confusion_"  # the registry families of the members (src/metrics)
 
     def __init__(self, metric_handlers=None):
         self._metric_handlers = metric_handlers if metric_handlers else {}
@@ -277,31 +274,48 @@ class FmeasureV2:
     def add_handler(self, handler_name, metric_handler):
         self._metric_handlers[handler_name] = metric_handler
 
-    def step(self, pred, gt, normalize=True):
+    def _evaluate_members(self, pred, gt, normalize):
         if not self._metric_handlers:
             raise ValueError("Please add your metric handler before using `step()`.")
         members = sorted({h._member for h in self._metric_handlers.values()})
-        result = _evaluate(",".join("confusion_" + m for m in members), pred, gt, normalize)
-        values, curves, binary = result["values"], result["curves"], result["binary"]
+        return _evaluate(",".join(self._family_prefix + m for m in members), pred, gt, normalize)
+
+    def _record(self, dynamic, adaptive, sample_binary, binary_counts):
+        """Appends one image's results to each handler; dynamic(m), adaptive(m), sample_binary(m)
+        give a member's values, binary_counts the image's (tp, fp, tn, fn) at map > 0.5."""
         for handler in self._metric_handlers.values():
             m = handler._member
             if handler.dynamic_results is not None:
-                handler.dynamic_results.append(_descending(curves["confusion_" + m]))
+                self._add_dynamic(handler, dynamic(m))
             if handler.adaptive_results is not None:
-                handler.adaptive_results.append(values["adp" + m])
+                handler.adaptive_results.append(adaptive(m))
             if handler.binary_results is not None:
                 if handler.sample_based:
-                    handler.binary_results.append(values["sample_bi" + m])
+                    handler.binary_results.append(sample_binary(m))
                 else:
-                    for key, count in zip(("tp", "fp", "tn", "fn"), binary):
+                    for key, count in zip(("tp", "fp", "tn", "fn"), binary_counts):
                         handler.binary_results[key] += count
+
+    @staticmethod
+    def _add_dynamic(handler, curve):
+        handler.dynamic_results.append(curve)
+
+    @staticmethod
+    def _dynamic_result(handler):
+        return np.mean(np.array(handler.dynamic_results, dtype=TYPE), axis=0)
+
+    def step(self, pred, gt, normalize=True):
+        result = self._evaluate_members(pred, gt, normalize)
+        values, curves = result["values"], result["curves"]
+        self._record(lambda m: _descending(curves["confusion_" + m]), lambda m: values["adp" + m],
+                     lambda m: values["sample_bi" + m], result["binary"])
 
     def get_results(self):
         results = {}
         for name, handler in self._metric_handlers.items():
             res = {}
             if handler.dynamic_results is not None:
-                res["dynamic"] = np.mean(np.array(handler.dynamic_results, dtype=TYPE), axis=0)
+                res["dynamic"] = self._dynamic_result(handler)
             if handler.adaptive_results is not None:
                 res["adaptive"] = _mean(handler.adaptive_results)
             if handler.binary_results is not None:
@@ -318,45 +332,24 @@ class SizeInvarianceFmeasureV2(FmeasureV2):
     ``get_results()``: per handler ``"dynamic"`` (sample-based: one T x 256 array per image, T its
     targets; else the mean curve over every target), ``"adaptive"``, ``"binary"``, as PySODMetrics."""
 
+    _family_prefix = "si_"
+
+    @staticmethod
+    def _add_dynamic(handler, curves):  # T x 256: one image's list, or every target's curve
+        if handler.sample_based:
+            handler.dynamic_results.append(curves)
+        else:
+            handler.dynamic_results.extend(curves)
+
+    @staticmethod
+    def _dynamic_result(handler):
+        if handler.sample_based:
+            return handler.dynamic_results
+        return FmeasureV2._dynamic_result(handler)
+
     def step(self, pred, gt, normalize=True):
-        if not self._metric_handlers:
-            raise ValueError("Please add your metric handler before using `step()`.")
-        members = sorted({h._member for h in self._metric_handlers.values()})
-        si = _evaluate(",".join("si_" + m for m in members), pred, gt, normalize)["si"]
+        si = self._evaluate_members(pred, gt, normalize)["si"]
         if not si["defined"]:  # PySODMetrics asserts here too
             raise ValueError("gt: size invariance needs a mask with background (this one is all foreground)")
-        for handler in self._metric_handlers.values():
-            m = handler._member
-            if handler.dynamic_results is not None:
-                curves = si["target_curves"][m][:, ::-1].copy()  # T x 256, thresholds 255..0
-                if handler.sample_based:
-                    handler.dynamic_results.append(curves)
-                else:
-                    handler.dynamic_results.extend(curves)
-            if handler.adaptive_results is not None:
-                handler.adaptive_results.append(si["sample_adaptive"][m])
-            if handler.binary_results is not None:
-                if handler.sample_based:
-                    handler.binary_results.append(si["sample_binary"][m])
-                else:
-                    for key, count in zip(("tp", "fp", "tn", "fn"), si["binary"]):
-                        handler.binary_results[key] += count
-
-    def get_results(self):
-        results = {}
-        for name, handler in self._metric_handlers.items():
-            res = {}
-            if handler.dynamic_results is not None:
-                if handler.sample_based:
-                    res["dynamic"] = handler.dynamic_results
-                else:
-                    res["dynamic"] = np.mean(np.array(handler.dynamic_results, dtype=TYPE), axis=0)
-            if handler.adaptive_results is not None:
-                res["adaptive"] = _mean(handler.adaptive_results)
-            if handler.binary_results is not None:
-                if handler.sample_based:
-                    res["binary"] = _mean(handler.binary_results)
-                else:
-                    res["binary"] = np.mean(handler(**handler.binary_results))
-            results[name] = res
-        return results
+        self._record(lambda m: si["target_curves"][m][:, ::-1].copy(),  # thresholds 255..0
+                     lambda m: si["sample_adaptive"][m], lambda m: si["sample_binary"][m], si["binary"])
