@@ -135,11 +135,14 @@ bench: bench-eval bench-metrics bench-losses bench-models bench-data bench-robus
 bench-metrics: build-bench
 	SODLAB_SHARED_DIR=$(SHARED) $(BUILD)/benchmarks/bench_metrics
 
-# Per family (bench_eval: ms per image, x decoding the same PNGs, x PySODMetrics' figures from
-# issue 26), then the whole `sodlab eval` process (scripts/bench-eval.sh).
+# Per family (bench_eval: ms per image, x decoding the same PNGs, x PySODMetrics: issue 26's
+# figures, and with PYSOD=<PySODMetrics checkout> PySODMetrics itself timed first in this run on
+# one core, on the same images), then the whole `sodlab eval` process (scripts/bench-eval.sh).
 bench-eval: build-cli
 	cmake --build $(BUILD) -j $(JOBS) --target bench_eval
-	SODLAB_SHARED_DIR=$(SHARED) $(BUILD)/benchmarks/bench_eval
+	$(if $(PYSOD),OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 /usr/bin/python3 \
+	  benchmarks/python/time_pysod_families.py --pysod $(PYSOD) --shared $(SHARED) --out $(BUILD)/pysod_families.json)
+	SODLAB_SHARED_DIR=$(SHARED) $(if $(PYSOD),SODLAB_BENCH_PYSOD=$(BUILD)/pysod_families.json) $(BUILD)/benchmarks/bench_eval
 	scripts/bench-eval.sh $(BUILD) $(SHARED)
 
 bench-losses: build-bench

@@ -2,10 +2,13 @@
 // DSS maps of SOD-300 and their masks (../shared, or SODLAB_SHARED_DIR), one thread, CPU time per
 // image, beside the reference measured in the same run: decoding the same map and mask PNGs
 // (read_gray, what `sodlab eval` decodes with). Printed at the end as a table: ms per image, that
-// time in units of one pair's decoding, and the ratio to PySODMetrics 1.6.2's per-image time for
-// the family where issue 26 states one (constants from the issue, measured there on one core;
-// not measured here). A family's time includes the histogram pass every selection makes.
-// ccm also decodes nothing extra: its photographs are decoded before timing; it runs on the first
+// time in units of one pair's decoding, and the ratio to PySODMetrics 1.6.2's per-image time:
+// - measured in this run when SODLAB_BENCH_PYSOD names the JSON that
+//   benchmarks/python/time_pysod_families.py wrote just before (`make bench-eval PYSOD=DIR`):
+//   each family then runs on the same first N images PySODMetrics was timed on;
+// - and, for the families issue 26 quotes, against the issue's figures (measured on its machine).
+// A family's time includes the histogram pass every selection makes. ccm decodes nothing extra:
+// its photographs are decoded before timing; without the JSON it runs on the first
 // SODLAB_BENCH_CCM_IMAGES images (default 30; ~0.1 s each) instead of all 300.
 #include <benchmark/benchmark.h>
 
@@ -14,10 +17,13 @@
 #include "metrics/gray_image_reader.h"
 #include "metrics/image_metrics.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,27 +35,53 @@ namespace {
 
 struct Family {
   const char* name;        // registry family or group (MetricSelection::parse)
-  double pysod_ms;         // PySODMetrics per image, issue 26 (0: the issue states none)
+  double pysod_ms;         // PySODMetrics per image as issue 26 quotes it (0: the issue states none)
   double target;           // the issue's target ratio to PySODMetrics (0: none)
-  const char* pysod_what;  // what PySODMetrics' figure times
 };
 
 // Issue 26, "Speed": PySODMetrics per image on 300x400-ish SOD maps, one core.
 const Family kFamilies[] = {
-    {"mae", 0, 0, ""},
-    {"fm", 0, 0, ""},
-    {"sm", 0, 0, ""},
-    {"em", 0, 0, ""},
-    {"confusion", 0, 20, ""},
-    {"wfm", 85, 20, "wF"},
-    {"si_mae", 45, 20, "SI-MAE"},
-    {"si_fm", 45, 20, "SI-F (one handler)"},
-    {"size_invariance", 0, 20, ""},
-    {"cm", 54, 20, "CM"},
-    {"ccm", 900, 20, "CCM"},
-    {"hce", 88, 100, "HCE"},
-    {"msiou", 6300, 100, "MSIoU"},
+    {"mae", 0, 0},
+    {"fm", 0, 0},
+    {"sm", 0, 0},
+    {"em", 0, 0},
+    {"confusion", 0, 20},
+    {"wfm", 85, 20},
+    {"si_mae", 45, 20},
+    {"si_fm", 45, 20},
+    {"size_invariance", 0, 20},
+    {"cm", 54, 20},
+    {"ccm", 900, 20},
+    {"hce", 88, 100},
+    {"msiou", 6300, 100},
 };
+
+// PySODMetrics measured in this run (time_pysod_families.py's JSON), if SODLAB_BENCH_PYSOD names it.
+struct PysodTimes {
+  std::string version;
+  double decode_ms = 0;  // cv2.imread of both PNGs
+  std::map<std::string, std::pair<double, std::size_t>> families;  // family -> (ms per image, images)
+};
+
+const PysodTimes& pysod_times() {
+  static const PysodTimes t = [] {
+    PysodTimes out;
+    const char* path = std::getenv("SODLAB_BENCH_PYSOD");
+    if (!path || !*path) return out;
+    std::ifstream in(path);
+    if (!in) {
+      std::fprintf(stderr, "bench_eval: SODLAB_BENCH_PYSOD=%s cannot be read\n", path);
+      std::exit(2);
+    }
+    const nlohmann::json j = nlohmann::json::parse(in);
+    out.version = j.at("pysod_version").get<std::string>();
+    out.decode_ms = j.at("decode_ms").get<double>();
+    for (const auto& [family, f] : j.at("families").items())
+      out.families[family] = {f.at("ms").get<double>(), f.at("images").get<std::size_t>()};
+    return out;
+  }();
+  return t;
+}
 
 struct Data {
   std::vector<fs::path> pred_files, gt_files;
@@ -68,7 +100,10 @@ const Data& data() {
     const FolderPairs pairs = match_folders(preds, gts);
     out.pred_files = pairs.preds, out.gt_files = pairs.gts;
     const char* n_env = std::getenv("SODLAB_BENCH_CCM_IMAGES");
-    const std::size_t n_ccm = n_env ? std::strtoul(n_env, nullptr, 10) : 30;
+    const auto timed_ccm = pysod_times().families.find("ccm");
+    const std::size_t n_ccm = timed_ccm != pysod_times().families.end() ? timed_ccm->second.second
+                              : n_env                                   ? std::strtoul(n_env, nullptr, 10)
+                                                                        : 30;
     for (std::size_t i = 0; i < pairs.stems.size(); ++i) {
       out.preds.push_back(read_gray(pairs.preds[i]));
       out.gts.push_back(read_gray(pairs.gts[i]));
@@ -99,7 +134,9 @@ void BM_Family(benchmark::State& state, std::string family) {
   const Data& d = data();
   const MetricSelection sel = MetricSelection::parse(family);
   const bool ccm = family == "ccm";
-  const std::size_t n = ccm ? d.rgbs.size() : d.preds.size();
+  std::size_t n = ccm ? d.rgbs.size() : d.preds.size();
+  const auto timed = pysod_times().families.find(family);  // the images PySODMetrics was timed on
+  if (timed != pysod_times().families.end()) n = std::min(n, timed->second.second);
   for (auto _ : state)
     for (std::size_t i = 0; i < n; ++i)
       benchmark::DoNotOptimize(
@@ -125,22 +162,42 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     const auto dec = seconds_.find("BM_DecodePair");
     if (dec == seconds_.end()) return;
     const double decode_ms = dec->second * 1e3;
-    std::printf("\nbench-eval: %zu DSS maps of SOD-300, one thread, CPU time per image (this run; ccm: first %zu)\n",
-                data().preds.size(), data().rgbs.size());
-    std::printf("reference: decoding the map and mask PNGs of one image = %.3f ms\n", decode_ms);
-    std::printf("PySODMetrics ms/image: constants from issue 26 (PySODMetrics 1.6.2, one core), not measured here\n\n");
-    std::printf("%-16s %10s %10s   %-20s %12s %10s %8s\n", "family", "ms/image", "x decode", "PySODMetrics", "ms/image",
-                "x faster", "target");
+    const PysodTimes& measured = pysod_times();
+    std::printf("\nbench-eval: DSS maps of SOD-300, one thread, CPU time per image (this run)\n");
+    std::printf("reference: decoding the map and mask PNGs of one image = %.3f ms (read_gray)\n", decode_ms);
+    if (measured.families.empty())
+      std::printf("PySODMetrics: not measured (make bench-eval PYSOD=<checkout> measures it in this run); the\n"
+                  "issue's figures are constants measured on the issue's machine\n\n");
+    else
+      std::printf("PySODMetrics %s measured in this run on one core, on the same images (decoding with cv2.imread:\n"
+                  "%.3f ms); the issue's figures are constants measured on the issue's machine\n\n",
+                  measured.version.c_str(), measured.decode_ms);
+    std::printf("%-16s %6s %9s %8s | %10s %8s | %10s %8s | %7s\n", "family", "images", "ms/image", "x decode",
+                "PySOD ms", "x faster", "issue ms", "x faster", "target");
     for (const Family& f : kFamilies) {
       const auto it = seconds_.find(std::string("BM_Family/") + f.name);
       if (it == seconds_.end()) continue;
       const double ms = it->second * 1e3;
-      std::printf("%-16s %10.3f %10.2f   ", f.name, ms, ms / decode_ms);
-      if (f.pysod_ms > 0)
-        std::printf("%-20s %12.0f %9.0fx %7.0fx%s\n", f.pysod_what, f.pysod_ms, f.pysod_ms / ms, f.target,
-                    f.pysod_ms / ms >= f.target ? "" : "  (below target)");
-      else
-        std::printf("%-20s %12s %10s %8s\n", "(no figure)", "-", "-", "-");
+      const auto m = measured.families.find(f.name);
+      const std::size_t images = m != measured.families.end() ? m->second.second
+                                 : std::string(f.name) == "ccm" ? data().rgbs.size()
+                                                                 : data().preds.size();
+      std::printf("%-16s %6zu %9.3f %8.2f | ", f.name, images, ms, ms / decode_ms);
+      bool below = false;
+      if (m != measured.families.end()) {
+        std::printf("%10.2f %7.0fx | ", m->second.first, m->second.first / ms);
+        below |= f.target > 0 && m->second.first / ms < f.target;
+      } else {
+        std::printf("%10s %8s | ", "-", "-");
+      }
+      if (f.pysod_ms > 0) {
+        std::printf("%10.0f %7.0fx | ", f.pysod_ms, f.pysod_ms / ms);
+        below |= f.target > 0 && f.pysod_ms / ms < f.target;
+      } else {
+        std::printf("%10s %8s | ", "-", "-");
+      }
+      if (f.target > 0) std::printf("%6.0fx%s\n", f.target, below ? "  (below target)" : "");
+      else std::printf("%7s\n", "-");
     }
   }
 
@@ -153,6 +210,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   keep_freed_memory_for_reuse();  // as `sodlab eval` does
+  pysod_times();  // a bad SODLAB_BENCH_PYSOD fails before anything is measured
   if (data().preds.empty()) {
     std::fprintf(stderr, "bench_eval: DSS fixture not found (set SODLAB_SHARED_DIR); nothing to measure\n");
     return 0;
