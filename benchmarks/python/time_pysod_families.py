@@ -57,17 +57,17 @@ def si_fm(m):
 
 
 FAMILIES = {
-    "mae": (100, False, lambda m: [m.MAE()]),
-    "fm": (100, False, lambda m: [m.Fmeasure()]),
-    "sm": (100, False, lambda m: [m.Smeasure()]),
-    "em": (100, False, lambda m: [m.Emeasure()]),
-    "wfm": (100, False, lambda m: [m.WeightedFmeasure()]),
-    "confusion": (100, False, confusion),
-    "si_mae": (100, False, lambda m: [m.SizeInvarianceMAE()]),
-    "si_fm": (100, False, si_fm),
-    "cm": (100, False, lambda m: [m.ContextMeasure()]),
-    "ccm": (10, True, lambda m: [m.CamouflageContextMeasure()]),
-    "hce": (100, False, lambda m: [m.HumanCorrectionEffortMeasure()]),
+    "mae": (300, False, lambda m: [m.MAE()]),
+    "fm": (300, False, lambda m: [m.Fmeasure()]),
+    "sm": (300, False, lambda m: [m.Smeasure()]),
+    "em": (300, False, lambda m: [m.Emeasure()]),
+    "wfm": (300, False, lambda m: [m.WeightedFmeasure()]),
+    "confusion": (300, False, confusion),
+    "si_mae": (300, False, lambda m: [m.SizeInvarianceMAE()]),
+    "si_fm": (300, False, si_fm),
+    "cm": (300, False, lambda m: [m.ContextMeasure()]),
+    "ccm": (30, True, lambda m: [m.CamouflageContextMeasure()]),
+    "hce": (300, False, lambda m: [m.HumanCorrectionEffortMeasure()]),
     "msiou": (3, False, lambda m: [m.MSIoU(with_dynamic=True, with_adaptive=True, with_binary=True)]),
 }
 
