@@ -15,7 +15,14 @@ from conftest import DSS_MAPS, PYSOD_ALL, SOD300_IMAGES, SOD300_MASKS, SYNTHETIC
 sys.modules["py_sod_metrics"] = sodlab.metrics  # the one line a user changes
 import pysod_style_recorder  # noqa: E402 (written against `import py_sod_metrics`)
 
-TOLERANCE = 1e-10  # every key here is computed from pixel counts or exact per-image values
+TOLERANCE = 1e-10  # the keys computed from pixel counts or exact per-image values
+# cm and ccm: PySODMetrics rounds the GT's spread to float32, sodlab keeps float64
+# (src/metrics/README.md, Context-measure; tests/metrics/test_pysod_all.cpp uses the same).
+CONTEXT_TOLERANCE = 1e-8
+
+
+def tolerance(key):
+    return CONTEXT_TOLERANCE if key in ("cm", "ccm") else TOLERANCE
 
 
 def fixture(name):
@@ -30,7 +37,7 @@ def assert_matches(got, expected, skip=()):
             continue
         assert key in got, f"the recorder has no {key}"
         value = got[key]
-        ok = math.isnan(value) if ref is None else abs(value - ref) <= TOLERANCE
+        ok = math.isnan(value) if ref is None else abs(value - ref) <= tolerance(key)
         if not ok:
             wrong.append((key, value, ref))
         compared += 1
@@ -79,8 +86,8 @@ def test_camouflage_context_measure_per_image():
         before = len(ccm._values)
         ccm.step(pred=pred, gt=gt, img=img)
         values.append(ccm._values[before])
-    # As tests/metrics/test_pysod_all.cpp: ccm within 1e-10 per image (src/metrics/README.md).
-    np.testing.assert_allclose(values, [per_image[s]["ccm"] for s in stems], rtol=0, atol=TOLERANCE)
+    # As tests/metrics/test_pysod_all.cpp (src/metrics/README.md).
+    np.testing.assert_allclose(values, [per_image[s]["ccm"] for s in stems], rtol=0, atol=CONTEXT_TOLERANCE)
     assert ccm.get_results()["ccm"] == pytest.approx(np.mean(values), abs=0)
 
 

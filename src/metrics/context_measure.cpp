@@ -34,8 +34,9 @@ double pairwise(const double* a, std::size_t n) {
   return pairwise(a, n2) + pairwise(a + n2, n - n2);
 }
 
-// The kernel of PySODMetrics' _compute_y_params and _gaussian_kernel: rows = row offsets.
-cv::Mat gaussian_kernel(const cv::Mat& gt, double alpha) {
+}  // namespace
+
+cv::Mat context_kernel(const cv::Mat& gt, double alpha) {
   std::vector<cv::Point> points;
   cv::findNonZero(gt, points);
   double c00 = 0.25, c01 = 0, c11 = 0.25;
@@ -77,8 +78,6 @@ cv::Mat gaussian_kernel(const cv::Mat& gt, double alpha) {
   return k;
 }
 
-}  // namespace
-
 double numpy_sum(const double* x, std::size_t n) {
   double total = 0;
   for (std::size_t start = 0; start < n; start += 8192) total += pairwise(x + start, std::min<std::size_t>(8192, n - start));
@@ -93,16 +92,130 @@ void check_inputs(const cv::Mat& pred, const cv::Mat& gt, const cv::Mat& cd) {
     throw InputError("context_measure: pred CV_64F, gt CV_8UC1 (and cd CV_64F) of one size");
 }
 
+constexpr std::size_t kSpanBlock = 32;  // outputs summed side by side: enough chains to hide FMA latency
+
+// out[t] = Σ_{i<kr, j<kc} k[i·kc + j] · src[i·stride + t + j] for t < len: the correlation of the
+// rows below `src` with the kernel, each output summed as one fused multiply-add chain in
+// (i, j) order. The same chain in every clone (FMA in hardware, or libm's exact fma), so the
+// spreads are the same bits on every machine. Outputs go kSpanBlock at a time, the last block
+// too: each row of src must be readable for len rounded up to kSpanBlock, plus kc − 1.
+__attribute__((target_clones("avx512f", "fma", "default"))) void correlate_span(
+    const double* __restrict src, std::size_t stride, const double* __restrict k, int kr, int kc, std::size_t len,
+    double* __restrict out) {
+  for (std::size_t t = 0; t < len; t += kSpanBlock) {
+    double acc[kSpanBlock] = {};
+    for (int i = 0; i < kr; ++i) {
+      const double* row = src + static_cast<std::size_t>(i) * stride + t;
+      for (int j = 0; j < kc; ++j) {
+        const double kv = k[i * kc + j];
+        for (std::size_t u = 0; u < kSpanBlock; ++u) acc[u] = std::fma(kv, row[u + j], acc[u]);
+      }
+    }
+    std::copy_n(acc, std::min(kSpanBlock, len - t), out + t);
+  }
+}
+
+// The runs of GT pixels, row by row (the order of ContextSpreads::map_on_gt).
+std::vector<GtRun> gt_runs(const cv::Mat& gt) {
+  std::vector<GtRun> runs;
+  for (int r = 0; r < gt.rows; ++r) {
+    const std::uint8_t* g = gt.ptr<std::uint8_t>(r);
+    for (int c = 0; c < gt.cols;) {
+      if (!g[c]) {
+        ++c;
+        continue;
+      }
+      const int start = c;
+      while (c < gt.cols && g[c]) ++c;
+      runs.push_back({r, start, c});
+    }
+  }
+  return runs;
+}
+
 }  // namespace
 
 ContextSpreads context_spreads(const cv::Mat& pred, const cv::Mat& gt, double alpha) {
   check_inputs(pred, gt, cv::Mat());
-  const cv::Mat kernel = gaussian_kernel(gt, alpha);
   ContextSpreads out;
-  cv::Mat gt32;
-  gt.convertTo(gt32, CV_32F);
-  cv::filter2D(gt32, out.spread_gt, CV_32F, kernel);
-  cv::filter2D(pred, out.spread_pred, -1, kernel);
+  out.runs = gt_runs(gt);
+  if (out.runs.empty()) return out;  // no GT: both sums are 0
+  const cv::Mat kernel = context_kernel(gt, alpha);
+  const int kr = kernel.rows, kc = kernel.cols, ry = kr / 2, rx = kc / 2;
+  const double* k = kernel.ptr<double>();
+  const int rows = gt.rows, cols = gt.cols;
+
+  // The map's spread on GT pixels: filter2D's correlation, the map reflected (BORDER_REFLECT_101)
+  // beyond the image.
+  thread_local cv::Mat reflected, zero_padded;
+  // (kSpanBlock more columns on the right: correlate_span reads whole blocks; ignored values.)
+  cv::copyMakeBorder(pred, reflected, ry, ry, rx, rx + static_cast<int>(kSpanBlock), cv::BORDER_REFLECT_101);
+  std::size_t n_gt = 0;
+  for (const GtRun& run : out.runs) n_gt += static_cast<std::size_t>(run.end - run.begin);
+  out.map_on_gt.resize(n_gt);
+  {
+    double* o = out.map_on_gt.data();
+    for (const GtRun& run : out.runs) {
+      correlate_span(reflected.ptr<double>(run.row) + run.begin, reflected.step1(), k, kr, kc,
+                     static_cast<std::size_t>(run.end - run.begin), o);
+      o += run.end - run.begin;
+    }
+  }
+
+  // Forward inference's numerator Σ_i map(i)·(K ⋆ reflected GT)(i). The kernel is symmetric
+  // (K(e) = K(-e) bit for bit), so by moving the sum onto the GT it is Σ over every pixel x of
+  // the reflected GT (the image grown by the kernel's radii) of (K ⋆ map zero-padded)(x). At GT
+  // pixels at least a radius from every border that is the map's spread above; the others (within
+  // a radius of a border, and the GT's reflections beyond it) are correlated with the zero-padded
+  // map. So the GT's spread is never formed: PySODMetrics forms it in float32 (OpenCV's DFT), so
+  // cm differs from its value by that rounding (~1e-9, src/metrics/README.md).
+  std::vector<double> terms;
+  terms.reserve(n_gt);
+  {
+    const double* o = out.map_on_gt.data();
+    for (const GtRun& run : out.runs) {
+      const bool inner_row = run.row >= ry && run.row < rows - ry;
+      for (int c = run.begin; c < run.end; ++c, ++o)
+        if (inner_row && c >= rx && c < cols - rx) terms.push_back(*o);
+    }
+  }
+  std::vector<GtRun> frame_runs;  // in coordinates of the grown image (row + ry, column + rx)
+  std::vector<int> reflect_col(static_cast<std::size_t>(cols + 2 * rx));
+  for (int x = 0; x < cols + 2 * rx; ++x) reflect_col[x] = cv::borderInterpolate(x - rx, cols, cv::BORDER_REFLECT_101);
+  for (int y = 0; y < rows + 2 * ry; ++y) {
+    const int r = y - ry;
+    const std::uint8_t* g = gt.ptr<std::uint8_t>(cv::borderInterpolate(r, rows, cv::BORDER_REFLECT_101));
+    const bool inner_row = r >= ry && r < rows - ry;
+    auto scan = [&](int from, int to) {  // grown-image columns [from, to)
+      for (int x = from; x < to;) {
+        if (!g[reflect_col[x]]) {
+          ++x;
+          continue;
+        }
+        const int start = x;
+        while (x < to && g[reflect_col[x]]) ++x;
+        frame_runs.push_back({y, start, x});
+      }
+    };
+    if (inner_row && cols - rx > rx) {
+      scan(0, 2 * rx);            // image columns [-rx, rx)
+      scan(cols, cols + 2 * rx);  // image columns [cols - rx, cols + rx)
+    } else {
+      scan(0, cols + 2 * rx);
+    }
+  }
+  if (!frame_runs.empty()) {
+    cv::copyMakeBorder(pred, zero_padded, 2 * ry, 2 * ry, 2 * rx, 2 * rx + static_cast<int>(kSpanBlock),
+                       cv::BORDER_CONSTANT, cv::Scalar(0));
+    std::vector<double> q;
+    for (const GtRun& run : frame_runs) {
+      q.resize(static_cast<std::size_t>(run.end - run.begin));
+      // Grown-image pixel (y, x) is padded pixel (y + ry, x + rx); its window starts ry, rx before.
+      correlate_span(zero_padded.ptr<double>(run.row) + run.begin, zero_padded.step1(), k, kr, kc, q.size(), q.data());
+      terms.insert(terms.end(), q.begin(), q.end());
+    }
+  }
+  out.forward = numpy_sum(terms.data(), terms.size());
   return out;
 }
 
@@ -114,34 +227,26 @@ double context_measure(const cv::Mat& pred, const cv::Mat& gt, double beta2, dou
 double context_measure(const ContextSpreads& spreads, const cv::Mat& pred, const cv::Mat& gt, double beta2,
                        const cv::Mat& cd) {
   check_inputs(pred, gt, cd);
-  const cv::Mat& spread_gt = spreads.spread_gt;
-  const cv::Mat& spread_pred = spreads.spread_pred;
-  if (spread_gt.type() != CV_32F || spread_pred.type() != CV_64F || spread_gt.size() != gt.size() ||
-      spread_pred.size() != gt.size() || !spread_gt.isContinuous() || !spread_pred.isContinuous())
-    throw InputError("context_measure: spreads of another image (context_spreads)");
   const std::size_t n = gt.total();
   const double* p = pred.ptr<double>();
-  const std::uint8_t* g8 = gt.ptr<std::uint8_t>();
-  const float* sg = spread_gt.ptr<float>();
-  const double* sp = spread_pred.ptr<double>();
   const double* c = cd.empty() ? nullptr : cd.ptr<double>();
   const double exp_factor = M_E / (M_E - 1);
-  thread_local std::vector<double> forward, reverse, gt64;  // reused: no page faults per image
-  forward.resize(n), reverse.resize(n), gt64.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double g = g8[i];
-    gt64[i] = g;
-    forward[i] = (p[i] > 0 ? static_cast<double>(sg[i]) : 0.0) * p[i];
-    const double weight = c ? g + c[i] : g;
-    // Off the GT (g = 0) the term is exp_factor·0·(1 − exp(−sp))·weight: +0 when sp >= 0
-    // (exp(−sp) <= 1, weight >= 0), so exp is evaluated only on the GT and where sp < 0 (the
-    // spread's round-off), which keeps even the sign of each zero.
-    reverse[i] = g == 0 && sp[i] >= 0 ? 0.0 : exp_factor * g * (1 - std::exp(-1 * sp[i])) * weight;
+  // Reverse deduction: off the GT each term is a zero (PySODMetrics sums them too), on it
+  // e/(e−1)·(1 − exp(−spread))·weight, weight 1 (+ the camouflage degree).
+  thread_local std::vector<double> reverse;
+  reverse.resize(spreads.map_on_gt.size());
+  std::size_t i = 0;
+  for (const GtRun& run : spreads.runs) {
+    const double* cd_row = c ? c + static_cast<std::size_t>(run.row) * gt.cols : nullptr;
+    for (int col = run.begin; col < run.end; ++col, ++i) {
+      const double weight = cd_row ? 1.0 + cd_row[col] : 1.0;
+      reverse[i] = exp_factor * 1.0 * (1 - std::exp(-1 * spreads.map_on_gt[i])) * weight;
+    }
   }
-  const double* gd = gt64.data();
-  const double m_forward = numpy_sum(forward.data(), n) / (numpy_sum(p, n) + kEps);
+  if (i != spreads.map_on_gt.size()) throw InputError("context_measure: spreads of another image (context_spreads)");
+  const double m_forward = spreads.forward / (numpy_sum(p, n) + kEps);
   const double cd_sum = c ? numpy_sum(c, n) : 0.0;
-  const double w_reverse = numpy_sum(reverse.data(), n) / (numpy_sum(gd, n) + cd_sum + kEps);
+  const double w_reverse = numpy_sum(reverse.data(), reverse.size()) / (static_cast<double>(i) + cd_sum + kEps);
   return (1 + beta2) * m_forward * w_reverse / (beta2 * m_forward + w_reverse + kEps);
 }
 

@@ -33,6 +33,9 @@ nlohmann::json load(const fs::path& file) {
   return nlohmann::json::parse(in);
 }
 
+// cm and ccm: PySODMetrics' float32 spread of the GT (src/metrics/README.md, Context-measure).
+constexpr double kContextTolerance = 1e-8;
+
 double number(const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
 
 void check_value(const std::string& what, double got, double want, double tol) {
@@ -178,11 +181,11 @@ TEST_CASE("Context-measure reproduces PySODMetrics 1.6.2 per image and on the da
     INFO("fixture " << set.json);
     const auto fixture = load(shared / "fixtures" / "pysod-all" / set.json);
     const EvaluationResult r = evaluate(set, "cm");
-    // The spreads are OpenCV's own filter2D; only the kernel's 2x2 algebra (closed form here,
-    // BLAS/LAPACK there) and summation orders differ: per image within 1e-15 when measured.
+    // PySODMetrics rounds the GT's spread to float32 (OpenCV's float32 DFT); sodlab keeps it in
+    // float64: per image within 2.2e-9 when measured (src/metrics/README.md), tested at 1e-8.
     for (const auto& [stem, values] : fixture["per_image"].items())
-      check_value(stem + "/cm", r.per_image.at(stem).at("cm"), number(values["cm"]), 1e-12);
-    check_value("cm", r.dataset.at("cm"), number(fixture["dataset"]["cm"]), 1e-12);
+      check_value(stem + "/cm", r.per_image.at(stem).at("cm"), number(values["cm"]), kContextTolerance);
+    check_value("cm", r.dataset.at("cm"), number(fixture["dataset"]["cm"]), kContextTolerance);
   }
 }
 
@@ -208,7 +211,8 @@ TEST_CASE("camouflage Context-measure reproduces PySODMetrics 1.6.2 on the DSS m
   const EvaluationResult r = ev.result(), rb = both.result(), rc = cm_only.result();
   for (std::size_t i = 0; i < n; ++i) {
     const std::string& stem = pairs.stems[i];
-    check_value(stem + "/ccm", r.per_image.at(stem).at("ccm"), number(fixture["per_image"][stem]["ccm"]), 1e-10);
+    check_value(stem + "/ccm", r.per_image.at(stem).at("ccm"), number(fixture["per_image"][stem]["ccm"]),
+                kContextTolerance);
     CHECK(rb.per_image.at(stem).at("ccm") == r.per_image.at(stem).at("ccm"));
     CHECK(rb.per_image.at(stem).at("cm") == rc.per_image.at(stem).at("cm"));
   }
