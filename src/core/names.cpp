@@ -4,6 +4,12 @@
 
 namespace sodlab {
 
+std::string ascii_lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
 std::string join_names(const std::vector<std::string>& names, const std::string& sep) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : sep) + n;

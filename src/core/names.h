@@ -14,6 +14,9 @@
 
 namespace sodlab {
 
+// s with ASCII letters in lower case (file extensions and names compared case-insensitively).
+std::string ascii_lower(std::string s);
+
 std::string join_names(const std::vector<std::string>& names, const std::string& sep = ", ");
 // " (did you mean 'x'?)" for the closest candidate, or "" when none is reasonably close.
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/label_mask.h"
+#include "core/names.h"
 #include "core/hash.h"
 #include "core/options.h"
 #include "core/threads.h"
@@ -21,11 +22,6 @@ namespace fs = std::filesystem;
 namespace sodlab::data {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 // stem → path of the files in `dir` with one of `exts` (first extension in `exts` order wins).
 std::map<std::string, fs::path> list_files(const fs::path& dir, const std::vector<std::string>& exts) {
   std::map<std::string, fs::path> out;
@@ -33,7 +29,7 @@ std::map<std::string, fs::path> list_files(const fs::path& dir, const std::vecto
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     if (!e.is_regular_file()) continue;
-    const std::string ext = lower(e.path().extension().string());
+    const std::string ext = ascii_lower(e.path().extension().string());
     auto it = std::find(exts.begin(), exts.end(), ext);
     if (it == exts.end()) continue;
     const std::string stem = e.path().stem().string();
@@ -58,7 +54,7 @@ void require_folders(const FolderSpec& spec) {
 }  // namespace
 
 bool is_image_file(const fs::path& path) {
-  const std::string ext = lower(path.extension().string());
+  const std::string ext = ascii_lower(path.extension().string());
   const auto& exts = standard_layout().image_exts;
   return std::find(exts.begin(), exts.end(), ext) != exts.end();
 }

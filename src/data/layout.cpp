@@ -1,9 +1,9 @@
 #include "data/layout.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "core/error.h"
+#include "core/names.h"
 #include "data/splits.h"
 
 namespace fs = std::filesystem;
@@ -11,16 +11,11 @@ namespace fs = std::filesystem;
 namespace sodlab::data {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 bool holds_files(const fs::path& dir, const std::vector<std::string>& exts) {
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
-    if (std::find(exts.begin(), exts.end(), lower(it->path().extension().string())) != exts.end()) return true;
+    if (std::find(exts.begin(), exts.end(), ascii_lower(it->path().extension().string())) != exts.end()) return true;
   }
   return false;
 }
@@ -54,7 +49,7 @@ std::optional<fs::path> find_path_ci(const fs::path& dir, const std::string& rel
     std::optional<fs::path> found;
     std::error_code ec;
     for (fs::directory_iterator it(cur, ec), end; !ec && it != end; it.increment(ec))
-      if (lower(it->path().filename().string()) == lower(want)) {
+      if (ascii_lower(it->path().filename().string()) == ascii_lower(want)) {
         found = it->path();
         break;
       }

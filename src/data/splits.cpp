@@ -4,11 +4,11 @@
 #include <cstdio>
 
 #include <algorithm>
-#include <cctype>
 #include <fstream>
 #include <numeric>
 
 #include "core/error.h"
+#include "core/names.h"
 #include "data/matfile.h"
 #include "data/random.h"
 
@@ -28,8 +28,7 @@ std::string list_stem(std::string stem) {
 }  // namespace
 
 std::vector<std::string> read_split_file(const fs::path& path) {
-  std::string ext = path.extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext = ascii_lower(path.extension().string());
   if (ext == ".mat") {
     std::vector<std::string> stems;
     for (const auto& s : read_mat_strings(path)) {

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/names.h"
 #include "core/log.h"
 #include "core/threads.h"
 #include "metrics/gray_image_reader.h"
@@ -12,7 +13,6 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 
 #if defined(__GLIBC__)
@@ -24,8 +24,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool is_image(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string ext = ascii_lower(p.extension().string());
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
 }
 
@@ -99,9 +98,7 @@ std::vector<fs::path> match_images(const FolderPairs& pairs, const FolderEvalOpt
   if (!fs::is_directory(options.images)) throw InputError("--images: no folder " + options.images.string());
   std::map<std::string, fs::path> by_stem;
   for (const auto& entry : fs::directory_iterator(options.images)) {
-    std::string ext = entry.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp") by_stem[entry.path().stem().string()] = entry.path();
+    if (entry.is_regular_file() && is_image(entry.path())) by_stem[entry.path().stem().string()] = entry.path();
   }
   std::vector<fs::path> out;
   for (const auto& stem : pairs.stems) {
