@@ -23,7 +23,8 @@ def test_evaluate_folders_equals_pysodmetrics_on_sod300():
     for pysod_key, sodlab_key in CLASSIC.items():
         assert result["dataset"][sodlab_key] == pytest.approx(expected[pysod_key], abs=1e-10), pysod_key
     for key in ("maxdice", "meaniou", "overall_bikappa", "sample_biber", "HCE", "cm", "auc_pr", "si_sample_maxfm"):
-        assert result["dataset"][key] == pytest.approx(expected[key], abs=1e-10), key
+        # cm: PySODMetrics' float32 spread of the GT (src/metrics/README.md, Context-measure).
+        assert result["dataset"][key] == pytest.approx(expected[key], abs=1e-8 if key == "cm" else 1e-10), key
     assert result["curves"]["curve_P"].shape == (256,)
     assert set(result["per_image"]) == {p.stem for p in SOD300_MASKS.glob("*.png")}
 
