@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace sodlab::metrics {
@@ -117,77 +118,143 @@ int control_points(const std::vector<std::vector<cv::Point>>& boundaries, double
   return n;
 }
 
+// The bounding box of the non-zero pixels of a CV_8UC1 image (empty if none). Each row is tested
+// whole (vectorised OR); only rows with a pixel are searched, and only beyond the box so far.
+cv::Rect nonzero_box(const cv::Mat& m) {
+  int top = -1, bottom = -1, left = m.cols, right = -1;
+  for (int r = 0; r < m.rows; ++r) {
+    const std::uint8_t* row = m.ptr<std::uint8_t>(r);
+    std::uint8_t any = 0;
+    for (int c = 0; c < m.cols; ++c) any |= row[c];
+    if (!any) continue;
+    if (top < 0) top = r;
+    bottom = r;
+    for (int c = 0; c < left; ++c)
+      if (row[c]) left = c;
+    for (int c = m.cols - 1; c > right; --c)
+      if (row[c]) right = c;
+  }
+  if (top < 0) return {};
+  return {left, top, right - left + 1, bottom - top + 1};
+}
+
+// Per pixel of the thinning's padded image, one 16-bit state: bits 0-7 its set neighbours
+// (kRemoval's index; kept up to date only while the pixel is set), kSet, and whether the work
+// list of sub-pass 1 / 2 holds it.
+constexpr std::uint16_t kSet = 1 << 8, kQueued1 = 1 << 9, kQueued2 = 1 << 10, kQueued = kQueued1 | kQueued2;
+
+// Zhang-Suen thinning (skimage 0.19's _fast_skeletonize) of `in` (CV_8UC1, non-zero = set, with
+// zeros around it) into `out` (same size, CV_8UC1): 1 where the skeleton is, 0 elsewhere.
+//
+// A sub-pass decides a pixel from its 8 neighbours alone. Once a pixel has been kept by sub-pass
+// p, it would be kept again by p until a neighbour is removed: so each sub-pass decides only the
+// set pixels whose neighbourhood changed since p last decided them (at first: every set pixel
+// with an unset neighbour; kRemoval[255] = 0). The same removals, iteration by iteration, as
+// deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both). A list has no
+// duplicates (the queued bits), so each fits in the pixel count. The removals are listed without
+// a branch (the slot is always written, the count advances only for a removal); the neighbours'
+// branches are kept (mostly predictable: most are already queued).
+void thin_zhang(const cv::Mat& in, cv::Mat& out) {
+  const int rows = in.rows, cols = in.cols, w = cols + 2;
+  const std::size_t size = static_cast<std::size_t>(rows + 2) * w, pixels = static_cast<std::size_t>(rows) * cols + 1;
+  // Buffers reused by the thread (no page faults per image): the 0/1 image with a zero border,
+  // the states, the two sub-passes' lists, the list being decided and the pixels it removes.
+  thread_local std::vector<std::uint8_t> padded;
+  thread_local std::vector<std::uint16_t> states;
+  thread_local std::vector<int> lists[4];
+  padded.resize(size);
+  states.resize(size);
+  for (auto& l : lists) l.resize(std::max(l.size(), pixels));
+  std::uint8_t* const s = padded.data();
+  std::uint16_t* const st = states.data();
+  int* todo[2] = {lists[0].data(), lists[1].data()};
+  int* deciding = lists[2].data();
+  int* const removed = lists[3].data();
+  std::fill_n(s, w, 0), std::fill_n(s + size - w, w, 0);
+  for (int r = 0; r < rows; ++r) {
+    const std::uint8_t* row = in.ptr<std::uint8_t>(r);
+    std::uint8_t* o = s + static_cast<std::size_t>(r + 1) * w;
+    o[0] = 0, o[w - 1] = 0;
+    for (int c = 0; c < cols; ++c) o[c + 1] = row[c] != 0;
+  }
+  // The states row by row (vectorised): set pixels with an unset neighbour start in both lists.
+  int count[2] = {0, 0};
+  std::fill_n(st, w, 0), std::fill_n(st + size - w, w, 0);
+  for (int r = 1; r <= rows; ++r) {
+    const std::uint8_t* up = s + static_cast<std::size_t>(r - 1) * w;
+    const std::uint8_t* mid = up + w;
+    const std::uint8_t* down = mid + w;
+    std::uint16_t* o = st + static_cast<std::size_t>(r) * w;
+    o[0] = 0, o[w - 1] = 0;
+    for (int c = 1; c <= cols; ++c) {  // NW 1, N 2, NE 4, E 8, SE 16, S 32, SW 64, W 128
+      const unsigned code = up[c - 1] | up[c] << 1 | up[c + 1] << 2 | mid[c + 1] << 3 | down[c + 1] << 4 |
+                            down[c] << 5 | down[c - 1] << 6 | mid[c - 1] << 7;
+      const unsigned queued = code != 255 ? kQueued : 0;
+      o[c] = static_cast<std::uint16_t>(mid[c] ? code | kSet | queued : 0);
+    }
+  }
+  // The queued pixels in raster order, four states at a time (little-endian; the borders are 0).
+  for (int i = w, end = static_cast<int>(size) - w; i < end; i += 4) {
+    std::uint64_t q;
+    std::memcpy(&q, st + i, sizeof q);
+    for (q &= 0x0200020002000200u; q != 0; q &= q - 1) todo[0][count[0]++] = i + (__builtin_ctzll(q) >> 4);
+  }
+  std::copy_n(todo[0], count[0], todo[1]);
+  count[1] = count[0];
+  const int off[8] = {-w - 1, -w, -w + 1, 1, w + 1, w, w - 1, -1};  // NW N NE E SE S SW W
+  for (bool any = true; any;) {  // until a full iteration (both sub-passes) removes nothing
+    any = false;
+    for (int pass = 0; pass < 2; ++pass) {
+      const unsigned queued_bit = kQueued1 << pass;
+      std::swap(deciding, todo[pass]);
+      const int n = count[pass];
+      count[pass] = 0;
+      // Every decision on the image as it was at the start of the sub-pass: the codes do not
+      // change in this loop, only the decided pixel's own bits.
+      int n_removed = 0;
+      for (int k = 0; k < n; ++k) {
+        const int i = deciding[k];
+        const unsigned v = st[i];
+        const unsigned remove = (v >> 8 & 1) & (kRemoval[v & 255] >> pass & 1);  // kRemoval: 1, 2 or 3
+        st[i] = static_cast<std::uint16_t>(v & ~queued_bit & ~(remove << 8));
+        removed[n_removed] = i;
+        n_removed += static_cast<int>(remove);
+      }
+      if (n_removed == 0) continue;
+      any = true;
+      // Each set neighbour of a removed pixel loses it from its code and joins both lists.
+      for (int k = 0; k < n_removed; ++k) {
+        const int i = removed[k];
+        for (int b = 0; b < 8; ++b) {
+          const int j = i + off[b];
+          unsigned v = st[j] & ~(1u << ((b + 4) & 7));  // i lies opposite, seen from j
+          if ((v & kSet) && (v & kQueued) != kQueued) {
+            if (!(v & kQueued1)) todo[0][count[0]++] = j;
+            if (!(v & kQueued2)) todo[1][count[1]++] = j;
+            v |= kQueued;
+          }
+          st[j] = static_cast<std::uint16_t>(v);
+        }
+      }
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    const std::uint16_t* row = st + static_cast<std::size_t>(r + 1) * w + 1;
+    std::uint8_t* o = out.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) o[c] = static_cast<std::uint8_t>(row[c] >> 8 & 1);
+  }
+}
+
 }  // namespace
 
 cv::Mat skeletonize_zhang(const cv::Mat& binary) {
   CV_Assert(binary.type() == CV_8UC1);
-  const int rows = binary.rows, cols = binary.cols, w = cols + 2;
-  // Buffers reused by the thread (no page faults per image): the image with a one-pixel zero
-  // border, per pixel which sub-passes' lists hold it (bit 0: the first, bit 1: the second), the
-  // lists.
-  thread_local std::vector<std::uint8_t> image, queued_bits, codes;
-  thread_local std::vector<int> todo_lists[2], removed_list, deciding_list;
-  const std::size_t size = static_cast<std::size_t>(rows + 2) * w;
-  image.assign(size, 0);
-  queued_bits.assign(size, 0);
-  codes.assign(size, 0);
-  std::uint8_t* const s = image.data();
-  std::uint8_t* const queued = queued_bits.data();
-  std::uint8_t* const code = codes.data();  // of each set pixel: its set neighbours as bits
-  std::vector<int>* const todo = todo_lists;
-  std::vector<int>& removed = removed_list;
-  std::vector<int>& deciding = deciding_list;
-  for (int r = 0; r < rows; ++r) {
-    const std::uint8_t* in = binary.ptr<std::uint8_t>(r);
-    std::uint8_t* o = s + static_cast<std::size_t>(r + 1) * w + 1;
-    for (int c = 0; c < cols; ++c) o[c] = in[c] != 0;
+  cv::Mat out = cv::Mat::zeros(binary.size(), CV_8UC1);
+  const cv::Rect box = nonzero_box(binary);
+  if (!box.empty()) {  // outside the box nothing is set, so the box with a zero border thins alike
+    cv::Mat inside = out(box);
+    thin_zhang(binary(box), inside);
   }
-  const int off[8] = {-w - 1, -w, -w + 1, 1, w + 1, w, w - 1, -1};  // NW N NE E SE S SW W
-  // A sub-pass decides a pixel from its 8 neighbours alone. Once a pixel has been kept by sub-pass
-  // p, it would be kept again by p until a neighbour is removed: so each sub-pass decides only the
-  // set pixels whose neighbourhood changed since p last decided them (at first: every set pixel
-  // with an unset neighbour; kRemoval[255] = 0). The same removals, iteration by iteration, as
-  // deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both). Each set
-  // pixel's neighbourhood code is kept up to date as its neighbours are removed.
-  todo[0].clear(), todo[1].clear();
-  for (int r = 1; r <= rows; ++r)
-    for (int i = r * w + 1, e = r * w + cols + 1; i < e; ++i) {
-      if (!s[i]) continue;
-      int k = 0;
-      for (int b = 0; b < 8; ++b) k |= s[i + off[b]] << b;
-      code[i] = static_cast<std::uint8_t>(k);
-      if (k != 255) queued[i] = 3, todo[0].push_back(i), todo[1].push_back(i);
-    }
-  for (bool any = true; any;) {  // until a full iteration (both sub-passes) removes nothing
-    any = false;
-    for (int pass = 1; pass <= 2; ++pass) {
-      const std::uint8_t bit = static_cast<std::uint8_t>(pass);
-      deciding.swap(todo[pass - 1]);
-      todo[pass - 1].clear();
-      removed.clear();
-      for (int i : deciding) {  // every decision on the image as it was at the start of the pass
-        queued[i] &= static_cast<std::uint8_t>(~bit);
-        if (!s[i]) continue;
-        const int t = kRemoval[code[i]];
-        if (t == 3 || t == pass) removed.push_back(i);
-      }
-      if (removed.empty()) continue;
-      any = true;
-      for (int i : removed) s[i] = 0;
-      for (int i : removed)
-        for (int b = 0; b < 8; ++b) {
-          const int j = i + off[b];
-          if (!s[j]) continue;
-          code[j] &= static_cast<std::uint8_t>(~(1 << ((b + 4) & 7)));  // i lies opposite, seen from j
-          if (queued[j] == 3) continue;
-          if (!(queued[j] & 1)) todo[0].push_back(j);
-          if (!(queued[j] & 2)) todo[1].push_back(j);
-          queued[j] = 3;
-        }
-    }
-  }
-  cv::Mat out(rows, cols, CV_8UC1);
-  for (int r = 0; r < rows; ++r) std::copy_n(s + static_cast<std::size_t>(r + 1) * w + 1, cols, out.ptr<std::uint8_t>(r));
   return out;
 }
 
