@@ -1,7 +1,6 @@
 #include "metrics/hce.h"
 
 #include "core/error.h"
-#include "metrics/binary_masks.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -29,8 +28,9 @@ constexpr std::uint8_t kRemoval[256] = {
     2, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 0, 1, 0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, 0,
 };
 
-// Splits each contour into runs of points where `condition` (dilated) holds and that no earlier
-// run visited; a contour's last run absorbs its first (reversed) when they touch. Returns the
+// Splits each contour into runs of points where `cond` (the condition, already dilated; 0/255)
+// holds and that no earlier run visited; a contour's last run absorbs its first (reversed) when
+// they touch. A visited point is cleared in `cond` (so it fails the test from then on). Returns the
 // runs and, in `independent`, the 8-connected regions of the mask no run passes through.
 // The regions come from the contour tree (RETR_TREE), without labelling: each 8-connected region
 // has exactly one outer border (a contour at even depth), each of its holes a border whose parent
@@ -38,11 +38,8 @@ constexpr std::uint8_t kRemoval[256] = {
 // earlier run visited it belongs to the region that run touched. So a region is touched when a
 // point of its outer or hole borders meets the condition.
 std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std::vector<cv::Point>>& contours,
-                                                           const std::vector<cv::Vec4i>& hierarchy,
-                                                           const cv::Mat& mask, const cv::Mat& condition,
+                                                           const std::vector<cv::Vec4i>& hierarchy, cv::Mat& cond,
                                                            int& independent) {
-  const cv::Mat cond = dilate_cross(condition);
-  cv::Mat visited = cv::Mat::zeros(mask.size(), CV_8UC1);
   const int n = static_cast<int>(contours.size());
   // The outer border of each contour's region: itself (even depth) or its parent (a hole).
   std::vector<int> depth(static_cast<std::size_t>(n), -1), region(static_cast<std::size_t>(n));
@@ -59,12 +56,13 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
     std::vector<std::vector<cv::Point>> runs;
     std::vector<cv::Point> run;
     for (const cv::Point& pt : contour) {
-      if (cond.at<std::uint8_t>(pt) == 0 || visited.at<std::uint8_t>(pt) != 0) {
+      std::uint8_t& unvisited = cond.at<std::uint8_t>(pt);
+      if (unvisited == 0) {
         if (!run.empty()) runs.push_back(std::move(run)), run.clear();
         continue;
       }
       run.push_back(pt);
-      visited.at<std::uint8_t>(pt) = 1;
+      unvisited = 0;
       touched[static_cast<std::size_t>(region[k])] = 1;
     }
     if (!run.empty()) runs.push_back(std::move(run));
@@ -83,29 +81,114 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
   return out;
 }
 
-// `times` times: m = dilate_cross(m) & ~forbidden, on 0/255 masks (binary_masks.h's cross, a
-// neighbour outside the image ignored), in one pass per step.
-void grow_outside(cv::Mat& m, const cv::Mat& forbidden, int times) {
+// The 3x3 cross around each pixel of row r of a 0/255 image, into `out` (cols bytes): the AND of
+// its five bytes (erode) or their OR (dilate). A neighbour outside the image is replaced by the
+// centre, so it never decides: binary_masks.h's erode_cross / dilate_cross, one step.
+template <bool kErode>
+void cross_row(const cv::Mat& in, int r, std::uint8_t* __restrict out) {
+  const int rows = in.rows, cols = in.cols;
+  const std::uint8_t* __restrict up = in.ptr<std::uint8_t>(r > 0 ? r - 1 : r);
+  const std::uint8_t* __restrict mid = in.ptr<std::uint8_t>(r);
+  const std::uint8_t* __restrict down = in.ptr<std::uint8_t>(r + 1 < rows ? r + 1 : r);
+  auto at = [&](int c) {
+    const std::uint8_t left = mid[c > 0 ? c - 1 : c], right = mid[c + 1 < cols ? c + 1 : c];
+    return kErode ? std::uint8_t(mid[c] & up[c] & down[c] & left & right)
+                  : std::uint8_t(mid[c] | up[c] | down[c] | left | right);
+  };
+  out[0] = at(0);
+  for (int c = 1; c + 1 < cols; ++c)  // the interior without branches (vectorised)
+    out[c] = kErode ? std::uint8_t(mid[c] & up[c] & down[c] & mid[c - 1] & mid[c + 1])
+                    : std::uint8_t(mid[c] | up[c] | down[c] | mid[c - 1] | mid[c + 1]);
+  if (cols > 1) out[cols - 1] = at(cols - 1);
+}
+
+// `times` times: m = dilate_cross(m) & ~forbidden, on 0/255 images, one pass per step; `spare`
+// (m's size) is the other buffer of each step, and the two may end swapped.
+void grow_outside(cv::Mat& m, const cv::Mat& forbidden, int times, cv::Mat& spare) {
   const int rows = m.rows, cols = m.cols;
-  cv::Mat other(m.size(), CV_8UC1);
   for (int step = 0; step < times; ++step) {
     for (int r = 0; r < rows; ++r) {
-      const std::uint8_t* up = m.ptr<std::uint8_t>(r > 0 ? r - 1 : r);
-      const std::uint8_t* mid = m.ptr<std::uint8_t>(r);
-      const std::uint8_t* down = m.ptr<std::uint8_t>(r + 1 < rows ? r + 1 : r);
-      const std::uint8_t* f = forbidden.ptr<std::uint8_t>(r);
-      std::uint8_t* o = other.ptr<std::uint8_t>(r);
-      auto at = [&](int c) {
-        const std::uint8_t left = mid[c > 0 ? c - 1 : c], right = mid[c + 1 < cols ? c + 1 : c];
-        return static_cast<std::uint8_t>((mid[c] | up[c] | down[c] | left | right) & ~f[c]);
-      };
-      o[0] = at(0);
-      for (int c = 1; c + 1 < cols; ++c)  // the interior without branches (vectorised)
-        o[c] = static_cast<std::uint8_t>((mid[c] | up[c] | down[c] | mid[c - 1] | mid[c + 1]) & ~f[c]);
-      if (cols > 1) o[cols - 1] = at(cols - 1);
+      std::uint8_t* __restrict o = spare.ptr<std::uint8_t>(r);
+      const std::uint8_t* __restrict f = forbidden.ptr<std::uint8_t>(r);
+      cross_row<false>(m, r, o);
+      for (int c = 0; c < cols; ++c) o[c] &= static_cast<std::uint8_t>(~f[c]);
     }
-    std::swap(m, other);
+    std::swap(m, spare);
   }
+}
+
+// HCE's per-pixel steps, one row of the box each (restrict parameters: the loops vectorise).
+// All masks 0/255. The box's GT and prediction masks and their union, from the raw rows:
+void masks_row(const std::uint8_t* __restrict g, const std::uint8_t* __restrict p, int n, std::uint8_t* __restrict gt,
+               std::uint8_t* __restrict pred, std::uint8_t* __restrict both) {
+  for (int c = 0; c < n; ++c) {
+    const std::uint8_t x = g[c] ? 255 : 0, y = p[c] ? 255 : 0;
+    gt[c] = x, pred[c] = y, both[c] = x | y;
+  }
+}
+
+// The false positives and negatives inside the eroded union:
+void errors_row(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
+                const std::uint8_t* __restrict eroded, int n, std::uint8_t* __restrict fp, std::uint8_t* __restrict fn) {
+  for (int c = 0; c < n; ++c) {
+    fp[c] = static_cast<std::uint8_t>(pred[c] & ~gt[c] & eroded[c]);
+    fn[c] = static_cast<std::uint8_t>(gt[c] & ~pred[c] & eroded[c]);
+  }
+}
+
+// The grown errors back within the false positives / negatives, plus the GT skeleton's pixels
+// (skeleton: 0/1) the prediction misses (the skeleton lies in the GT: skeleton & ~tp = skeleton &
+// ~pred):
+void relaxed_row(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
+                 const std::uint8_t* __restrict skeleton, int n, std::uint8_t* __restrict fp, std::uint8_t* __restrict fn) {
+  for (int c = 0; c < n; ++c) {
+    fp[c] = static_cast<std::uint8_t>(fp[c] & pred[c] & ~gt[c]);
+    fn[c] = static_cast<std::uint8_t>((fn[c] & gt[c] & ~pred[c]) | ((skeleton[c] ? 255 : 0) & ~pred[c]));
+  }
+}
+
+// The two conditions before their dilation: for FP borders, TP or FN; for FN borders, none of
+// TP, FP, FN:
+void conditions_row(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
+                    const std::uint8_t* __restrict fp, const std::uint8_t* __restrict fn, int n,
+                    std::uint8_t* __restrict for_fp, std::uint8_t* __restrict for_fn) {
+  for (int c = 0; c < n; ++c) {
+    const std::uint8_t tp = gt[c] & pred[c];
+    for_fp[c] = tp | fn[c];
+    for_fn[c] = static_cast<std::uint8_t>(~(tp | fp[c] | fn[c]));
+  }
+}
+
+// Thread-local CV_8UC1 buffers of HCE's box, reused from image to image (no allocation once grown):
+// buffer k as a continuous image of `size`, contents undefined.
+cv::Mat scratch(int k, cv::Size size) {
+  thread_local std::vector<std::uint8_t> buffers[10];
+  std::vector<std::uint8_t>& b = buffers[k];
+  const std::size_t area = static_cast<std::size_t>(size.area());
+  if (b.size() < area) b.resize(area);
+  return cv::Mat(size, CV_8UC1, b.data());
+}
+
+// The bounding box of the pixels non-zero in a or b (CV_8UC1, same size; empty if none). Each row
+// is tested whole (vectorised OR); only rows with a pixel are searched, and only beyond the box so
+// far.
+cv::Rect nonzero_box(const cv::Mat& a, const cv::Mat& b) {
+  int top = -1, bottom = -1, left = a.cols, right = -1;
+  for (int r = 0; r < a.rows; ++r) {
+    const std::uint8_t* x = a.ptr<std::uint8_t>(r);
+    const std::uint8_t* y = b.ptr<std::uint8_t>(r);
+    std::uint8_t any = 0;
+    for (int c = 0; c < a.cols; ++c) any |= x[c] | y[c];
+    if (!any) continue;
+    if (top < 0) top = r;
+    bottom = r;
+    for (int c = 0; c < left; ++c)
+      if (x[c] | y[c]) left = c;
+    for (int c = a.cols - 1; c > right; --c)
+      if (x[c] | y[c]) right = c;
+  }
+  if (top < 0) return {};
+  return {left, top, right - left + 1, bottom - top + 1};
 }
 
 int control_points(const std::vector<std::vector<cv::Point>>& boundaries, double epsilon) {
@@ -116,26 +199,6 @@ int control_points(const std::vector<std::vector<cv::Point>>& boundaries, double
     n += static_cast<int>(approx.size());
   }
   return n;
-}
-
-// The bounding box of the non-zero pixels of a CV_8UC1 image (empty if none). Each row is tested
-// whole (vectorised OR); only rows with a pixel are searched, and only beyond the box so far.
-cv::Rect nonzero_box(const cv::Mat& m) {
-  int top = -1, bottom = -1, left = m.cols, right = -1;
-  for (int r = 0; r < m.rows; ++r) {
-    const std::uint8_t* row = m.ptr<std::uint8_t>(r);
-    std::uint8_t any = 0;
-    for (int c = 0; c < m.cols; ++c) any |= row[c];
-    if (!any) continue;
-    if (top < 0) top = r;
-    bottom = r;
-    for (int c = 0; c < left; ++c)
-      if (row[c]) left = c;
-    for (int c = m.cols - 1; c > right; --c)
-      if (row[c]) right = c;
-  }
-  if (top < 0) return {};
-  return {left, top, right - left + 1, bottom - top + 1};
 }
 
 // Per pixel of the thinning's padded image, one 16-bit state: bits 0-7 its set neighbours
@@ -250,7 +313,7 @@ void thin_zhang(const cv::Mat& in, cv::Mat& out) {
 cv::Mat skeletonize_zhang(const cv::Mat& binary) {
   CV_Assert(binary.type() == CV_8UC1);
   cv::Mat out = cv::Mat::zeros(binary.size(), CV_8UC1);
-  const cv::Rect box = nonzero_box(binary);
+  const cv::Rect box = nonzero_box(binary, binary);
   if (!box.empty()) {  // outside the box nothing is set, so the box with a zero border thins alike
     cv::Mat inside = out(box);
     thin_zhang(binary(box), inside);
@@ -266,53 +329,62 @@ double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int
   // So it runs on the union's bounding box grown by relax + 2 (clipped to the image): outside it
   // every mask is 0, at a clipped side the image border is the box's, and contours, components
   // and control points do not depend on where the box lies. No GT or predicted pixel: 0.
-  int top = gt_in.rows, bottom = -1, left = gt_in.cols, right = -1;
-  for (int r = 0; r < gt_in.rows; ++r) {
-    const std::uint8_t* g = gt_in.ptr<std::uint8_t>(r);
-    const std::uint8_t* p = pred_in.ptr<std::uint8_t>(r);
-    int first = -1, last = -1;
-    for (int c = 0; c < gt_in.cols; ++c)
-      if (g[c] | p[c]) {
-        first = c;
-        break;
-      }
-    if (first < 0) continue;
-    for (int c = gt_in.cols - 1; c >= first; --c)
-      if (g[c] | p[c]) {
-        last = c;
-        break;
-      }
-    top = std::min(top, r), bottom = r, left = std::min(left, first), right = std::max(right, last);
-  }
-  if (bottom < 0) return 0;
+  const cv::Rect occupied = nonzero_box(gt_in, pred_in);
+  if (occupied.empty()) return 0;
   const int margin = std::max(relax, 0) + 2;
-  const cv::Rect box(cv::Point(std::max(0, left - margin), std::max(0, top - margin)),
-                     cv::Point(std::min(gt_in.cols, right + margin + 1), std::min(gt_in.rows, bottom + margin + 1)));
-  // Masks as 0/255, continuous copies of the box.
-  const cv::Mat gt = gt_in(box) != 0, pred = pred_in(box) != 0;
-  const cv::Mat skeleton = skeletonize_zhang(gt) != 0;
-  // Morphology with skimage's disk(1), the 3x3 cross (binary_masks.h).
-  const cv::Mat tp = gt & pred, fp = pred & ~gt, fn = gt & ~pred;
-  const cv::Mat eroded_union = erode_cross(gt | pred, relax);
-
-  // False positives away from the union's border, grown back within the GT's background.
-  cv::Mat fp_relaxed = fp & eroded_union;
-  grow_outside(fp_relaxed, gt, relax);
-  fp_relaxed &= fp;
-  // False negatives likewise within the prediction's background, plus the skeleton's misses.
-  cv::Mat fn_relaxed = fn & eroded_union;
-  grow_outside(fn_relaxed, pred, relax);
-  fn_relaxed &= fn;
-  fn_relaxed |= skeleton & ~tp;
+  const cv::Rect box = cv::Rect(occupied.x - margin, occupied.y - margin, occupied.width + 2 * margin,
+                                occupied.height + 2 * margin) &
+                       cv::Rect(0, 0, gt_in.cols, gt_in.rows);
+  const int rows = box.height, cols = box.width;
+  // Every mask 0/255 on the box, in thread-local buffers; one pass per step, several masks at a
+  // time. Morphology with skimage's disk(1), the 3x3 cross (binary_masks.h).
+  cv::Mat gt = scratch(0, box.size()), pred = scratch(1, box.size()), a = scratch(2, box.size()),
+          b = scratch(3, box.size());
+  for (int r = 0; r < rows; ++r)
+    masks_row(gt_in.ptr<std::uint8_t>(box.y + r) + box.x, pred_in.ptr<std::uint8_t>(box.y + r) + box.x, cols,
+              gt.ptr<std::uint8_t>(r), pred.ptr<std::uint8_t>(r), a.ptr<std::uint8_t>(r));
+  for (int step = 0; step < relax; ++step) {  // the union, eroded
+    for (int r = 0; r < rows; ++r) cross_row<true>(a, r, b.ptr<std::uint8_t>(r));
+    std::swap(a, b);
+  }
+  // False positives away from the union's border, grown back within the GT's background; false
+  // negatives likewise within the prediction's background.
+  cv::Mat fp = scratch(4, box.size()), fn = scratch(5, box.size());
+  for (int r = 0; r < rows; ++r)
+    errors_row(gt.ptr<std::uint8_t>(r), pred.ptr<std::uint8_t>(r), a.ptr<std::uint8_t>(r), cols, fp.ptr<std::uint8_t>(r),
+               fn.ptr<std::uint8_t>(r));
+  grow_outside(fp, gt, relax, a);
+  grow_outside(fn, pred, relax, b);
+  // Back within the false positives / negatives, plus the GT skeleton's pixels the prediction
+  // misses (the skeleton lies in the GT: skeleton & ~tp = skeleton & ~pred).
+  cv::Mat skeleton = scratch(6, box.size());
+  skeleton.setTo(0);
+  const cv::Rect gt_box = nonzero_box(gt, gt);
+  if (!gt_box.empty()) {
+    cv::Mat inside = skeleton(gt_box);
+    thin_zhang(gt(gt_box), inside);
+  }
+  for (int r = 0; r < rows; ++r)
+    relaxed_row(gt.ptr<std::uint8_t>(r), pred.ptr<std::uint8_t>(r), skeleton.ptr<std::uint8_t>(r), cols,
+                fp.ptr<std::uint8_t>(r), fn.ptr<std::uint8_t>(r));
+  // The conditions, dilated: a FP border point next to a TP or FN pixel; a FN border point next
+  // to a pixel in none of TP, FP, FN.
+  cv::Mat near_fp = scratch(7, box.size()), near_fn = scratch(8, box.size());
+  for (int r = 0; r < rows; ++r)
+    conditions_row(gt.ptr<std::uint8_t>(r), pred.ptr<std::uint8_t>(r), fp.ptr<std::uint8_t>(r), fn.ptr<std::uint8_t>(r),
+                   cols, a.ptr<std::uint8_t>(r), b.ptr<std::uint8_t>(r));
+  for (int r = 0; r < rows; ++r) {
+    cross_row<false>(a, r, near_fp.ptr<std::uint8_t>(r));
+    cross_row<false>(b, r, near_fn.ptr<std::uint8_t>(r));
+  }
 
   std::vector<std::vector<cv::Point>> contours;
   std::vector<cv::Vec4i> hierarchy;
   int independent_fp = 0, independent_fn = 0;
-  cv::findContours(fp_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
-  const auto boundaries_fp = conditional_boundaries(contours, hierarchy, fp_relaxed, tp | fn_relaxed, independent_fp);
-  cv::findContours(fn_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
-  const auto boundaries_fn =
-      conditional_boundaries(contours, hierarchy, fn_relaxed, ~(tp | fp_relaxed | fn_relaxed), independent_fn);
+  cv::findContours(fp, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
+  const auto boundaries_fp = conditional_boundaries(contours, hierarchy, near_fp, independent_fp);
+  cv::findContours(fn, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
+  const auto boundaries_fn = conditional_boundaries(contours, hierarchy, near_fn, independent_fn);
   return control_points(boundaries_fp, epsilon) + independent_fp + control_points(boundaries_fn, epsilon) +
          independent_fn;
 }
