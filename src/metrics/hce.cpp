@@ -81,46 +81,50 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
   return out;
 }
 
-// The 3x3 cross around each pixel of row r of a 0/255 image, into `out` (cols bytes): the AND of
-// its five bytes (erode) or their OR (dilate). A neighbour outside the image is replaced by the
-// centre, so it never decides: binary_masks.h's erode_cross / dilate_cross, one step.
-template <bool kErode>
-void cross_row(const cv::Mat& in, int r, std::uint8_t* __restrict out) {
-  const int rows = in.rows, cols = in.cols;
-  const std::uint8_t* __restrict up = in.ptr<std::uint8_t>(r > 0 ? r - 1 : r);
-  const std::uint8_t* __restrict mid = in.ptr<std::uint8_t>(r);
-  const std::uint8_t* __restrict down = in.ptr<std::uint8_t>(r + 1 < rows ? r + 1 : r);
-  auto at = [&](int c) {
-    const std::uint8_t left = mid[c > 0 ? c - 1 : c], right = mid[c + 1 < cols ? c + 1 : c];
-    return kErode ? std::uint8_t(mid[c] & up[c] & down[c] & left & right)
-                  : std::uint8_t(mid[c] | up[c] | down[c] | left | right);
+// HCE's masks are continuous rows x cols images over thread-local buffers, all 0/255; each step
+// below is one pass over the whole image (restrict parameters and long runs: the loops vectorise
+// and their scalar tails are rare).
+
+// One step of the 3x3 cross: out = the AND (erode) or the OR (dilate) of each pixel's five bytes,
+// then, if kOutside, & ~forbidden. A neighbour outside the image is replaced by the centre, so it
+// never decides: binary_masks.h's erode_cross / dilate_cross, one step.
+template <bool kErode, bool kOutside>
+[[gnu::always_inline]] inline void cross_step(const std::uint8_t* __restrict in, std::uint8_t* __restrict out,
+                                              const std::uint8_t* __restrict forbidden, int rows, int cols) {
+  auto combine = [](std::uint8_t m, std::uint8_t u, std::uint8_t d, std::uint8_t l, std::uint8_t r) {
+    return static_cast<std::uint8_t>(kErode ? m & u & d & l & r : m | u | d | l | r);
   };
-  out[0] = at(0);
-  for (int c = 1; c + 1 < cols; ++c)  // the interior without branches (vectorised)
-    out[c] = kErode ? std::uint8_t(mid[c] & up[c] & down[c] & mid[c - 1] & mid[c + 1])
-                    : std::uint8_t(mid[c] | up[c] | down[c] | mid[c - 1] | mid[c + 1]);
-  if (cols > 1) out[cols - 1] = at(cols - 1);
+  auto keep = [&](std::size_t i, std::uint8_t v) {
+    return kOutside ? static_cast<std::uint8_t>(v & ~forbidden[i]) : v;
+  };
+  auto at = [&](int r, int c) {  // any pixel, with the border rule
+    const std::uint8_t* mid = in + static_cast<std::size_t>(r) * cols;
+    const std::uint8_t up = in[static_cast<std::size_t>(r > 0 ? r - 1 : r) * cols + c];
+    const std::uint8_t down = in[static_cast<std::size_t>(r + 1 < rows ? r + 1 : r) * cols + c];
+    const std::size_t i = static_cast<std::size_t>(r) * cols + c;
+    out[i] = keep(i, combine(mid[c], up, down, mid[c > 0 ? c - 1 : c], mid[c + 1 < cols ? c + 1 : c]));
+  };
+  // The rows between the first and the last as one run: its first and last columns read across
+  // the row ends, and are redone below.
+  const std::size_t w = static_cast<std::size_t>(cols), end = static_cast<std::size_t>(rows - 1) * w;
+  for (std::size_t i = w; i < end; ++i) out[i] = keep(i, combine(in[i], in[i - w], in[i + w], in[i - 1], in[i + 1]));
+  for (int r = 1; r + 1 < rows; ++r) at(r, 0), at(r, cols - 1);
+  for (int c = 0; c < cols; ++c) at(0, c), at(rows - 1, c);
 }
 
-// `times` times: m = dilate_cross(m) & ~forbidden, on 0/255 images, one pass per step; `spare`
-// (m's size) is the other buffer of each step, and the two may end swapped.
-void grow_outside(cv::Mat& m, const cv::Mat& forbidden, int times, cv::Mat& spare) {
-  const int rows = m.rows, cols = m.cols;
+// `times` times: m = dilate_cross(m) & ~forbidden; `spare` (m's size) is the other buffer of each
+// step, and the two may end swapped.
+[[gnu::always_inline]] inline void grow_outside(cv::Mat& m, const cv::Mat& forbidden, int times, cv::Mat& spare) {
   for (int step = 0; step < times; ++step) {
-    for (int r = 0; r < rows; ++r) {
-      std::uint8_t* __restrict o = spare.ptr<std::uint8_t>(r);
-      const std::uint8_t* __restrict f = forbidden.ptr<std::uint8_t>(r);
-      cross_row<false>(m, r, o);
-      for (int c = 0; c < cols; ++c) o[c] &= static_cast<std::uint8_t>(~f[c]);
-    }
+    cross_step<false, true>(m.data, spare.data, forbidden.data, m.rows, m.cols);
     std::swap(m, spare);
   }
 }
 
-// HCE's per-pixel steps, one row of the box each (restrict parameters: the loops vectorise).
-// All masks 0/255. The box's GT and prediction masks and their union, from the raw rows:
-void masks_row(const std::uint8_t* __restrict g, const std::uint8_t* __restrict p, int n, std::uint8_t* __restrict gt,
-               std::uint8_t* __restrict pred, std::uint8_t* __restrict both) {
+// The box's GT and prediction masks and their union, from one row of the raw inputs:
+[[gnu::always_inline]] inline void masks_row(const std::uint8_t* __restrict g, const std::uint8_t* __restrict p, int n,
+                                             std::uint8_t* __restrict gt, std::uint8_t* __restrict pred,
+                                             std::uint8_t* __restrict both) {
   for (int c = 0; c < n; ++c) {
     const std::uint8_t x = g[c] ? 255 : 0, y = p[c] ? 255 : 0;
     gt[c] = x, pred[c] = y, both[c] = x | y;
@@ -128,34 +132,37 @@ void masks_row(const std::uint8_t* __restrict g, const std::uint8_t* __restrict 
 }
 
 // The false positives and negatives inside the eroded union:
-void errors_row(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
-                const std::uint8_t* __restrict eroded, int n, std::uint8_t* __restrict fp, std::uint8_t* __restrict fn) {
-  for (int c = 0; c < n; ++c) {
-    fp[c] = static_cast<std::uint8_t>(pred[c] & ~gt[c] & eroded[c]);
-    fn[c] = static_cast<std::uint8_t>(gt[c] & ~pred[c] & eroded[c]);
+[[gnu::always_inline]] inline void errors(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
+                                          const std::uint8_t* __restrict eroded, std::size_t n,
+                                          std::uint8_t* __restrict fp, std::uint8_t* __restrict fn) {
+  for (std::size_t i = 0; i < n; ++i) {
+    fp[i] = static_cast<std::uint8_t>(pred[i] & ~gt[i] & eroded[i]);
+    fn[i] = static_cast<std::uint8_t>(gt[i] & ~pred[i] & eroded[i]);
   }
 }
 
 // The grown errors back within the false positives / negatives, plus the GT skeleton's pixels
 // (skeleton: 0/1) the prediction misses (the skeleton lies in the GT: skeleton & ~tp = skeleton &
 // ~pred):
-void relaxed_row(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
-                 const std::uint8_t* __restrict skeleton, int n, std::uint8_t* __restrict fp, std::uint8_t* __restrict fn) {
-  for (int c = 0; c < n; ++c) {
-    fp[c] = static_cast<std::uint8_t>(fp[c] & pred[c] & ~gt[c]);
-    fn[c] = static_cast<std::uint8_t>((fn[c] & gt[c] & ~pred[c]) | ((skeleton[c] ? 255 : 0) & ~pred[c]));
+[[gnu::always_inline]] inline void relaxed(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
+                                           const std::uint8_t* __restrict skeleton, std::size_t n,
+                                           std::uint8_t* __restrict fp, std::uint8_t* __restrict fn) {
+  for (std::size_t i = 0; i < n; ++i) {
+    fp[i] = static_cast<std::uint8_t>(fp[i] & pred[i] & ~gt[i]);
+    fn[i] = static_cast<std::uint8_t>((fn[i] & gt[i] & ~pred[i]) | ((skeleton[i] ? 255 : 0) & ~pred[i]));
   }
 }
 
 // The two conditions before their dilation: for FP borders, TP or FN; for FN borders, none of
 // TP, FP, FN:
-void conditions_row(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
-                    const std::uint8_t* __restrict fp, const std::uint8_t* __restrict fn, int n,
-                    std::uint8_t* __restrict for_fp, std::uint8_t* __restrict for_fn) {
-  for (int c = 0; c < n; ++c) {
-    const std::uint8_t tp = gt[c] & pred[c];
-    for_fp[c] = tp | fn[c];
-    for_fn[c] = static_cast<std::uint8_t>(~(tp | fp[c] | fn[c]));
+[[gnu::always_inline]] inline void conditions(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
+                                              const std::uint8_t* __restrict fp, const std::uint8_t* __restrict fn,
+                                              std::size_t n, std::uint8_t* __restrict for_fp,
+                                              std::uint8_t* __restrict for_fn) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t tp = gt[i] & pred[i];
+    for_fp[i] = tp | fn[i];
+    for_fn[i] = static_cast<std::uint8_t>(~(tp | fp[i] | fn[i]));
   }
 }
 
@@ -308,6 +315,44 @@ void thin_zhang(const cv::Mat& in, cv::Mat& out) {
   }
 }
 
+// HCE's masks on its box, all 0/255 in the thread-local buffers (scratch 1-8): the relaxed false
+// positives and negatives, and the two conditions of their borders, dilated.
+struct Errors {
+  cv::Mat fp, fn, near_fp, near_fn;
+};
+
+// From the box's GT and prediction (CV_8UC1, non-zero = set) and the GT's skeleton (0/1, box
+// size): the false positives away from the union's border (eroded `relax` times), grown back
+// `relax` times within the GT's background and then kept within the false positives; the false
+// negatives likewise within the prediction's background, plus the skeleton's pixels the
+// prediction misses; the conditions: a FP border point next to a TP or FN pixel, a FN border
+// point next to a pixel in none of TP, FP, FN. Morphology with skimage's disk(1), the 3x3 cross
+// (binary_masks.h). One pass per step, several masks at a time; cloned for AVX2 (picked at run
+// time; integer operations, the same bytes).
+__attribute__((target_clones("avx2", "default"))) void relaxed_errors(const cv::Mat& gt_in, const cv::Mat& pred_in,
+                                                                      const cv::Mat& skeleton, int relax, Errors& e) {
+  const cv::Size size = gt_in.size();
+  const int rows = size.height, cols = size.width;
+  const std::size_t n = static_cast<std::size_t>(rows) * cols;
+  cv::Mat gt = scratch(1, size), pred = scratch(2, size), a = scratch(3, size), b = scratch(4, size);
+  for (int r = 0; r < rows; ++r)
+    masks_row(gt_in.ptr<std::uint8_t>(r), pred_in.ptr<std::uint8_t>(r), cols, gt.ptr<std::uint8_t>(r),
+              pred.ptr<std::uint8_t>(r), a.ptr<std::uint8_t>(r));
+  for (int step = 0; step < relax; ++step) {  // the union, eroded
+    cross_step<true, false>(a.data, b.data, nullptr, rows, cols);
+    std::swap(a, b);
+  }
+  e.fp = scratch(5, size), e.fn = scratch(6, size);
+  errors(gt.data, pred.data, a.data, n, e.fp.data, e.fn.data);
+  grow_outside(e.fp, gt, relax, a);
+  grow_outside(e.fn, pred, relax, b);
+  relaxed(gt.data, pred.data, skeleton.data, n, e.fp.data, e.fn.data);
+  conditions(gt.data, pred.data, e.fp.data, e.fn.data, n, a.data, b.data);
+  e.near_fp = scratch(7, size), e.near_fn = scratch(8, size);
+  cross_step<false, false>(a.data, e.near_fp.data, nullptr, rows, cols);
+  cross_step<false, false>(b.data, e.near_fn.data, nullptr, rows, cols);
+}
+
 }  // namespace
 
 cv::Mat skeletonize_zhang(const cv::Mat& binary) {
@@ -335,56 +380,25 @@ double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int
   const cv::Rect box = cv::Rect(occupied.x - margin, occupied.y - margin, occupied.width + 2 * margin,
                                 occupied.height + 2 * margin) &
                        cv::Rect(0, 0, gt_in.cols, gt_in.rows);
-  const int rows = box.height, cols = box.width;
-  // Every mask 0/255 on the box, in thread-local buffers; one pass per step, several masks at a
-  // time. Morphology with skimage's disk(1), the 3x3 cross (binary_masks.h).
-  cv::Mat gt = scratch(0, box.size()), pred = scratch(1, box.size()), a = scratch(2, box.size()),
-          b = scratch(3, box.size());
-  for (int r = 0; r < rows; ++r)
-    masks_row(gt_in.ptr<std::uint8_t>(box.y + r) + box.x, pred_in.ptr<std::uint8_t>(box.y + r) + box.x, cols,
-              gt.ptr<std::uint8_t>(r), pred.ptr<std::uint8_t>(r), a.ptr<std::uint8_t>(r));
-  for (int step = 0; step < relax; ++step) {  // the union, eroded
-    for (int r = 0; r < rows; ++r) cross_row<true>(a, r, b.ptr<std::uint8_t>(r));
-    std::swap(a, b);
-  }
-  // False positives away from the union's border, grown back within the GT's background; false
-  // negatives likewise within the prediction's background.
-  cv::Mat fp = scratch(4, box.size()), fn = scratch(5, box.size());
-  for (int r = 0; r < rows; ++r)
-    errors_row(gt.ptr<std::uint8_t>(r), pred.ptr<std::uint8_t>(r), a.ptr<std::uint8_t>(r), cols, fp.ptr<std::uint8_t>(r),
-               fn.ptr<std::uint8_t>(r));
-  grow_outside(fp, gt, relax, a);
-  grow_outside(fn, pred, relax, b);
-  // Back within the false positives / negatives, plus the GT skeleton's pixels the prediction
-  // misses (the skeleton lies in the GT: skeleton & ~tp = skeleton & ~pred).
-  cv::Mat skeleton = scratch(6, box.size());
+  // The GT's skeleton (0/1), on the GT's own box within the box.
+  cv::Mat skeleton = scratch(0, box.size());
   skeleton.setTo(0);
-  const cv::Rect gt_box = nonzero_box(gt, gt);
-  if (!gt_box.empty()) {
-    cv::Mat inside = skeleton(gt_box);
-    thin_zhang(gt(gt_box), inside);
+  const cv::Mat gt_box = gt_in(box);
+  const cv::Rect skeleton_box = nonzero_box(gt_box, gt_box);
+  if (!skeleton_box.empty()) {
+    cv::Mat inside = skeleton(skeleton_box);
+    thin_zhang(gt_box(skeleton_box), inside);
   }
-  for (int r = 0; r < rows; ++r)
-    relaxed_row(gt.ptr<std::uint8_t>(r), pred.ptr<std::uint8_t>(r), skeleton.ptr<std::uint8_t>(r), cols,
-                fp.ptr<std::uint8_t>(r), fn.ptr<std::uint8_t>(r));
-  // The conditions, dilated: a FP border point next to a TP or FN pixel; a FN border point next
-  // to a pixel in none of TP, FP, FN.
-  cv::Mat near_fp = scratch(7, box.size()), near_fn = scratch(8, box.size());
-  for (int r = 0; r < rows; ++r)
-    conditions_row(gt.ptr<std::uint8_t>(r), pred.ptr<std::uint8_t>(r), fp.ptr<std::uint8_t>(r), fn.ptr<std::uint8_t>(r),
-                   cols, a.ptr<std::uint8_t>(r), b.ptr<std::uint8_t>(r));
-  for (int r = 0; r < rows; ++r) {
-    cross_row<false>(a, r, near_fp.ptr<std::uint8_t>(r));
-    cross_row<false>(b, r, near_fn.ptr<std::uint8_t>(r));
-  }
+  Errors e;
+  relaxed_errors(gt_box, pred_in(box), skeleton, relax, e);
 
   std::vector<std::vector<cv::Point>> contours;
   std::vector<cv::Vec4i> hierarchy;
   int independent_fp = 0, independent_fn = 0;
-  cv::findContours(fp, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
-  const auto boundaries_fp = conditional_boundaries(contours, hierarchy, near_fp, independent_fp);
-  cv::findContours(fn, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
-  const auto boundaries_fn = conditional_boundaries(contours, hierarchy, near_fn, independent_fn);
+  cv::findContours(e.fp, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
+  const auto boundaries_fp = conditional_boundaries(contours, hierarchy, e.near_fp, independent_fp);
+  cv::findContours(e.fn, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
+  const auto boundaries_fn = conditional_boundaries(contours, hierarchy, e.near_fn, independent_fn);
   return control_points(boundaries_fp, epsilon) + independent_fp + control_points(boundaries_fn, epsilon) +
          independent_fn;
 }
