@@ -223,8 +223,9 @@ constexpr std::uint16_t kSet = 1 << 8, kQueued1 = 1 << 9, kQueued2 = 1 << 10, kQ
 // deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both). A list has no
 // duplicates (the queued bits), so each fits in the pixel count. The removals are listed without
 // a branch (the slot is always written, the count advances only for a removal); the neighbours'
-// branches are kept (mostly predictable: most are already queued).
-void thin_zhang(const cv::Mat& in, cv::Mat& out) {
+// branches are kept (mostly predictable: most are already queued). Cloned for AVX2 (the initial
+// states; picked at run time).
+__attribute__((target_clones("avx2", "default"))) void thin_zhang(const cv::Mat& in, cv::Mat& out) {
   const int rows = in.rows, cols = in.cols, w = cols + 2;
   const std::size_t size = static_cast<std::size_t>(rows + 2) * w, pixels = static_cast<std::size_t>(rows) * cols + 1;
   // Buffers reused by the thread (no page faults per image): the 0/1 image with a zero border,
