@@ -97,19 +97,27 @@ template <bool kErode, bool kOutside>
   auto keep = [&](std::size_t i, std::uint8_t v) {
     return kOutside ? static_cast<std::uint8_t>(v & ~forbidden[i]) : v;
   };
-  auto at = [&](int r, int c) {  // any pixel, with the border rule
-    const std::uint8_t* mid = in + static_cast<std::size_t>(r) * cols;
-    const std::uint8_t up = in[static_cast<std::size_t>(r > 0 ? r - 1 : r) * cols + c];
-    const std::uint8_t down = in[static_cast<std::size_t>(r + 1 < rows ? r + 1 : r) * cols + c];
-    const std::size_t i = static_cast<std::size_t>(r) * cols + c;
-    out[i] = keep(i, combine(mid[c], up, down, mid[c > 0 ? c - 1 : c], mid[c + 1 < cols ? c + 1 : c]));
-  };
   // The rows between the first and the last as one run: its first and last columns read across
   // the row ends, and are redone below.
   const std::size_t w = static_cast<std::size_t>(cols), end = static_cast<std::size_t>(rows - 1) * w;
   for (std::size_t i = w; i < end; ++i) out[i] = keep(i, combine(in[i], in[i - w], in[i + w], in[i - 1], in[i + 1]));
-  for (int r = 1; r + 1 < rows; ++r) at(r, 0), at(r, cols - 1);
-  for (int c = 0; c < cols; ++c) at(0, c), at(rows - 1, c);
+  const std::size_t right = cols > 1 ? 1 : 0;  // a side neighbour outside the image is the centre
+  for (std::size_t i = w; i < end; i += w) {
+    const std::size_t j = i + w - 1;
+    out[i] = keep(i, combine(in[i], in[i - w], in[i + w], in[i], in[i + right]));
+    out[j] = keep(j, combine(in[j], in[j - w], in[j + w], in[j - right], in[j]));
+  }
+  // The first and the last row (the same row when there is one), each with its own rows around.
+  for (int r : {0, rows - 1}) {
+    const std::size_t at = static_cast<std::size_t>(r) * w;
+    const std::uint8_t* mid = in + at;
+    const std::uint8_t* up = r > 0 ? mid - w : mid;
+    const std::uint8_t* down = r + 1 < rows ? mid + w : mid;
+    for (std::size_t c = 1; c + 1 < w; ++c)
+      out[at + c] = keep(at + c, combine(mid[c], up[c], down[c], mid[c - 1], mid[c + 1]));
+    out[at] = keep(at, combine(mid[0], up[0], down[0], mid[0], mid[right]));
+    out[at + w - 1] = keep(at + w - 1, combine(mid[w - 1], up[w - 1], down[w - 1], mid[w - 1 - right], mid[w - 1]));
+  }
 }
 
 // `times` times: m = dilate_cross(m) & ~forbidden; `spare` (m's size) is the other buffer of each
@@ -177,8 +185,8 @@ cv::Mat scratch(int k, cv::Size size) {
 }
 
 // The bounding box of the pixels non-zero in a or b (CV_8UC1, same size; empty if none). Each row
-// is tested whole (vectorised OR); only rows with a pixel are searched, and only beyond the box so
-// far.
+// is tested whole (vectorised OR); only rows with a pixel beyond the box so far are searched, and
+// only there.
 cv::Rect nonzero_box(const cv::Mat& a, const cv::Mat& b) {
   int top = -1, bottom = -1, left = a.cols, right = -1;
   for (int r = 0; r < a.rows; ++r) {
@@ -189,10 +197,15 @@ cv::Rect nonzero_box(const cv::Mat& a, const cv::Mat& b) {
     if (!any) continue;
     if (top < 0) top = r;
     bottom = r;
-    for (int c = 0; c < left; ++c)
-      if (x[c] | y[c]) left = c;
-    for (int c = a.cols - 1; c > right; --c)
-      if (x[c] | y[c]) right = c;
+    std::uint8_t before = 0, after = 0;  // any beyond the box so far (vectorised), then where
+    for (int c = 0; c < left; ++c) before |= x[c] | y[c];
+    for (int c = right + 1; c < a.cols; ++c) after |= x[c] | y[c];
+    if (before)
+      for (int c = 0; c < left; ++c)
+        if (x[c] | y[c]) left = c;
+    if (after)
+      for (int c = a.cols - 1; c > right; --c)
+        if (x[c] | y[c]) right = c;
   }
   if (top < 0) return {};
   return {left, top, right - left + 1, bottom - top + 1};
