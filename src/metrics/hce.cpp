@@ -307,19 +307,23 @@ __attribute__((target_clones("avx2", "default"))) void thin_zhang(const cv::Mat&
       if (n_removed == 0) continue;
       any = true;
       // Each set neighbour of a removed pixel loses it from its code and joins both lists.
+      int* const todo0 = todo[0];
+      int* const todo1 = todo[1];
+      int n0 = count[0], n1 = count[1];  // in registers
       for (int k = 0; k < n_removed; ++k) {
         const int i = removed[k];
         for (int b = 0; b < 8; ++b) {
           const int j = i + off[b];
           unsigned v = st[j] & ~(1u << ((b + 4) & 7));  // i lies opposite, seen from j
           if ((v & kSet) && (v & kQueued) != kQueued) {
-            if (!(v & kQueued1)) todo[0][count[0]++] = j;
-            if (!(v & kQueued2)) todo[1][count[1]++] = j;
+            if (!(v & kQueued1)) todo0[n0++] = j;
+            if (!(v & kQueued2)) todo1[n1++] = j;
             v |= kQueued;
           }
           st[j] = static_cast<std::uint16_t>(v);
         }
       }
+      count[0] = n0, count[1] = n1;
     }
   }
   for (int r = 0; r < rows; ++r) {
