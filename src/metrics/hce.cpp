@@ -151,26 +151,20 @@ template <bool kErode, bool kOutside>
 
 // The grown errors back within the false positives / negatives, plus the GT skeleton's pixels
 // (skeleton: 0/1) the prediction misses (the skeleton lies in the GT: skeleton & ~tp = skeleton &
-// ~pred):
+// ~pred); and, from them, the two conditions before their dilation: for FP borders, TP or FN;
+// for FN borders, none of TP, FP, FN:
 [[gnu::always_inline]] inline void relaxed(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
                                            const std::uint8_t* __restrict skeleton, std::size_t n,
-                                           std::uint8_t* __restrict fp, std::uint8_t* __restrict fn) {
+                                           std::uint8_t* __restrict fp, std::uint8_t* __restrict fn,
+                                           std::uint8_t* __restrict for_fp, std::uint8_t* __restrict for_fn) {
   for (std::size_t i = 0; i < n; ++i) {
-    fp[i] = static_cast<std::uint8_t>(fp[i] & pred[i] & ~gt[i]);
-    fn[i] = static_cast<std::uint8_t>((fn[i] & gt[i] & ~pred[i]) | ((skeleton[i] ? 255 : 0) & ~pred[i]));
-  }
-}
-
-// The two conditions before their dilation: for FP borders, TP or FN; for FN borders, none of
-// TP, FP, FN:
-[[gnu::always_inline]] inline void conditions(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
-                                              const std::uint8_t* __restrict fp, const std::uint8_t* __restrict fn,
-                                              std::size_t n, std::uint8_t* __restrict for_fp,
-                                              std::uint8_t* __restrict for_fn) {
-  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t p = static_cast<std::uint8_t>(fp[i] & pred[i] & ~gt[i]);
+    const std::uint8_t q =
+        static_cast<std::uint8_t>((fn[i] & gt[i] & ~pred[i]) | ((skeleton[i] ? 255 : 0) & ~pred[i]));
     const std::uint8_t tp = gt[i] & pred[i];
-    for_fp[i] = tp | fn[i];
-    for_fn[i] = static_cast<std::uint8_t>(~(tp | fp[i] | fn[i]));
+    fp[i] = p, fn[i] = q;
+    for_fp[i] = tp | q;
+    for_fn[i] = static_cast<std::uint8_t>(~(tp | p | q));
   }
 }
 
@@ -364,8 +358,7 @@ __attribute__((target_clones("avx2", "default"))) void relaxed_errors(const cv::
   errors(gt.data, pred.data, a.data, n, e.fp.data, e.fn.data);
   grow_outside(e.fp, gt, relax, a);
   grow_outside(e.fn, pred, relax, b);
-  relaxed(gt.data, pred.data, skeleton.data, n, e.fp.data, e.fn.data);
-  conditions(gt.data, pred.data, e.fp.data, e.fn.data, n, a.data, b.data);
+  relaxed(gt.data, pred.data, skeleton.data, n, e.fp.data, e.fn.data, a.data, b.data);
   e.near_fp = scratch(7, size), e.near_fn = scratch(8, size);
   cross_step<false, false>(a.data, e.near_fp.data, nullptr, rows, cols);
   cross_step<false, false>(b.data, e.near_fn.data, nullptr, rows, cols);
