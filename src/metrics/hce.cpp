@@ -1,13 +1,13 @@
 #include "metrics/hce.h"
 
 #include "core/error.h"
-#include "metrics/binary_masks.h"
 
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace sodlab::metrics {
@@ -28,8 +28,9 @@ constexpr std::uint8_t kRemoval[256] = {
     2, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 0, 1, 0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, 0,
 };
 
-// Splits each contour into runs of points where `condition` (dilated) holds and that no earlier
-// run visited; a contour's last run absorbs its first (reversed) when they touch. Returns the
+// Splits each contour into runs of points where `cond` (the condition, already dilated; 0/255)
+// holds and that no earlier run visited; a contour's last run absorbs its first (reversed) when
+// they touch. A visited point is cleared in `cond` (so it fails the test from then on). Returns the
 // runs and, in `independent`, the 8-connected regions of the mask no run passes through.
 // The regions come from the contour tree (RETR_TREE), without labelling: each 8-connected region
 // has exactly one outer border (a contour at even depth), each of its holes a border whose parent
@@ -37,11 +38,8 @@ constexpr std::uint8_t kRemoval[256] = {
 // earlier run visited it belongs to the region that run touched. So a region is touched when a
 // point of its outer or hole borders meets the condition.
 std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std::vector<cv::Point>>& contours,
-                                                           const std::vector<cv::Vec4i>& hierarchy,
-                                                           const cv::Mat& mask, const cv::Mat& condition,
+                                                           const std::vector<cv::Vec4i>& hierarchy, cv::Mat& cond,
                                                            int& independent) {
-  const cv::Mat cond = dilate_cross(condition);
-  cv::Mat visited = cv::Mat::zeros(mask.size(), CV_8UC1);
   const int n = static_cast<int>(contours.size());
   // The outer border of each contour's region: itself (even depth) or its parent (a hole).
   std::vector<int> depth(static_cast<std::size_t>(n), -1), region(static_cast<std::size_t>(n));
@@ -58,12 +56,13 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
     std::vector<std::vector<cv::Point>> runs;
     std::vector<cv::Point> run;
     for (const cv::Point& pt : contour) {
-      if (cond.at<std::uint8_t>(pt) == 0 || visited.at<std::uint8_t>(pt) != 0) {
+      std::uint8_t& unvisited = cond.at<std::uint8_t>(pt);
+      if (unvisited == 0) {
         if (!run.empty()) runs.push_back(std::move(run)), run.clear();
         continue;
       }
       run.push_back(pt);
-      visited.at<std::uint8_t>(pt) = 1;
+      unvisited = 0;
       touched[static_cast<std::size_t>(region[k])] = 1;
     }
     if (!run.empty()) runs.push_back(std::move(run));
@@ -82,29 +81,128 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
   return out;
 }
 
-// `times` times: m = dilate_cross(m) & ~forbidden, on 0/255 masks (binary_masks.h's cross, a
-// neighbour outside the image ignored), in one pass per step.
-void grow_outside(cv::Mat& m, const cv::Mat& forbidden, int times) {
-  const int rows = m.rows, cols = m.cols;
-  cv::Mat other(m.size(), CV_8UC1);
-  for (int step = 0; step < times; ++step) {
-    for (int r = 0; r < rows; ++r) {
-      const std::uint8_t* up = m.ptr<std::uint8_t>(r > 0 ? r - 1 : r);
-      const std::uint8_t* mid = m.ptr<std::uint8_t>(r);
-      const std::uint8_t* down = m.ptr<std::uint8_t>(r + 1 < rows ? r + 1 : r);
-      const std::uint8_t* f = forbidden.ptr<std::uint8_t>(r);
-      std::uint8_t* o = other.ptr<std::uint8_t>(r);
-      auto at = [&](int c) {
-        const std::uint8_t left = mid[c > 0 ? c - 1 : c], right = mid[c + 1 < cols ? c + 1 : c];
-        return static_cast<std::uint8_t>((mid[c] | up[c] | down[c] | left | right) & ~f[c]);
-      };
-      o[0] = at(0);
-      for (int c = 1; c + 1 < cols; ++c)  // the interior without branches (vectorised)
-        o[c] = static_cast<std::uint8_t>((mid[c] | up[c] | down[c] | mid[c - 1] | mid[c + 1]) & ~f[c]);
-      if (cols > 1) o[cols - 1] = at(cols - 1);
-    }
-    std::swap(m, other);
+// HCE's masks are continuous rows x cols images over thread-local buffers, all 0/255; each step
+// below is one pass over the whole image (restrict parameters and long runs: the loops vectorise
+// and their scalar tails are rare).
+
+// One step of the 3x3 cross: out = the AND (erode) or the OR (dilate) of each pixel's five bytes,
+// then, if kOutside, & ~forbidden. A neighbour outside the image is replaced by the centre, so it
+// never decides: binary_masks.h's erode_cross / dilate_cross, one step.
+template <bool kErode, bool kOutside>
+[[gnu::always_inline]] inline void cross_step(const std::uint8_t* __restrict in, std::uint8_t* __restrict out,
+                                              const std::uint8_t* __restrict forbidden, int rows, int cols) {
+  auto combine = [](std::uint8_t m, std::uint8_t u, std::uint8_t d, std::uint8_t l, std::uint8_t r) {
+    return static_cast<std::uint8_t>(kErode ? m & u & d & l & r : m | u | d | l | r);
+  };
+  auto keep = [&](std::size_t i, std::uint8_t v) {
+    return kOutside ? static_cast<std::uint8_t>(v & ~forbidden[i]) : v;
+  };
+  // The rows between the first and the last as one run: its first and last columns read across
+  // the row ends, and are redone below.
+  const std::size_t w = static_cast<std::size_t>(cols), end = static_cast<std::size_t>(rows - 1) * w;
+  for (std::size_t i = w; i < end; ++i) out[i] = keep(i, combine(in[i], in[i - w], in[i + w], in[i - 1], in[i + 1]));
+  const std::size_t right = cols > 1 ? 1 : 0;  // a side neighbour outside the image is the centre
+  for (std::size_t i = w; i < end; i += w) {
+    const std::size_t j = i + w - 1;
+    out[i] = keep(i, combine(in[i], in[i - w], in[i + w], in[i], in[i + right]));
+    out[j] = keep(j, combine(in[j], in[j - w], in[j + w], in[j - right], in[j]));
   }
+  // The first and the last row (the same row when there is one), each with its own rows around.
+  for (int r : {0, rows - 1}) {
+    const std::size_t at = static_cast<std::size_t>(r) * w;
+    const std::uint8_t* mid = in + at;
+    const std::uint8_t* up = r > 0 ? mid - w : mid;
+    const std::uint8_t* down = r + 1 < rows ? mid + w : mid;
+    for (std::size_t c = 1; c + 1 < w; ++c)
+      out[at + c] = keep(at + c, combine(mid[c], up[c], down[c], mid[c - 1], mid[c + 1]));
+    out[at] = keep(at, combine(mid[0], up[0], down[0], mid[0], mid[right]));
+    out[at + w - 1] = keep(at + w - 1, combine(mid[w - 1], up[w - 1], down[w - 1], mid[w - 1 - right], mid[w - 1]));
+  }
+}
+
+// `times` times: m = dilate_cross(m) & ~forbidden; `spare` (m's size) is the other buffer of each
+// step, and the two may end swapped.
+[[gnu::always_inline]] inline void grow_outside(cv::Mat& m, const cv::Mat& forbidden, int times, cv::Mat& spare) {
+  for (int step = 0; step < times; ++step) {
+    cross_step<false, true>(m.data, spare.data, forbidden.data, m.rows, m.cols);
+    std::swap(m, spare);
+  }
+}
+
+// The box's GT and prediction masks and their union, from one row of the raw inputs:
+[[gnu::always_inline]] inline void masks_row(const std::uint8_t* __restrict g, const std::uint8_t* __restrict p, int n,
+                                             std::uint8_t* __restrict gt, std::uint8_t* __restrict pred,
+                                             std::uint8_t* __restrict both) {
+  for (int c = 0; c < n; ++c) {
+    const std::uint8_t x = g[c] ? 255 : 0, y = p[c] ? 255 : 0;
+    gt[c] = x, pred[c] = y, both[c] = x | y;
+  }
+}
+
+// The false positives and negatives inside the eroded union:
+[[gnu::always_inline]] inline void errors(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
+                                          const std::uint8_t* __restrict eroded, std::size_t n,
+                                          std::uint8_t* __restrict fp, std::uint8_t* __restrict fn) {
+  for (std::size_t i = 0; i < n; ++i) {
+    fp[i] = static_cast<std::uint8_t>(pred[i] & ~gt[i] & eroded[i]);
+    fn[i] = static_cast<std::uint8_t>(gt[i] & ~pred[i] & eroded[i]);
+  }
+}
+
+// The grown errors back within the false positives / negatives, plus the GT skeleton's pixels
+// (skeleton: 0/1) the prediction misses (the skeleton lies in the GT: skeleton & ~tp = skeleton &
+// ~pred); and, from them, the two conditions before their dilation: for FP borders, TP or FN;
+// for FN borders, none of TP, FP, FN:
+[[gnu::always_inline]] inline void relaxed(const std::uint8_t* __restrict gt, const std::uint8_t* __restrict pred,
+                                           const std::uint8_t* __restrict skeleton, std::size_t n,
+                                           std::uint8_t* __restrict fp, std::uint8_t* __restrict fn,
+                                           std::uint8_t* __restrict for_fp, std::uint8_t* __restrict for_fn) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t p = static_cast<std::uint8_t>(fp[i] & pred[i] & ~gt[i]);
+    const std::uint8_t q =
+        static_cast<std::uint8_t>((fn[i] & gt[i] & ~pred[i]) | ((skeleton[i] ? 255 : 0) & ~pred[i]));
+    const std::uint8_t tp = gt[i] & pred[i];
+    fp[i] = p, fn[i] = q;
+    for_fp[i] = tp | q;
+    for_fn[i] = static_cast<std::uint8_t>(~(tp | p | q));
+  }
+}
+
+// Thread-local CV_8UC1 buffers of HCE's box, reused from image to image (no allocation once grown):
+// buffer k as a continuous image of `size`, contents undefined.
+cv::Mat scratch(int k, cv::Size size) {
+  thread_local std::vector<std::uint8_t> buffers[10];
+  std::vector<std::uint8_t>& b = buffers[k];
+  const std::size_t area = static_cast<std::size_t>(size.area());
+  if (b.size() < area) b.resize(area);
+  return cv::Mat(size, CV_8UC1, b.data());
+}
+
+// The bounding box of the pixels non-zero in a or b (CV_8UC1, same size; empty if none). Each row
+// is tested whole (vectorised OR); only rows with a pixel beyond the box so far are searched, and
+// only there.
+cv::Rect nonzero_box(const cv::Mat& a, const cv::Mat& b) {
+  int top = -1, bottom = -1, left = a.cols, right = -1;
+  for (int r = 0; r < a.rows; ++r) {
+    const std::uint8_t* x = a.ptr<std::uint8_t>(r);
+    const std::uint8_t* y = b.ptr<std::uint8_t>(r);
+    std::uint8_t any = 0;
+    for (int c = 0; c < a.cols; ++c) any |= x[c] | y[c];
+    if (!any) continue;
+    if (top < 0) top = r;
+    bottom = r;
+    std::uint8_t before = 0, after = 0;  // any beyond the box so far (vectorised), then where
+    for (int c = 0; c < left; ++c) before |= x[c] | y[c];
+    for (int c = right + 1; c < a.cols; ++c) after |= x[c] | y[c];
+    if (before)
+      for (int c = 0; c < left; ++c)
+        if (x[c] | y[c]) left = c;
+    if (after)
+      for (int c = a.cols - 1; c > right; --c)
+        if (x[c] | y[c]) right = c;
+  }
+  if (top < 0) return {};
+  return {left, top, right - left + 1, bottom - top + 1};
 }
 
 int control_points(const std::vector<std::vector<cv::Point>>& boundaries, double epsilon) {
@@ -117,77 +215,165 @@ int control_points(const std::vector<std::vector<cv::Point>>& boundaries, double
   return n;
 }
 
+// Per pixel of the thinning's padded image, one 16-bit state: bits 0-7 its set neighbours
+// (kRemoval's index; kept up to date only while the pixel is set), kSet, and whether the work
+// list of sub-pass 1 / 2 holds it.
+constexpr std::uint16_t kSet = 1 << 8, kQueued1 = 1 << 9, kQueued2 = 1 << 10, kQueued = kQueued1 | kQueued2;
+
+// Zhang-Suen thinning (skimage 0.19's _fast_skeletonize) of `in` (CV_8UC1, non-zero = set, with
+// zeros around it) into `out` (same size, CV_8UC1): 1 where the skeleton is, 0 elsewhere.
+//
+// A sub-pass decides a pixel from its 8 neighbours alone. Once a pixel has been kept by sub-pass
+// p, it would be kept again by p until a neighbour is removed: so each sub-pass decides only the
+// set pixels whose neighbourhood changed since p last decided them (at first: every set pixel
+// with an unset neighbour; kRemoval[255] = 0). The same removals, iteration by iteration, as
+// deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both). A list has no
+// duplicates (the queued bits), so each fits in the pixel count. The removals are listed without
+// a branch (the slot is always written, the count advances only for a removal); the neighbours'
+// branches are kept (mostly predictable: most are already queued). Cloned for AVX2 (the initial
+// states; picked at run time).
+__attribute__((target_clones("avx2", "default"))) void thin_zhang(const cv::Mat& in, cv::Mat& out) {
+  const int rows = in.rows, cols = in.cols, w = cols + 2;
+  const std::size_t size = static_cast<std::size_t>(rows + 2) * w, pixels = static_cast<std::size_t>(rows) * cols + 1;
+  // Buffers reused by the thread (no page faults per image): the 0/1 image with a zero border,
+  // the states, the two sub-passes' lists, the list being decided and the pixels it removes.
+  thread_local std::vector<std::uint8_t> padded;
+  thread_local std::vector<std::uint16_t> states;
+  thread_local std::vector<int> lists[4];
+  padded.resize(size);
+  states.resize(size);
+  for (auto& l : lists) l.resize(std::max(l.size(), pixels));
+  std::uint8_t* const s = padded.data();
+  std::uint16_t* const st = states.data();
+  int* todo[2] = {lists[0].data(), lists[1].data()};
+  int* deciding = lists[2].data();
+  int* const removed = lists[3].data();
+  std::fill_n(s, w, 0), std::fill_n(s + size - w, w, 0);
+  for (int r = 0; r < rows; ++r) {
+    const std::uint8_t* row = in.ptr<std::uint8_t>(r);
+    std::uint8_t* o = s + static_cast<std::size_t>(r + 1) * w;
+    o[0] = 0, o[w - 1] = 0;
+    for (int c = 0; c < cols; ++c) o[c + 1] = row[c] != 0;
+  }
+  // The states row by row (vectorised): set pixels with an unset neighbour start in both lists.
+  int count[2] = {0, 0};
+  std::fill_n(st, w, 0), std::fill_n(st + size - w, w, 0);
+  for (int r = 1; r <= rows; ++r) {
+    const std::uint8_t* up = s + static_cast<std::size_t>(r - 1) * w;
+    const std::uint8_t* mid = up + w;
+    const std::uint8_t* down = mid + w;
+    std::uint16_t* o = st + static_cast<std::size_t>(r) * w;
+    o[0] = 0, o[w - 1] = 0;
+    for (int c = 1; c <= cols; ++c) {  // NW 1, N 2, NE 4, E 8, SE 16, S 32, SW 64, W 128
+      const unsigned code = up[c - 1] | up[c] << 1 | up[c + 1] << 2 | mid[c + 1] << 3 | down[c + 1] << 4 |
+                            down[c] << 5 | down[c - 1] << 6 | mid[c - 1] << 7;
+      const unsigned queued = code != 255 ? kQueued : 0;
+      o[c] = static_cast<std::uint16_t>(mid[c] ? code | kSet | queued : 0);
+    }
+  }
+  // The queued pixels in raster order, four states at a time (little-endian; the borders are 0).
+  for (int i = w, end = static_cast<int>(size) - w; i < end; i += 4) {
+    std::uint64_t q;
+    std::memcpy(&q, st + i, sizeof q);
+    for (q &= 0x0200020002000200u; q != 0; q &= q - 1) todo[0][count[0]++] = i + (__builtin_ctzll(q) >> 4);
+  }
+  std::copy_n(todo[0], count[0], todo[1]);
+  count[1] = count[0];
+  const int off[8] = {-w - 1, -w, -w + 1, 1, w + 1, w, w - 1, -1};  // NW N NE E SE S SW W
+  for (bool any = true; any;) {  // until a full iteration (both sub-passes) removes nothing
+    any = false;
+    for (int pass = 0; pass < 2; ++pass) {
+      const unsigned queued_bit = kQueued1 << pass;
+      std::swap(deciding, todo[pass]);
+      const int n = count[pass];
+      count[pass] = 0;
+      // Every decision on the image as it was at the start of the sub-pass: the codes do not
+      // change in this loop, only the decided pixel's own bits.
+      int n_removed = 0;
+      for (int k = 0; k < n; ++k) {
+        const int i = deciding[k];
+        const unsigned v = st[i];
+        const unsigned remove = (v >> 8 & 1) & (kRemoval[v & 255] >> pass & 1);  // kRemoval: 1, 2 or 3
+        st[i] = static_cast<std::uint16_t>(v & ~queued_bit & ~(remove << 8));
+        removed[n_removed] = i;
+        n_removed += static_cast<int>(remove);
+      }
+      if (n_removed == 0) continue;
+      any = true;
+      // Each set neighbour of a removed pixel loses it from its code and joins both lists.
+      int* const todo0 = todo[0];
+      int* const todo1 = todo[1];
+      int n0 = count[0], n1 = count[1];  // in registers
+      for (int k = 0; k < n_removed; ++k) {
+        const int i = removed[k];
+        for (int b = 0; b < 8; ++b) {
+          const int j = i + off[b];
+          unsigned v = st[j] & ~(1u << ((b + 4) & 7));  // i lies opposite, seen from j
+          if ((v & kSet) && (v & kQueued) != kQueued) {
+            if (!(v & kQueued1)) todo0[n0++] = j;
+            if (!(v & kQueued2)) todo1[n1++] = j;
+            v |= kQueued;
+          }
+          st[j] = static_cast<std::uint16_t>(v);
+        }
+      }
+      count[0] = n0, count[1] = n1;
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    const std::uint16_t* row = st + static_cast<std::size_t>(r + 1) * w + 1;
+    std::uint8_t* o = out.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) o[c] = static_cast<std::uint8_t>(row[c] >> 8 & 1);
+  }
+}
+
+// HCE's masks on its box, all 0/255 in the thread-local buffers (scratch 1-8): the relaxed false
+// positives and negatives, and the two conditions of their borders, dilated.
+struct Errors {
+  cv::Mat fp, fn, near_fp, near_fn;
+};
+
+// From the box's GT and prediction (CV_8UC1, non-zero = set) and the GT's skeleton (0/1, box
+// size): the false positives away from the union's border (eroded `relax` times), grown back
+// `relax` times within the GT's background and then kept within the false positives; the false
+// negatives likewise within the prediction's background, plus the skeleton's pixels the
+// prediction misses; the conditions: a FP border point next to a TP or FN pixel, a FN border
+// point next to a pixel in none of TP, FP, FN. Morphology with skimage's disk(1), the 3x3 cross
+// (binary_masks.h). One pass per step, several masks at a time; cloned for AVX2 (picked at run
+// time; integer operations, the same bytes).
+__attribute__((target_clones("avx2", "default"))) void relaxed_errors(const cv::Mat& gt_in, const cv::Mat& pred_in,
+                                                                      const cv::Mat& skeleton, int relax, Errors& e) {
+  const cv::Size size = gt_in.size();
+  const int rows = size.height, cols = size.width;
+  const std::size_t n = static_cast<std::size_t>(rows) * cols;
+  cv::Mat gt = scratch(1, size), pred = scratch(2, size), a = scratch(3, size), b = scratch(4, size);
+  for (int r = 0; r < rows; ++r)
+    masks_row(gt_in.ptr<std::uint8_t>(r), pred_in.ptr<std::uint8_t>(r), cols, gt.ptr<std::uint8_t>(r),
+              pred.ptr<std::uint8_t>(r), a.ptr<std::uint8_t>(r));
+  for (int step = 0; step < relax; ++step) {  // the union, eroded
+    cross_step<true, false>(a.data, b.data, nullptr, rows, cols);
+    std::swap(a, b);
+  }
+  e.fp = scratch(5, size), e.fn = scratch(6, size);
+  errors(gt.data, pred.data, a.data, n, e.fp.data, e.fn.data);
+  grow_outside(e.fp, gt, relax, a);
+  grow_outside(e.fn, pred, relax, b);
+  relaxed(gt.data, pred.data, skeleton.data, n, e.fp.data, e.fn.data, a.data, b.data);
+  e.near_fp = scratch(7, size), e.near_fn = scratch(8, size);
+  cross_step<false, false>(a.data, e.near_fp.data, nullptr, rows, cols);
+  cross_step<false, false>(b.data, e.near_fn.data, nullptr, rows, cols);
+}
+
 }  // namespace
 
 cv::Mat skeletonize_zhang(const cv::Mat& binary) {
   CV_Assert(binary.type() == CV_8UC1);
-  const int rows = binary.rows, cols = binary.cols, w = cols + 2;
-  // Buffers reused by the thread (no page faults per image): the image with a one-pixel zero
-  // border, per pixel which sub-passes' lists hold it (bit 0: the first, bit 1: the second), the
-  // lists.
-  thread_local std::vector<std::uint8_t> image, queued_bits, codes;
-  thread_local std::vector<int> todo_lists[2], removed_list, deciding_list;
-  const std::size_t size = static_cast<std::size_t>(rows + 2) * w;
-  image.assign(size, 0);
-  queued_bits.assign(size, 0);
-  codes.assign(size, 0);
-  std::uint8_t* const s = image.data();
-  std::uint8_t* const queued = queued_bits.data();
-  std::uint8_t* const code = codes.data();  // of each set pixel: its set neighbours as bits
-  std::vector<int>* const todo = todo_lists;
-  std::vector<int>& removed = removed_list;
-  std::vector<int>& deciding = deciding_list;
-  for (int r = 0; r < rows; ++r) {
-    const std::uint8_t* in = binary.ptr<std::uint8_t>(r);
-    std::uint8_t* o = s + static_cast<std::size_t>(r + 1) * w + 1;
-    for (int c = 0; c < cols; ++c) o[c] = in[c] != 0;
+  cv::Mat out = cv::Mat::zeros(binary.size(), CV_8UC1);
+  const cv::Rect box = nonzero_box(binary, binary);
+  if (!box.empty()) {  // outside the box nothing is set, so the box with a zero border thins alike
+    cv::Mat inside = out(box);
+    thin_zhang(binary(box), inside);
   }
-  const int off[8] = {-w - 1, -w, -w + 1, 1, w + 1, w, w - 1, -1};  // NW N NE E SE S SW W
-  // A sub-pass decides a pixel from its 8 neighbours alone. Once a pixel has been kept by sub-pass
-  // p, it would be kept again by p until a neighbour is removed: so each sub-pass decides only the
-  // set pixels whose neighbourhood changed since p last decided them (at first: every set pixel
-  // with an unset neighbour; kRemoval[255] = 0). The same removals, iteration by iteration, as
-  // deciding every pixel in every sub-pass (tests/metrics/test_hce.cpp checks both). Each set
-  // pixel's neighbourhood code is kept up to date as its neighbours are removed.
-  todo[0].clear(), todo[1].clear();
-  for (int r = 1; r <= rows; ++r)
-    for (int i = r * w + 1, e = r * w + cols + 1; i < e; ++i) {
-      if (!s[i]) continue;
-      int k = 0;
-      for (int b = 0; b < 8; ++b) k |= s[i + off[b]] << b;
-      code[i] = static_cast<std::uint8_t>(k);
-      if (k != 255) queued[i] = 3, todo[0].push_back(i), todo[1].push_back(i);
-    }
-  for (bool any = true; any;) {  // until a full iteration (both sub-passes) removes nothing
-    any = false;
-    for (int pass = 1; pass <= 2; ++pass) {
-      const std::uint8_t bit = static_cast<std::uint8_t>(pass);
-      deciding.swap(todo[pass - 1]);
-      todo[pass - 1].clear();
-      removed.clear();
-      for (int i : deciding) {  // every decision on the image as it was at the start of the pass
-        queued[i] &= static_cast<std::uint8_t>(~bit);
-        if (!s[i]) continue;
-        const int t = kRemoval[code[i]];
-        if (t == 3 || t == pass) removed.push_back(i);
-      }
-      if (removed.empty()) continue;
-      any = true;
-      for (int i : removed) s[i] = 0;
-      for (int i : removed)
-        for (int b = 0; b < 8; ++b) {
-          const int j = i + off[b];
-          if (!s[j]) continue;
-          code[j] &= static_cast<std::uint8_t>(~(1 << ((b + 4) & 7)));  // i lies opposite, seen from j
-          if (queued[j] == 3) continue;
-          if (!(queued[j] & 1)) todo[0].push_back(j);
-          if (!(queued[j] & 2)) todo[1].push_back(j);
-          queued[j] = 3;
-        }
-    }
-  }
-  cv::Mat out(rows, cols, CV_8UC1);
-  for (int r = 0; r < rows; ++r) std::copy_n(s + static_cast<std::size_t>(r + 1) * w + 1, cols, out.ptr<std::uint8_t>(r));
   return out;
 }
 
@@ -199,53 +385,31 @@ double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int
   // So it runs on the union's bounding box grown by relax + 2 (clipped to the image): outside it
   // every mask is 0, at a clipped side the image border is the box's, and contours, components
   // and control points do not depend on where the box lies. No GT or predicted pixel: 0.
-  int top = gt_in.rows, bottom = -1, left = gt_in.cols, right = -1;
-  for (int r = 0; r < gt_in.rows; ++r) {
-    const std::uint8_t* g = gt_in.ptr<std::uint8_t>(r);
-    const std::uint8_t* p = pred_in.ptr<std::uint8_t>(r);
-    int first = -1, last = -1;
-    for (int c = 0; c < gt_in.cols; ++c)
-      if (g[c] | p[c]) {
-        first = c;
-        break;
-      }
-    if (first < 0) continue;
-    for (int c = gt_in.cols - 1; c >= first; --c)
-      if (g[c] | p[c]) {
-        last = c;
-        break;
-      }
-    top = std::min(top, r), bottom = r, left = std::min(left, first), right = std::max(right, last);
-  }
-  if (bottom < 0) return 0;
+  const cv::Rect occupied = nonzero_box(gt_in, pred_in);
+  if (occupied.empty()) return 0;
   const int margin = std::max(relax, 0) + 2;
-  const cv::Rect box(cv::Point(std::max(0, left - margin), std::max(0, top - margin)),
-                     cv::Point(std::min(gt_in.cols, right + margin + 1), std::min(gt_in.rows, bottom + margin + 1)));
-  // Masks as 0/255, continuous copies of the box.
-  const cv::Mat gt = gt_in(box) != 0, pred = pred_in(box) != 0;
-  const cv::Mat skeleton = skeletonize_zhang(gt) != 0;
-  // Morphology with skimage's disk(1), the 3x3 cross (binary_masks.h).
-  const cv::Mat tp = gt & pred, fp = pred & ~gt, fn = gt & ~pred;
-  const cv::Mat eroded_union = erode_cross(gt | pred, relax);
-
-  // False positives away from the union's border, grown back within the GT's background.
-  cv::Mat fp_relaxed = fp & eroded_union;
-  grow_outside(fp_relaxed, gt, relax);
-  fp_relaxed &= fp;
-  // False negatives likewise within the prediction's background, plus the skeleton's misses.
-  cv::Mat fn_relaxed = fn & eroded_union;
-  grow_outside(fn_relaxed, pred, relax);
-  fn_relaxed &= fn;
-  fn_relaxed |= skeleton & ~tp;
+  const cv::Rect box = cv::Rect(occupied.x - margin, occupied.y - margin, occupied.width + 2 * margin,
+                                occupied.height + 2 * margin) &
+                       cv::Rect(0, 0, gt_in.cols, gt_in.rows);
+  // The GT's skeleton (0/1), on the GT's own box within the box.
+  cv::Mat skeleton = scratch(0, box.size());
+  skeleton.setTo(0);
+  const cv::Mat gt_box = gt_in(box);
+  const cv::Rect skeleton_box = nonzero_box(gt_box, gt_box);
+  if (!skeleton_box.empty()) {
+    cv::Mat inside = skeleton(skeleton_box);
+    thin_zhang(gt_box(skeleton_box), inside);
+  }
+  Errors e;
+  relaxed_errors(gt_box, pred_in(box), skeleton, relax, e);
 
   std::vector<std::vector<cv::Point>> contours;
   std::vector<cv::Vec4i> hierarchy;
   int independent_fp = 0, independent_fn = 0;
-  cv::findContours(fp_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
-  const auto boundaries_fp = conditional_boundaries(contours, hierarchy, fp_relaxed, tp | fn_relaxed, independent_fp);
-  cv::findContours(fn_relaxed, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
-  const auto boundaries_fn =
-      conditional_boundaries(contours, hierarchy, fn_relaxed, ~(tp | fp_relaxed | fn_relaxed), independent_fn);
+  cv::findContours(e.fp, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
+  const auto boundaries_fp = conditional_boundaries(contours, hierarchy, e.near_fp, independent_fp);
+  cv::findContours(e.fn, contours, hierarchy, cv::RETR_TREE, cv::CHAIN_APPROX_NONE);
+  const auto boundaries_fn = conditional_boundaries(contours, hierarchy, e.near_fn, independent_fn);
   return control_points(boundaries_fp, epsilon) + independent_fp + control_points(boundaries_fn, epsilon) +
          independent_fn;
 }
