@@ -34,26 +34,44 @@ double pairwise(const double* a, std::size_t n) {
   return pairwise(a, n2) + pairwise(a + n2, n - n2);
 }
 
-}  // namespace
+// The runs of GT pixels, row by row (the order of ContextSpreads::map_on_gt).
+std::vector<GtRun> gt_runs(const cv::Mat& gt) {
+  std::vector<GtRun> runs;
+  for (int r = 0; r < gt.rows; ++r) {
+    const std::uint8_t* g = gt.ptr<std::uint8_t>(r);
+    for (int c = 0; c < gt.cols;) {
+      if (!g[c]) {
+        ++c;
+        continue;
+      }
+      const int start = c;
+      while (c < gt.cols && g[c]) ++c;
+      runs.push_back({r, start, c});
+    }
+  }
+  return runs;
+}
 
-cv::Mat context_kernel(const cv::Mat& gt, double alpha) {
-  std::vector<cv::Point> points;
-  cv::findNonZero(gt, points);
+// The kernel of a GT given as runs (context_kernel).
+cv::Mat kernel_of_runs(const std::vector<GtRun>& runs, double alpha) {
+  // np.cov of the pixels' (row, col), ddof 1, from exact integer moments of the runs: n·Σxy − ΣxΣy
+  // over n(n − 1), each rounded once.
+  using Int = __int128;
+  Int n = 0, sr = 0, sc = 0, srr = 0, src = 0, scc = 0;
+  auto squares_below = [](Int k) { return k * (k + 1) * (2 * k + 1) / 6; };  // Σ c² for c < k + 1
+  for (const GtRun& run : runs) {
+    const Int len = run.end - run.begin, r = run.row;
+    const Int cols = (run.begin + run.end - 1) * len / 2;  // Σ c over the run
+    n += len, sr += r * len, sc += cols, srr += r * r * len, src += r * cols;
+    scc += squares_below(run.end - 1) - squares_below(run.begin - 1);
+  }
   double c00 = 0.25, c01 = 0, c11 = 0.25;
   int x_dis = 1, y_dis = 1;
-  if (points.size() > 1) {
-    // np.cov of (row, col): exact integer sums for the means, then the centred products (ddof 1).
-    const double n = static_cast<double>(points.size());
-    double sr = 0, sc = 0;
-    for (const auto& p : points) sr += p.y, sc += p.x;
-    const double mr = sr / n, mc = sc / n;
-    double srr = 0, src = 0, scc = 0;
-    for (const auto& p : points) {
-      const double dr = p.y - mr, dc = p.x - mc;
-      srr += dr * dr, src += dr * dc, scc += dc * dc;
-    }
-    const double inv = 1 / (n - 1);
-    c00 = srr * inv, c01 = src * inv, c11 = scc * inv;
+  if (n > 1) {
+    const double pairs = static_cast<double>(n) * static_cast<double>(n - 1);
+    c00 = static_cast<double>(n * srr - sr * sr) / pairs;
+    c01 = static_cast<double>(n * src - sr * sc) / pairs;
+    c11 = static_cast<double>(n * scc - sc * sc) / pairs;
     if (c00 == 0) c00 = kEps;
     if (c11 == 0) c11 = kEps;
     const double total = std::sqrt(c00 + c11);
@@ -77,6 +95,10 @@ cv::Mat context_kernel(const cv::Mat& gt, double alpha) {
   for (auto it = k.begin<double>(); it != k.end<double>(); ++it) *it /= sum;  // a division, as numpy
   return k;
 }
+
+}  // namespace
+
+cv::Mat context_kernel(const cv::Mat& gt, double alpha) { return kernel_of_runs(gt_runs(gt), alpha); }
 
 double numpy_sum(const double* x, std::size_t n) {
   double total = 0;
@@ -115,24 +137,6 @@ __attribute__((target_clones("avx512f", "fma", "default"))) void correlate_span(
   }
 }
 
-// The runs of GT pixels, row by row (the order of ContextSpreads::map_on_gt).
-std::vector<GtRun> gt_runs(const cv::Mat& gt) {
-  std::vector<GtRun> runs;
-  for (int r = 0; r < gt.rows; ++r) {
-    const std::uint8_t* g = gt.ptr<std::uint8_t>(r);
-    for (int c = 0; c < gt.cols;) {
-      if (!g[c]) {
-        ++c;
-        continue;
-      }
-      const int start = c;
-      while (c < gt.cols && g[c]) ++c;
-      runs.push_back({r, start, c});
-    }
-  }
-  return runs;
-}
-
 }  // namespace
 
 ContextSpreads context_spreads(const cv::Mat& pred, const cv::Mat& gt, double alpha) {
@@ -140,7 +144,7 @@ ContextSpreads context_spreads(const cv::Mat& pred, const cv::Mat& gt, double al
   ContextSpreads out;
   out.runs = gt_runs(gt);
   if (out.runs.empty()) return out;  // no GT: both sums are 0
-  const cv::Mat kernel = context_kernel(gt, alpha);
+  const cv::Mat kernel = kernel_of_runs(out.runs, alpha);
   const int kr = kernel.rows, kc = kernel.cols, ry = kr / 2, rx = kc / 2;
   const double* k = kernel.ptr<double>();
   const int rows = gt.rows, cols = gt.cols;
