@@ -1,5 +1,6 @@
 """sodlab.evaluate / evaluate_arrays (the whole `sodlab eval` in C++ threads) and the inputs a
 training loop holds: uint8, bool, float in [0, 1], CPU tensors; everything else a ValueError."""
+import importlib.util
 import json
 
 import cv2
@@ -8,7 +9,7 @@ import pytest
 
 import sodlab
 import sodlab.metrics
-from conftest import DSS_MAPS, PYSOD_ALL, SOD300_MASKS, SYNTHETIC, need
+from conftest import DSS_MAPS, PYSOD_ALL, REPO, SOD300_MASKS, SYNTHETIC, need
 
 CLASSIC = {"MAE": "MAE", "Smeasure": "Sm", "wFmeasure": "wFm", "maxFm": "maxF", "meanFm": "meanF",
            "adpFm": "adpF", "maxEm": "maxEm", "meanEm": "meanEm", "adpEm": "adpEm"}
@@ -98,3 +99,14 @@ def test_the_registry_is_visible():
     assert {"mae", "fm", "confusion_dice", "si_mae", "hce", "ccm"} <= set(families)
     assert ("MAE", "lower", families["mae"]["keys"][0][2]) == families["mae"]["keys"][0]
     assert families["ccm"]["needs_images"]
+
+
+def test_bench_eval_times_pysodmetrics_for_registry_families():
+    """`make bench-eval PYSOD=...` names what it times by the registry's families and groups."""
+    path = REPO / "benchmarks" / "python" / "time_pysod_families.py"
+    spec = importlib.util.spec_from_file_location("time_pysod_families", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    registry = sodlab.metric_families()
+    names = {f["name"] for f in registry} | {f["group"] for f in registry if f["group"]}
+    assert set(bench.FAMILIES) <= names, set(bench.FAMILIES) - names
