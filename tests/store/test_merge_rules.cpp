@@ -15,32 +15,23 @@
 #include "store/results_store.h"
 #include "support/shared_data.h"
 #include "support/sodlab_process.h"
+#include "support/store_records.h"
 #include "support/tmpfs.h"
 
 using namespace sodlab;
 using namespace sodlab::store;
 using sodlab::testing::count;
+using sodlab::testing::minimal_run;
 using sodlab::testing::read_file;
 using sodlab::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-RunRecord make_run(const std::string& id) {
-  RunRecord r;
-  r.run_id = id;
-  r.experiment = "kolkin2017/table4";
-  r.variant = "proposed";
-  r.profile = "smoke";
-  r.config_toml = "[run]\n";
-  r.code_version = "abc";
-  return r;
-}
-
 // A run with one result, one per-image value and one curve point, left in `status`
 // ("running" = begun and never ended, as a killed task leaves it).
 void add_run(ResultsStore& s, const std::string& id, const std::string& status, double mae) {
-  s.begin_run(make_run(id));
+  s.begin_run(minimal_run(id));
   s.add_results({{id, "sod", "none", "mae", "pysodmetrics", mae}});
   s.add_per_image({{id, "sod", "none", "img1", "mae", "pysodmetrics", mae}});
   s.add_curves({{id, "sod", "none", "pr", 0, 0.5, mae}});
@@ -62,7 +53,7 @@ TEST_CASE("merge: a completed run is never replaced by a failed, interrupted or 
     const std::string main = (dir.path() / "main.db").string(), shard = (dir.path() / "shard.db").string();
     {
       ResultsStore s(shard);
-      if (status == kStatusQueued) s.register_planned(make_run("r"));
+      if (status == kStatusQueued) s.register_planned(minimal_run("r"));
       else add_run(s, "r", status, 0.9);
     }
     ResultsStore m(main);
@@ -147,7 +138,7 @@ TEST_CASE("merge: a run executing here keeps its own row, provenance unmixed", "
     add_run(s, "r", kStatusCompleted, 0.2);
   }
   ResultsStore m(main);
-  REQUIRE(m.claim_run(make_run("r"), "thishost:4242").claimed);
+  REQUIRE(m.claim_run(minimal_run("r"), "thishost:4242").claimed);
   const RunRecord before = *m.find_run("r");
   const auto merged = m.merge_from(shard);
   REQUIRE(merged.deferred.size() == 1);

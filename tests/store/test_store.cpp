@@ -20,9 +20,12 @@
 #include "store/schema.h"
 #include "store/sqlite_util.h"
 #include "support/shared_data.h"
+#include "support/store_records.h"
 
 using namespace sodlab;
 using namespace sodlab::store;
+using sodlab::testing::cell;
+using sodlab::testing::raw_exec;
 using sodlab::testing::TempDir;
 
 namespace {
@@ -50,30 +53,6 @@ RunRecord make_run(const std::string& id, const std::string& variant = "proposed
 std::int64_t count(const std::string& db, const std::string& sql) {
   auto r = query_readonly(db, sql);
   return std::get<std::int64_t>(r.rows.at(0).at(0));
-}
-
-// Raw SQL on a file through a plain connection (to build old or odd databases).
-void raw_exec(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
-
-// The column `name` of row `row` of a query result, as text.
-std::string cell(const QueryResult& r, std::size_t row, const std::string& name) {
-  for (std::size_t c = 0; c < r.columns.size(); ++c)
-    if (r.columns[c] == name) {
-      const auto& v = r.rows.at(row).at(c);
-      if (v.index() == 1) return std::to_string(std::get<std::int64_t>(v));
-      return v.index() == 3 ? std::get<std::string>(v) : std::string();
-    }
-  FAIL("no column " << name);
-  return "";
 }
 
 RunFilter by_status(const std::string& status) {

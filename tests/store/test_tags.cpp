@@ -2,8 +2,6 @@
 // never changing the run's row; united by merge; a version-7 store (before them) still reads.
 #include <catch2/catch.hpp>
 
-#include <sqlite3.h>
-
 #include <string>
 
 #include "core/error.h"
@@ -11,33 +9,16 @@
 #include "store/results_store.h"
 #include "store/schema.h"
 #include "support/shared_data.h"
+#include "support/store_records.h"
 
 using namespace sodlab;
 using namespace sodlab::store;
+using sodlab::testing::cell;
+using sodlab::testing::minimal_run;
+using sodlab::testing::raw_exec;
 using sodlab::testing::TempDir;
 
 namespace {
-
-RunRecord tagged_run(const std::string& id) {
-  RunRecord r;
-  r.run_id = id;
-  r.experiment = "kolkin2017/table4";
-  r.variant = "proposed";
-  r.profile = "smoke";
-  r.config_toml = "[run]\n";
-  r.code_version = "abc";
-  return r;
-}
-
-std::string column(const QueryResult& r, std::size_t row, const std::string& name) {
-  for (std::size_t c = 0; c < r.columns.size(); ++c)
-    if (r.columns[c] == name) {
-      const auto& v = r.rows.at(row).at(c);
-      return v.index() == 3 ? std::get<std::string>(v) : std::string();
-    }
-  FAIL("no column " << name);
-  return "";
-}
 
 // The runs row as text (every column but heartbeat-dependent ones), to see it unchanged.
 std::string run_row(const std::string& db, const std::string& id) {
@@ -48,17 +29,6 @@ std::string run_row(const std::string& db, const std::string& id) {
   return s;
 }
 
-void raw_exec(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
-
 }  // namespace
 
 TEST_CASE("tags: added, removed, listed and filtered, the run's row untouched", "[store][tags]") {
@@ -66,8 +36,8 @@ TEST_CASE("tags: added, removed, listed and filtered, the run's row untouched", 
   const std::string path = (dir.path() / "r.db").string();
   {
     ResultsStore s(path);
-    s.begin_run(tagged_run("r1"));
-    s.begin_run(tagged_run("r2"));
+    s.begin_run(minimal_run("r1"));
+    s.begin_run(minimal_run("r2"));
     s.set_status("r1", kStatusCompleted);
   }
   const std::string before = run_row(path, "r1");
@@ -103,8 +73,8 @@ TEST_CASE("tags: added, removed, listed and filtered, the run's row untouched", 
   f.tags = {"paper-fig"};
   const auto listed = runs_readonly(path, f);
   REQUIRE(listed.rows.size() == 1);
-  CHECK(column(listed, 0, "tags") == "baseline,paper-fig");
-  CHECK(column(listed, 0, "notes") == "lr too high in stage 2? | checked: fine");
+  CHECK(cell(listed, 0, "tags") == "baseline,paper-fig");
+  CHECK(cell(listed, 0, "notes") == "lr too high in stage 2? | checked: fine");
   ResultsStore ro(path, OpenMode::read_only);
   CHECK_THROWS_AS(ro.add_tags("r1", {"x"}), RuntimeFailure);
 }
@@ -114,9 +84,9 @@ TEST_CASE("tags and notes survive merge, united like refs", "[store][tags][merge
   const std::string main_db = (dir.path() / "main.db").string(), shard = (dir.path() / "shard.db").string();
   {
     ResultsStore s(shard);
-    s.begin_run(tagged_run("a"));
+    s.begin_run(minimal_run("a"));
     s.set_status("a", kStatusCompleted);
-    s.begin_run(tagged_run("b"));
+    s.begin_run(minimal_run("b"));
     s.set_status("b", kStatusCompleted);
     s.add_tags("a", {"from-shard"});
     s.add_tags("b", {"b-tag"});
@@ -124,7 +94,7 @@ TEST_CASE("tags and notes survive merge, united like refs", "[store][tags][merge
   }
   {
     ResultsStore s(main_db);
-    s.begin_run(tagged_run("a"));
+    s.begin_run(minimal_run("a"));
     s.set_status("a", kStatusCompleted);
     s.add_tags("a", {"from-main"});
     s.merge_from(shard);
@@ -161,7 +131,7 @@ TEST_CASE("tags: a version-7 store reads without tags, and migrates to them", "[
   }
   const auto listed = runs_readonly(path);
   REQUIRE(listed.rows.size() == 1);
-  CHECK(column(listed, 0, "tags").empty());
+  CHECK(cell(listed, 0, "tags").empty());
   RunFilter f;
   f.tags = {"x"};
   CHECK(runs_readonly(path, f).rows.empty());
