@@ -224,13 +224,22 @@ ContextSpreads context_spreads(const cv::Mat& pred, const cv::Mat& gt, double al
 }
 
 double context_measure(const cv::Mat& pred, const cv::Mat& gt, double beta2, double alpha, const cv::Mat& cd) {
-  check_inputs(pred, gt, cd);
   return context_measure(context_spreads(pred, gt, alpha), pred, gt, beta2, cd);
 }
 
 double context_measure(const ContextSpreads& spreads, const cv::Mat& pred, const cv::Mat& gt, double beta2,
                        const cv::Mat& cd) {
   check_inputs(pred, gt, cd);
+  // The spreads must be this GT's: runs of its set pixels, all of them, one spread per pixel.
+  const InputError other("context_measure: spreads of another image (context_spreads)");
+  std::size_t n_gt = 0;
+  for (const GtRun& run : spreads.runs) {
+    if (run.row < 0 || run.row >= gt.rows || run.begin < 0 || run.end > gt.cols || run.begin >= run.end) throw other;
+    const std::uint8_t* g = gt.ptr<std::uint8_t>(run.row);
+    if (std::find(g + run.begin, g + run.end, 0) != g + run.end) throw other;
+    n_gt += static_cast<std::size_t>(run.end - run.begin);
+  }
+  if (n_gt != spreads.map_on_gt.size() || n_gt != static_cast<std::size_t>(cv::countNonZero(gt))) throw other;
   const std::size_t n = gt.total();
   const double* p = pred.ptr<double>();
   const double* c = cd.empty() ? nullptr : cd.ptr<double>();
@@ -238,19 +247,18 @@ double context_measure(const ContextSpreads& spreads, const cv::Mat& pred, const
   // Reverse deduction: off the GT each term is a zero (PySODMetrics sums them too), on it
   // e/(e−1)·(1 − exp(−spread))·weight, weight 1 (+ the camouflage degree).
   thread_local std::vector<double> reverse;
-  reverse.resize(spreads.map_on_gt.size());
+  reverse.resize(n_gt);
   std::size_t i = 0;
   for (const GtRun& run : spreads.runs) {
     const double* cd_row = c ? c + static_cast<std::size_t>(run.row) * gt.cols : nullptr;
     for (int col = run.begin; col < run.end; ++col, ++i) {
       const double weight = cd_row ? 1.0 + cd_row[col] : 1.0;
-      reverse[i] = exp_factor * 1.0 * (1 - std::exp(-1 * spreads.map_on_gt[i])) * weight;
+      reverse[i] = exp_factor * (1 - std::exp(-spreads.map_on_gt[i])) * weight;
     }
   }
-  if (i != spreads.map_on_gt.size()) throw InputError("context_measure: spreads of another image (context_spreads)");
   const double m_forward = spreads.forward / (numpy_sum(p, n) + kEps);
   const double cd_sum = c ? numpy_sum(c, n) : 0.0;
-  const double w_reverse = numpy_sum(reverse.data(), reverse.size()) / (static_cast<double>(i) + cd_sum + kEps);
+  const double w_reverse = numpy_sum(reverse.data(), n_gt) / (static_cast<double>(n_gt) + cd_sum + kEps);
   return (1 + beta2) * m_forward * w_reverse / (beta2 * m_forward + w_reverse + kEps);
 }
 

@@ -6,6 +6,7 @@
 // (test_pysod_all.cpp) checks real maps against PySODMetrics itself.
 #include <catch2/catch.hpp>
 
+#include "core/error.h"
 #include "metrics/context_measure.h"
 #include "metrics/evaluator.h"
 
@@ -112,4 +113,16 @@ TEST_CASE("Context-measure equals its whole-image filter2D definition wherever t
     const ContextSpreads spreads = context_spreads(map, gt);
     CHECK(context_measure(spreads, map, gt, 1.0) == context_measure(map, gt));
   }
+}
+
+TEST_CASE("Context-measure: spreads of another image are refused") {
+  cv::Mat gt = cv::Mat::zeros(12, 12, CV_8UC1), other_gt = gt.clone(), small = cv::Mat::zeros(5, 5, CV_8UC1);
+  gt(cv::Rect(2, 2, 6, 5)).setTo(1);
+  other_gt(cv::Rect(3, 2, 6, 5)).setTo(1);  // as many pixels, elsewhere
+  small(cv::Rect(1, 1, 2, 2)).setTo(1);
+  const cv::Mat map(12, 12, CV_64F, cv::Scalar(0.5)), small_map(5, 5, CV_64F, cv::Scalar(0.5));
+  const ContextSpreads spreads = context_spreads(map, gt);
+  CHECK_NOTHROW(context_measure(spreads, map, gt, 1.0));
+  CHECK_THROWS_AS(context_measure(spreads, map, other_gt, 1.0), sodlab::InputError);
+  CHECK_THROWS_AS(context_measure(spreads, small_map, small, 1.0), sodlab::InputError);
 }
