@@ -73,11 +73,16 @@ const PysodTimes& pysod_times() {
       std::fprintf(stderr, "bench_eval: SODLAB_BENCH_PYSOD=%s cannot be read\n", path);
       std::exit(2);
     }
-    const nlohmann::json j = nlohmann::json::parse(in);
-    out.version = j.at("pysod_version").get<std::string>();
-    out.decode_ms = j.at("decode_ms").get<double>();
-    for (const auto& [family, f] : j.at("families").items())
-      out.families[family] = {f.at("ms").get<double>(), f.at("images").get<std::size_t>()};
+    try {
+      const nlohmann::json j = nlohmann::json::parse(in);
+      out.version = j.at("pysod_version").get<std::string>();
+      out.decode_ms = j.at("decode_ms").get<double>();
+      for (const auto& [family, f] : j.at("families").items())
+        out.families[family] = {f.at("ms").get<double>(), f.at("images").get<std::size_t>()};
+    } catch (const nlohmann::json::exception& e) {  // not what time_pysod_families.py writes
+      std::fprintf(stderr, "bench_eval: SODLAB_BENCH_PYSOD=%s: %s\n", path, e.what());
+      std::exit(2);
+    }
     return out;
   }();
   return t;
