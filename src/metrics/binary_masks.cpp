@@ -9,35 +9,14 @@
 namespace sodlab::metrics {
 namespace {
 
-// One pass of the cross on a 0/255 mask: erode keeps a pixel whose in-image cross neighbours are
-// all set (AND of the bytes), dilate sets one with any set (OR). A neighbour outside the image is
-// replaced by the centre itself, so it never decides.
-void cross_pass(const cv::Mat& in, cv::Mat& out, bool erode) {
-  const int rows = in.rows, cols = in.cols;
-  for (int r = 0; r < rows; ++r) {
-    const std::uint8_t* __restrict up = in.ptr<std::uint8_t>(r > 0 ? r - 1 : r);
-    const std::uint8_t* __restrict mid = in.ptr<std::uint8_t>(r);
-    const std::uint8_t* __restrict down = in.ptr<std::uint8_t>(r + 1 < rows ? r + 1 : r);
-    std::uint8_t* __restrict o = out.ptr<std::uint8_t>(r);
-    auto at = [&](int c) {
-      const std::uint8_t left = mid[c > 0 ? c - 1 : c], right = mid[c + 1 < cols ? c + 1 : c];
-      return erode ? std::uint8_t(mid[c] & up[c] & down[c] & left & right)
-                   : std::uint8_t(mid[c] | up[c] | down[c] | left | right);
-    };
-    o[0] = at(0);
-    if (erode)
-      for (int c = 1; c + 1 < cols; ++c) o[c] = mid[c] & up[c] & down[c] & mid[c - 1] & mid[c + 1];
-    else
-      for (int c = 1; c + 1 < cols; ++c) o[c] = mid[c] | up[c] | down[c] | mid[c - 1] | mid[c + 1];
-    if (cols > 1) o[cols - 1] = at(cols - 1);
-  }
-}
-
 cv::Mat repeat(const cv::Mat& mask, int iterations, bool erode) {
   if (mask.type() != CV_8UC1) throw InputError("binary mask operation: CV_8UC1 expected");
   cv::Mat a = mask != 0, b(mask.size(), CV_8UC1);  // 0/255, then two buffers in turn
   for (int i = 0; i < iterations; ++i) {
-    cross_pass(a, b, erode);
+    if (erode)
+      cross_step<true, false>(a.data, b.data, nullptr, a.rows, a.cols);
+    else
+      cross_step<false, false>(a.data, b.data, nullptr, a.rows, a.cols);
     std::swap(a, b);
   }
   return a;

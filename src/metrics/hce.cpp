@@ -1,6 +1,7 @@
 #include "metrics/hce.h"
 
 #include "core/error.h"
+#include "metrics/binary_masks.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -84,41 +85,6 @@ std::vector<std::vector<cv::Point>> conditional_boundaries(const std::vector<std
 // HCE's masks are continuous rows x cols images over thread-local buffers, all 0/255; each step
 // below is one pass over the whole image (restrict parameters and long runs: the loops vectorise
 // and their scalar tails are rare).
-
-// One step of the 3x3 cross: out = the AND (erode) or the OR (dilate) of each pixel's five bytes,
-// then, if kOutside, & ~forbidden. A neighbour outside the image is replaced by the centre, so it
-// never decides: binary_masks.h's erode_cross / dilate_cross, one step.
-template <bool kErode, bool kOutside>
-[[gnu::always_inline]] inline void cross_step(const std::uint8_t* __restrict in, std::uint8_t* __restrict out,
-                                              const std::uint8_t* __restrict forbidden, int rows, int cols) {
-  auto combine = [](std::uint8_t m, std::uint8_t u, std::uint8_t d, std::uint8_t l, std::uint8_t r) {
-    return static_cast<std::uint8_t>(kErode ? m & u & d & l & r : m | u | d | l | r);
-  };
-  auto keep = [&](std::size_t i, std::uint8_t v) {
-    return kOutside ? static_cast<std::uint8_t>(v & ~forbidden[i]) : v;
-  };
-  // The rows between the first and the last as one run: its first and last columns read across
-  // the row ends, and are redone below.
-  const std::size_t w = static_cast<std::size_t>(cols), end = static_cast<std::size_t>(rows - 1) * w;
-  for (std::size_t i = w; i < end; ++i) out[i] = keep(i, combine(in[i], in[i - w], in[i + w], in[i - 1], in[i + 1]));
-  const std::size_t right = cols > 1 ? 1 : 0;  // a side neighbour outside the image is the centre
-  for (std::size_t i = w; i < end; i += w) {
-    const std::size_t j = i + w - 1;
-    out[i] = keep(i, combine(in[i], in[i - w], in[i + w], in[i], in[i + right]));
-    out[j] = keep(j, combine(in[j], in[j - w], in[j + w], in[j - right], in[j]));
-  }
-  // The first and the last row (the same row when there is one), each with its own rows around.
-  for (int r : {0, rows - 1}) {
-    const std::size_t at = static_cast<std::size_t>(r) * w;
-    const std::uint8_t* mid = in + at;
-    const std::uint8_t* up = r > 0 ? mid - w : mid;
-    const std::uint8_t* down = r + 1 < rows ? mid + w : mid;
-    for (std::size_t c = 1; c + 1 < w; ++c)
-      out[at + c] = keep(at + c, combine(mid[c], up[c], down[c], mid[c - 1], mid[c + 1]));
-    out[at] = keep(at, combine(mid[0], up[0], down[0], mid[0], mid[right]));
-    out[at + w - 1] = keep(at + w - 1, combine(mid[w - 1], up[w - 1], down[w - 1], mid[w - 1 - right], mid[w - 1]));
-  }
-}
 
 // `times` times: m = dilate_cross(m) & ~forbidden; `spare` (m's size) is the other buffer of each
 // step, and the two may end swapped.
@@ -333,6 +299,15 @@ struct Errors {
   cv::Mat fp, fn, near_fp, near_fn;
 };
 
+// The skeleton (0/1) of `binary` into `out` (binary's size, all 0): thinned on the set pixels' own
+// box, since outside it nothing is set and the box with a zero border thins alike.
+void skeleton_into(const cv::Mat& binary, cv::Mat& out) {
+  const cv::Rect box = nonzero_box(binary, binary);
+  if (box.empty()) return;
+  cv::Mat inside = out(box);
+  thin_zhang(binary(box), inside);
+}
+
 // From the box's GT and prediction (CV_8UC1, non-zero = set) and the GT's skeleton (0/1, box
 // size): the false positives away from the union's border (eroded `relax` times), grown back
 // `relax` times within the GT's background and then kept within the false positives; the false
@@ -369,11 +344,7 @@ __attribute__((target_clones("avx2", "default"))) void relaxed_errors(const cv::
 cv::Mat skeletonize_zhang(const cv::Mat& binary) {
   CV_Assert(binary.type() == CV_8UC1);
   cv::Mat out = cv::Mat::zeros(binary.size(), CV_8UC1);
-  const cv::Rect box = nonzero_box(binary, binary);
-  if (!box.empty()) {  // outside the box nothing is set, so the box with a zero border thins alike
-    cv::Mat inside = out(box);
-    thin_zhang(binary(box), inside);
-  }
+  skeleton_into(binary, out);
   return out;
 }
 
@@ -391,15 +362,11 @@ double human_correction_effort(const cv::Mat& gt_in, const cv::Mat& pred_in, int
   const cv::Rect box = cv::Rect(occupied.x - margin, occupied.y - margin, occupied.width + 2 * margin,
                                 occupied.height + 2 * margin) &
                        cv::Rect(0, 0, gt_in.cols, gt_in.rows);
-  // The GT's skeleton (0/1), on the GT's own box within the box.
+  // The GT's skeleton (0/1).
   cv::Mat skeleton = scratch(0, box.size());
   skeleton.setTo(0);
   const cv::Mat gt_box = gt_in(box);
-  const cv::Rect skeleton_box = nonzero_box(gt_box, gt_box);
-  if (!skeleton_box.empty()) {
-    cv::Mat inside = skeleton(skeleton_box);
-    thin_zhang(gt_box(skeleton_box), inside);
-  }
+  skeleton_into(gt_box, skeleton);
   Errors e;
   relaxed_errors(gt_box, pred_in(box), skeleton, relax, e);
 
