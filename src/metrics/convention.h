@@ -30,7 +30,7 @@ bool expand_label_mask(cv::Mat& mask);
 class MetricSelection {
  public:
   MetricSelection();                 // every family of the registry that needs only maps and masks
-  static MetricSelection none();     // no family (only the shared histograms are computed)
+  static MetricSelection none();     // no family (only the binary GT and the value range)
   // "all" or a comma-separated list of the registry's family names and group names (a group
   // selects each of its families); InputError on an unknown name. "all" leaves out the families
   // that need the RGB images (ccm): name them ("all,ccm").

@@ -5,11 +5,14 @@
 #include "metrics/context_measure.h"
 #include "metrics/hce.h"
 #include "metrics/multiscale_iou.h"
+#include "metrics/pixel_passes.h"
 #include "metrics/weighted_fmeasure.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace sodlab::metrics {
@@ -31,7 +34,21 @@ constexpr double kEps = 2.220446049250313e-16;  // MATLAB eps = np.spacing(1)
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kBeta2 = 0.3;
 
-using Hist = std::array<std::int64_t, 256>;
+using Hist = ValueHistogram;
+
+// Whether a selected family reads the class histograms (class_histograms): every family but those
+// that read the pixels through the normalised value table alone. A family missing from that list
+// only costs the histogram pass.
+bool needs_class_histograms(const MetricSelection& sel) {
+  static const std::set<std::string> pixels_only = [] {
+    std::set<std::string> names{"wfm", "hce", "cm", "ccm"};
+    for (const auto& family : size_invariance_families()) names.insert(family.name);
+    return names;
+  }();
+  for (const auto& family : metric_family_registry().entries())
+    if (sel.has(family.name) && !pixels_only.count(family.name)) return true;
+  return false;
+}
 
 double enhanced(double a, double b) {
   const double align = 2 * (a * b) / (a * a + b * b + kEps);
@@ -140,87 +157,43 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   const std::int64_t n = static_cast<std::int64_t>(rows) * cols;
   const int gt_cut = pysod ? 129 : 26;  // gt > 128 ; im2double(gt) >= 0.1 ⇔ gt >= 26
 
-  // Pass 1 (mask only): binary GT, foreground count and coordinate sums (S-measure centroid).
+  // The binary GT; the class histograms only for the families computed from them (the others,
+  // wfm, hce, cm, ccm and size invariance, read the pixels through p and bin alone).
   thread_local std::vector<std::uint8_t> g;
   g.resize(static_cast<std::size_t>(n));
-  std::int64_t n_fg = 0, sum_r = 0, sum_c = 0;
-  for (int r = 0; r < rows; ++r) {
-    const std::uint8_t* __restrict t = gt.ptr<std::uint8_t>(r);
-    std::uint8_t* __restrict o = g.data() + static_cast<std::size_t>(r) * cols;
-    // 32-bit sums over chunks of at most 65535 columns (Σ of column offsets < 2³²), so the loop
-    // vectorises for any width.
-    std::int64_t row_fg = 0;
-    for (int start = 0; start < cols; start += 65535) {
-      const int end = std::min(cols, start + 65535);
-      std::uint32_t count = 0, offsets = 0;
-      for (int c = start; c < end; ++c) {
-        const std::uint32_t f = t[c] >= gt_cut;
-        o[c] = static_cast<std::uint8_t>(f);
-        count += f;
-        offsets += f * static_cast<std::uint32_t>(c - start);
-      }
-      row_fg += count;
-      sum_c += offsets + static_cast<std::int64_t>(start) * count;
-    }
-    n_fg += row_fg;
-    sum_r += row_fg * r;
-  }
+  const bool histograms = needs_class_histograms(sel);
+  const MaskSums mask = binarize_mask(gt, gt_cut, sel.has("sm"), g.data());
+  const std::int64_t n_fg = mask.n_fg;
   // Quadrant split (cy, cx) = number of rows / columns in the top-left block.
   int cy = 0, cx = 0;
   const bool need_region = sel.has("sm") && n_fg > 0 && n_fg < n;
   if (need_region) {
     if (pysod) {  // round half to even on the 0-based mean, then +1
-      cy = static_cast<int>(std::nearbyint(static_cast<double>(sum_r) / n_fg)) + 1;
-      cx = static_cast<int>(std::nearbyint(static_cast<double>(sum_c) / n_fg)) + 1;
+      cy = static_cast<int>(std::nearbyint(static_cast<double>(mask.sum_r) / n_fg)) + 1;
+      cx = static_cast<int>(std::nearbyint(static_cast<double>(mask.sum_c) / n_fg)) + 1;
     } else {  // MATLAB round (half away from zero) on the 1-based mean
-      cy = static_cast<int>(std::round(static_cast<double>(sum_r + n_fg) / n_fg));
-      cx = static_cast<int>(std::round(static_cast<double>(sum_c + n_fg) / n_fg));
+      cy = static_cast<int>(std::round(static_cast<double>(mask.sum_r + n_fg) / n_fg));
+      cx = static_cast<int>(std::round(static_cast<double>(mask.sum_c + n_fg) / n_fg));
     }
     cy = std::min(cy, rows);
     cx = std::min(cx, cols);
   }
 
-  // Pass 2: per-quadrant, per-class histograms of the raw prediction value. Each quadrant counts
-  // into 4 interleaved copies (pixel c into copy c % 4), so that runs of equal pixels do not
-  // serialise on one counter; the copies are summed afterwards.
-  std::array<Hist, 8> qh{};  // index quadrant*2 + class (quadrant: 0 LT, 1 RT, 2 LB, 3 RB)
-  {
-    using Lanes = std::array<std::array<std::uint32_t, 512>, 4>;  // [copy][class*256 + value]
-    thread_local std::array<Lanes, 4> counts;
-    for (auto& lanes : counts)
-      for (auto& lane : lanes) lane.fill(0);
-    auto count_span = [](Lanes& lanes, const std::uint8_t* t, const std::uint8_t* p, int from, int to) {
-      int c = from;
-      for (; c + 4 <= to; c += 4) {
-        ++lanes[0][t[c] * 256 + p[c]];
-        ++lanes[1][t[c + 1] * 256 + p[c + 1]];
-        ++lanes[2][t[c + 2] * 256 + p[c + 2]];
-        ++lanes[3][t[c + 3] * 256 + p[c + 3]];
-      }
-      for (; c < to; ++c) ++lanes[0][t[c] * 256 + p[c]];
-    };
-    for (int r = 0; r < rows; ++r) {
-      const std::uint8_t* p = pred.ptr<std::uint8_t>(r);
-      const std::uint8_t* t = g.data() + static_cast<std::size_t>(r) * cols;
-      const int q = r < cy ? 0 : 2;
-      count_span(counts[q], t, p, 0, cx);
-      count_span(counts[q + 1], t, p, cx, cols);
-    }
-    for (int q = 0; q < 4; ++q)
-      for (int cls = 0; cls < 2; ++cls)
-        for (int v = 0; v < 256; ++v) {
-          std::int64_t total = 0;
-          for (const auto& lane : counts[q]) total += lane[cls * 256 + v];
-          qh[q * 2 + cls][v] = total;
-        }
-  }
+  // Per-quadrant, per-class histograms of the raw prediction value (index quadrant·2 + class).
+  std::array<Hist, 8> qh{};
+  if (histograms) qh = class_histograms(pred, g.data(), cy, cx);
   Hist fg{}, bg{};
   for (int v = 0; v < 256; ++v) {
     for (int q = 0; q < 4; ++q) bg[v] += qh[q * 2][v], fg[v] += qh[q * 2 + 1][v];
   }
   int mn = 255, mx = 0;
-  for (int v = 0; v < 256; ++v)
-    if (fg[v] + bg[v]) mn = std::min(mn, v), mx = std::max(mx, v);
+  if (histograms) {
+    for (int v = 0; v < 256; ++v)
+      if (fg[v] + bg[v]) mn = std::min(mn, v), mx = std::max(mx, v);
+  } else {
+    const ValueRange range = value_range(pred);
+    mn = range.min, mx = range.max;
+  }
 
   // Normalised value and threshold bin of each raw value.
   std::array<double, 256> p{};

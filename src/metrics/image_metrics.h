@@ -1,6 +1,7 @@
 // Every per-image metric of one (prediction, mask) pair under a named convention, computed from
-// one pass over the mask and one over both images (256-bin class histograms per S-measure
-// quadrant) plus, for wFm, the distance transform and a separable 7x7 filter.
+// one pass over the mask and, for the families that read them, 256-bin class histograms per
+// S-measure quadrant (pixel_passes.h), plus each pixel-level family's own passes (wFm, HCE, the
+// Context-measure, MSIoU, size invariance).
 //
 // Curves are indexed by threshold t = 0..255 ascending: a pixel is predicted foreground at t when
 // its quantised value (PySOD: uint8(stretched·255); toolbox: the histc bin of sMap with edges
