@@ -36,6 +36,14 @@ TEST_CASE("binary masks: erode, dilate and components equal OpenCV's") {
         std::set<std::pair<int, int>> pairs;
         for (int i = 0; i < rows * cols; ++i) pairs.insert({ours.labels.at<int>(i), labels.at<int>(i)});
         CHECK(static_cast<int>(pairs.size()) == n - (cv::countNonZero(mask) == rows * cols ? 1 : 0));
+        // Numbered in the raster order of each component's first pixel.
+        int seen = 0;
+        for (int i = 0; i < rows * cols; ++i) {
+          const int l = ours.labels.at<int>(i);
+          REQUIRE(l <= seen + 1);
+          seen = std::max(seen, l);
+        }
+        CHECK(seen == n - 1);
         std::multiset<std::tuple<int, int, int, int, int>> a, b;
         for (int l = 1; l < n; ++l) {
           a.insert({ours.area[l], ours.box[l].x, ours.box[l].y, ours.box[l].width, ours.box[l].height});
