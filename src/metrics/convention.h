@@ -37,6 +37,7 @@ class MetricSelection {
   static MetricSelection parse(const std::string& csv);
   static MetricSelection from_names(const std::vector<std::string>& names);  // same, as a list
   bool has(const std::string& family) const { return families_.count(family) > 0; }
+  const std::set<std::string>& families() const { return families_; }  // the selected names
   std::string to_string() const;    // the selected names, in registry order
 
  private:

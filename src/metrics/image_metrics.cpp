@@ -45,8 +45,8 @@ bool needs_class_histograms(const MetricSelection& sel) {
     for (const auto& family : size_invariance_families()) names.insert(family.name);
     return names;
   }();
-  for (const auto& family : metric_family_registry().entries())
-    if (sel.has(family.name) && !pixels_only.count(family.name)) return true;
+  for (const auto& family : sel.families())
+    if (!pixels_only.count(family)) return true;
   return false;
 }
 
