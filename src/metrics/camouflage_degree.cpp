@@ -127,73 +127,7 @@ void standardise(std::vector<std::array<double, 2>>& coords) {
   }
 }
 
-double srgb_linear(double v) { return v > 0.04045 ? std::pow((v + 0.055) / 1.055, 2.4) : v / 12.92; }
-double lab_f(double t) { return t > 0.008856 ? std::cbrt(t) : 7.787 * t + 16. / 116.; }
-double hue_2pi(double y, double x) {
-  const double t = std::atan2(y, x);
-  return t < 0 ? t + 2 * M_PI : t;
-}
-
 }  // namespace
-
-cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb) {
-  // srgb_linear of each 8-bit value, computed once (the same expression, so the same doubles).
-  static const std::array<double, 256> linear = [] {
-    std::array<double, 256> t{};
-    for (int v = 0; v < 256; ++v) t[v] = srgb_linear(v * (1.0 / 255));
-    return t;
-  }();
-  const double r = linear[rgb[0]], g = linear[rgb[1]], b = linear[rgb[2]];
-  const double x = (r * 0.412453 + g * 0.357580 + b * 0.180423) / 0.95047;
-  const double y = (r * 0.212671 + g * 0.715160 + b * 0.072169) / 1.0;
-  const double z = (r * 0.019334 + g * 0.119193 + b * 0.950227) / 1.08883;
-  const double fx = lab_f(x), fy = lab_f(y), fz = lab_f(z);
-  return {116. * fy - 16., 500.0 * (fx - fy), 200.0 * (fy - fz)};
-}
-
-double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2) {
-  const double L1 = lab1[0], a1 = lab1[1], b1 = lab1[2], L2 = lab2[0], a2 = lab2[1], b2 = lab2[2];
-  const double p257 = std::pow(25.0, 7);
-  double Cbar = 0.5 * (std::hypot(a1, b1) + std::hypot(a2, b2));
-  double c7 = std::pow(Cbar, 7);
-  const double G = 0.5 * (1 - std::sqrt(c7 / (c7 + p257)));
-  const double scale = 1 + G;
-  const double C1 = std::hypot(a1 * scale, b1), h1 = hue_2pi(b1, a1 * scale);
-  const double C2 = std::hypot(a2 * scale, b2), h2 = hue_2pi(b2, a2 * scale);
-  const double Lbar = 0.5 * (L1 + L2), tmp = (Lbar - 50) * (Lbar - 50);
-  const double SL = 1 + 0.015 * tmp / std::sqrt(20 + tmp);
-  const double L_term = (L2 - L1) / SL;
-  Cbar = 0.5 * (C1 + C2);
-  const double SC = 1 + 0.045 * Cbar;
-  const double C_term = (C2 - C1) / SC;
-  const double h_diff = h2 - h1, h_sum = h1 + h2, CC = C1 * C2;
-  double dH = h_diff;
-  if (h_diff > M_PI) dH -= 2 * M_PI;
-  if (h_diff < -M_PI) dH += 2 * M_PI;
-  if (CC == 0.) dH = 0.;
-  const double dH_term = 2 * std::sqrt(CC) * std::sin(dH / 2);
-  double Hbar = h_sum;
-  const bool wrap = CC != 0. && std::fabs(h_diff) > M_PI;
-  if (wrap && h_sum < 2 * M_PI) Hbar += 2 * M_PI;
-  if (wrap && h_sum >= 2 * M_PI) Hbar -= 2 * M_PI;
-  if (CC == 0.) Hbar *= 2;
-  Hbar *= 0.5;
-  const double deg = M_PI / 180;
-  const double T = 1 - 0.17 * std::cos(Hbar - 30 * deg) + 0.24 * std::cos(2 * Hbar) +
-                   0.32 * std::cos(3 * Hbar + 6 * deg) - 0.20 * std::cos(4 * Hbar - 63 * deg);
-  const double SH = 1 + 0.015 * Cbar * T;
-  const double H_term = dH_term / SH;
-  c7 = std::pow(Cbar, 7);
-  const double Rc = 2 * std::sqrt(c7 / (c7 + p257));
-  const double e = (Hbar * (180.0 / M_PI) - 275) / 25;  // np.rad2deg
-  const double dtheta = 30 * deg * std::exp(-(e * e));
-  const double R_term = -std::sin(2 * dtheta) * Rc * C_term * H_term;
-  double dE2 = L_term * L_term;
-  dE2 += C_term * C_term;
-  dE2 += H_term * H_term;
-  dE2 += R_term;
-  return std::sqrt(std::max(dE2, 0.0));
-}
 
 cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, double lambda_spatial) {
   if (rgb.type() != CV_8UC3 || gt.type() != CV_8UC1 || rgb.size() != gt.size())
@@ -280,6 +214,7 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
       }
   }
   const double denom = std::exp(gamma) - 1;
+  Rgb2LabCache recon_lab;
   for (int r = 0; r < h; ++r)
     for (int c = 0; c < w; ++c) {
       // Outside the GT the degree is (exp(γ·similarity·0) − 1)/denom = 0 whatever the colours
@@ -289,7 +224,7 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
       cv::Vec3b recon;
       for (int ch = 0; ch < 3; ++ch)
         recon[ch] = static_cast<std::uint8_t>(std::nearbyint(static_cast<double>(sum[o * 3 + ch]) / counts[o]));
-      const double de = ciede2000(skimage_rgb2lab(recon), skimage_rgb2lab(rgb.at<cv::Vec3b>(r, c)));
+      const double de = ciede2000(recon_lab(recon), skimage_rgb2lab(rgb.at<cv::Vec3b>(r, c)));
       const double similarity = 1 - std::clamp(de / 100, 0.0, 1.0);
       cd.at<double>(r, c) = (std::exp(gamma * similarity * 1.0) - 1) / denom;
     }

@@ -1,0 +1,33 @@
+// The colour difference of the camouflage degree: scikit-image 0.19's rgb2lab and deltaE_ciede2000.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace sodlab::metrics {
+
+// scikit-image 0.19's rgb2lab (sRGB, D65, 2°) of one 8-bit RGB pixel, and deltaE_ciede2000
+// (kL = kC = kH = 1) of two Lab colours. ciede2000 evaluates the formula with fewer library calls
+// (powers by multiplication, the hue's four cosines from one sine and cosine): within a few
+// 1e-15 (relative) of the term-by-term evaluation (test_colour_difference.cpp).
+cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb);
+double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2);
+
+// skimage_rgb2lab, remembered per 24-bit colour in a small direct-mapped table: the same values,
+// each distinct colour converted about once (an image's reconstructed colours repeat a lot).
+class Rgb2LabCache {
+ public:
+  Rgb2LabCache();
+  cv::Vec3d operator()(const cv::Vec3b& rgb);
+
+ private:
+  struct Entry {
+    std::uint32_t key;  // the colour + 1 (0: empty)
+    cv::Vec3d lab;
+  };
+  std::vector<Entry> entries_;
+};
+
+}  // namespace sodlab::metrics

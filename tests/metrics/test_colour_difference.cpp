@@ -1,0 +1,103 @@
+// The colour difference of the camouflage degree: ciede2000 (fewer library calls) against the
+// formula evaluated term by term (scikit-image's deltaE_ciede2000, written out below) on random
+// Lab pairs, achromatic colours (a = b = 0), hue pairs either side of the 0/2π wrap and of π
+// apart, and equal colours; Rgb2LabCache against skimage_rgb2lab, colliding colours included.
+#include <catch2/catch.hpp>
+
+#include "metrics/colour_difference.h"
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace sodlab::metrics;
+
+namespace {
+
+double hue_2pi(double y, double x) {
+  const double t = std::atan2(y, x);
+  return t < 0 ? t + 2 * M_PI : t;
+}
+
+// deltaE_ciede2000 of scikit-image 0.19, each operation as it writes it.
+double ciede2000_reference(const cv::Vec3d& lab1, const cv::Vec3d& lab2) {
+  const double L1 = lab1[0], a1 = lab1[1], b1 = lab1[2], L2 = lab2[0], a2 = lab2[1], b2 = lab2[2];
+  double Cbar = 0.5 * (std::hypot(a1, b1) + std::hypot(a2, b2));
+  double c7 = std::pow(Cbar, 7);
+  const double G = 0.5 * (1 - std::sqrt(c7 / (c7 + std::pow(25.0, 7))));
+  const double scale = 1 + G;
+  const double C1 = std::hypot(a1 * scale, b1), h1 = hue_2pi(b1, a1 * scale);
+  const double C2 = std::hypot(a2 * scale, b2), h2 = hue_2pi(b2, a2 * scale);
+  const double Lbar = 0.5 * (L1 + L2), tmp = (Lbar - 50) * (Lbar - 50);
+  const double L_term = (L2 - L1) / (1 + 0.015 * tmp / std::sqrt(20 + tmp));
+  Cbar = 0.5 * (C1 + C2);
+  const double C_term = (C2 - C1) / (1 + 0.045 * Cbar);
+  const double h_diff = h2 - h1, h_sum = h1 + h2, CC = C1 * C2;
+  double dH = h_diff;
+  if (h_diff > M_PI) dH -= 2 * M_PI;
+  if (h_diff < -M_PI) dH += 2 * M_PI;
+  if (CC == 0.) dH = 0.;
+  const double dH_term = 2 * std::sqrt(CC) * std::sin(dH / 2);
+  double Hbar = h_sum;
+  const bool wrap = CC != 0. && std::fabs(h_diff) > M_PI;
+  if (wrap && h_sum < 2 * M_PI) Hbar += 2 * M_PI;
+  if (wrap && h_sum >= 2 * M_PI) Hbar -= 2 * M_PI;
+  if (CC == 0.) Hbar *= 2;
+  Hbar *= 0.5;
+  const double deg = M_PI / 180;
+  const double T = 1 - 0.17 * std::cos(Hbar - 30 * deg) + 0.24 * std::cos(2 * Hbar) +
+                   0.32 * std::cos(3 * Hbar + 6 * deg) - 0.20 * std::cos(4 * Hbar - 63 * deg);
+  const double H_term = dH_term / (1 + 0.015 * Cbar * T);
+  c7 = std::pow(Cbar, 7);
+  const double Rc = 2 * std::sqrt(c7 / (c7 + std::pow(25.0, 7)));
+  const double e = (Hbar * (180.0 / M_PI) - 275) / 25;
+  const double dtheta = 30 * deg * std::exp(-(e * e));
+  const double R_term = -std::sin(2 * dtheta) * Rc * C_term * H_term;
+  const double dE2 = L_term * L_term + C_term * C_term + H_term * H_term + R_term;
+  return std::sqrt(std::max(dE2, 0.0));
+}
+
+void check_pair(const cv::Vec3d& x, const cv::Vec3d& y) {
+  const double want = ciede2000_reference(x, y);
+  INFO(x << " " << y);
+  CHECK(std::fabs(ciede2000(x, y) - want) <= 1e-12 * std::max(want, 1.0));
+  CHECK(std::fabs(ciede2000(y, x) - ciede2000_reference(y, x)) <= 1e-12 * std::max(want, 1.0));
+}
+
+}  // namespace
+
+TEST_CASE("ciede2000 equals the term-by-term formula to 1e-12", "[metrics][ccm]") {
+  std::mt19937_64 rng(20261207);
+  std::uniform_real_distribution<double> L(0, 100), ab(-128, 127), small(-1e-3, 1e-3), angle(0, 2 * M_PI);
+  for (int k = 0; k < 200000; ++k) check_pair({L(rng), ab(rng), ab(rng)}, {L(rng), ab(rng), ab(rng)});
+  for (int k = 0; k < 20000; ++k) {
+    const cv::Vec3d grey{L(rng), 0, 0}, colour{L(rng), ab(rng), ab(rng)};
+    check_pair(grey, colour);
+    check_pair(grey, {L(rng), 0, 0});
+    check_pair(colour, colour);
+    check_pair({L(rng), small(rng), small(rng)}, colour);  // nearly achromatic
+    // Hues either side of the wrap (h near 0 and near 2π) and about π apart, either way round.
+    const double r1 = std::fabs(ab(rng)) + 1, r2 = std::fabs(ab(rng)) + 1, t = angle(rng), u = small(rng);
+    check_pair({L(rng), r1 * std::cos(u), r1 * std::sin(u)}, {L(rng), r2 * std::cos(-u / 2), r2 * std::sin(-u / 2)});
+    check_pair({L(rng), r1 * std::cos(t), r1 * std::sin(t)}, {L(rng), r2 * std::cos(t + M_PI + u), r2 * std::sin(t + M_PI + u)});
+  }
+  // The colours of 8-bit pixels, as the camouflage degree compares them.
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int k = 0; k < 100000; ++k) {
+    const cv::Vec3b p(byte(rng), byte(rng), byte(rng)), q(byte(rng), byte(rng), byte(rng));
+    check_pair(skimage_rgb2lab(p), skimage_rgb2lab(q));
+  }
+}
+
+TEST_CASE("Rgb2LabCache returns skimage_rgb2lab's values", "[metrics][ccm]") {
+  Rgb2LabCache cache;
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> byte(0, 255), few(0, 3);
+  for (int k = 0; k < 300000; ++k) {
+    // Random colours (many sharing a slot) and a few repeated ones (hits).
+    const cv::Vec3b p = k % 2 ? cv::Vec3b(byte(rng), byte(rng), byte(rng)) : cv::Vec3b(few(rng), 0, few(rng));
+    const cv::Vec3d got = cache(p), want = skimage_rgb2lab(p);
+    REQUIRE((got[0] == want[0] && got[1] == want[1] && got[2] == want[2]));
+  }
+  CHECK(cache(cv::Vec3b(0, 0, 0)) == skimage_rgb2lab(cv::Vec3b(0, 0, 0)));  // the colour 0 (key 1), not "empty"
+}
