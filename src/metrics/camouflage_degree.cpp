@@ -1,5 +1,7 @@
 #include "metrics/camouflage_degree.h"
 
+#include "metrics/nearest_patch.h"
+
 #include "core/error.h"
 
 #include <opencv2/imgproc.hpp>
@@ -14,50 +16,7 @@
 namespace sodlab::metrics {
 namespace {
 
-constexpr int kPatch = 7, kStride = 3;
-constexpr int kLabDim = kPatch * kPatch * 3, kLabStride = 160;  // a patch's Lab values, padded
-
-// Σ_k (q[k] − b[k])² over kLabStride 8-bit values held as int16 (at most 147·255² < 2^24).
-__attribute__((target_clones("avx2", "default"))) std::int32_t lab_distance(const std::int16_t* __restrict q,
-                                                                             const std::int16_t* __restrict b) {
-  std::int32_t acc = 0;
-  for (int k = 0; k < kLabStride; ++k) {
-    const std::int32_t t = q[k] - b[k];
-    acc += t * t;
-  }
-  return acc;
-}
-
-// A patch's Lab values in kGroups groups of 7 (a patch row's 7 values of one channel), summed:
-// Σ over a group of (q − b)² >= (Σ q − Σ b)²/7 (Cauchy-Schwarz), so the Lab part of a distance
-// is at least Σ_g (q[g] − group g of b)²/7, and the whole distance at least that plus the two
-// positional terms. out[i] = that bound for background patch i < n, less a relative 1e-12 (the
-// roundings of the distance itself are below 1e-15 relative), so out[i] <= the distance.
-// groups: kGroups rows of n (patch i's group g at g·n + i); p0, p1: the patches' positions.
-constexpr int kGroups = kPatch * 3, kGroupStride = 24;
-__attribute__((target_clones("avx2", "default"))) void distance_bounds(
-    const std::int16_t* __restrict q, const std::int16_t* __restrict groups, std::size_t n, const double* __restrict p0,
-    const double* __restrict p1, double q0, double q1, std::int32_t* __restrict acc, double* __restrict out) {
-  for (std::size_t i = 0; i < n; ++i) acc[i] = 0;
-  for (int g = 0; g < kGroups; ++g) {
-    const std::int16_t* row = groups + static_cast<std::size_t>(g) * n;
-    const std::int32_t qg = q[g];
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::int32_t t = qg - row[i];
-      acc[i] += t * t;
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const double t0 = q0 - p0[i], t1 = q1 - p1[i];
-    out[i] = (acc[i] / 7.0 + t0 * t0 + t1 * t1) * (1 - 1e-12);
-  }
-}
-
-// The group sums of one patch's kLabDim values (row-major, channels last), padded with zeros.
-void group_sums(const std::uint8_t* lab, std::int16_t* out) {
-  std::fill_n(out, kGroupStride, 0);
-  for (int k = 0; k < kLabDim; ++k) out[(k / (kPatch * 3)) * 3 + k % 3] += lab[k];
-}
+constexpr int kPatch = kNearestPatchSide, kStride = 3, kLabDim = kNearestPatchValues;
 
 constexpr double kEps = 2.220446049250313e-16;
 
@@ -144,65 +103,25 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
   cv::Mat cd = cv::Mat::zeros(h, w, CV_64F);
   if (fp.at.empty() || bp.at.empty()) return cd;
 
-  // Nearest background patch of each foreground patch: Lab values and λ·standardised position,
-  // as float32 (PySODMetrics' astype), squared distances in double, summed in feature order
-  // (the 147 Lab values, then row, then column). The Lab values are 8-bit integers, so their
-  // squared differences and every partial sum of them are integers below 2^24: exact in double
-  // in any order, and the same in int32. So the Lab part is summed in integers (vectorised),
-  // converted, and the two positional terms added after it in order: bit for bit the sequential
-  // double sum.
+  // Nearest background patch of each foreground patch (nearest_patch.h): Lab values and
+  // λ·standardised position as float32 (PySODMetrics' astype).
   const std::size_t nb = bp.at.size(), nf = fp.at.size();
   std::vector<std::array<double, 2>> coords;
   for (const auto& p : bp.at) coords.push_back({double(p.y), double(p.x)});
   for (const auto& p : fp.at) coords.push_back({double(p.y), double(p.x)});
   standardise(coords);
-  auto position = [&](std::size_t coord_row) {
-    return std::array<float, 2>{static_cast<float>(lambda_spatial * coords[coord_row][0]),
-                                static_cast<float>(lambda_spatial * coords[coord_row][1])};
-  };
-  std::vector<std::int16_t> lab_bg(nb * kLabStride, 0);  // zero padding: a zero difference
-  std::vector<std::int16_t> groups_bg(static_cast<std::size_t>(kGroups) * nb), groups_one(kGroupStride);
-  std::vector<std::array<float, 2>> pos_bg(nb);
-  std::vector<double> p0_bg(nb), p1_bg(nb);
-  for (std::size_t i = 0; i < nb; ++i) {
-    std::copy_n(&bp.values[i * kLabDim], kLabDim, &lab_bg[i * kLabStride]);
-    group_sums(&bp.values[i * kLabDim], groups_one.data());
-    for (int g = 0; g < kGroups; ++g) groups_bg[static_cast<std::size_t>(g) * nb + i] = groups_one[g];
-    pos_bg[i] = position(i);
-    p0_bg[i] = pos_bg[i][0], p1_bg[i] = pos_bg[i][1];
-  }
-  std::vector<std::int16_t> lab_q(kLabStride, 0), groups_q(kGroupStride);
-  std::vector<std::int32_t> bound_acc(nb);
-  std::vector<double> bound(nb);
+  std::vector<std::array<float, 2>> positions(nb + nf);
+  for (std::size_t i = 0; i < nb + nf; ++i)
+    positions[i] = {static_cast<float>(lambda_spatial * coords[i][0]), static_cast<float>(lambda_spatial * coords[i][1])};
+  NearestPatchSearch search(bp.values.data(), positions.data(), nb);
   cv::Mat im_bg = rgb.clone();
   im_bg.setTo(cv::Scalar::all(0), bg == 0);
   std::vector<std::int64_t> sum(static_cast<std::size_t>(h) * w * 3, 0);
   std::vector<double> counts(static_cast<std::size_t>(h) * w, kEps);
-  // The exact search, pruned: a background patch whose lower bound (distance_bounds) exceeds the
-  // best distance so far cannot be the nearest; the others get their exact distance. Starting
-  // from the patch of the lowest bound, the nearest is the one of least distance, the first of
-  // equals: the patch the full scan in order finds.
+  std::size_t best = 0;
   for (std::size_t f = 0; f < nf; ++f) {
-    std::copy_n(&fp.values[f * kLabDim], kLabDim, lab_q.data());
-    group_sums(&fp.values[f * kLabDim], groups_q.data());
-    const std::array<float, 2> q = position(nb + f);
-    auto distance = [&](std::size_t i) {
-      double d = static_cast<double>(lab_distance(lab_q.data(), &lab_bg[i * kLabStride]));
-      const double t0 = double(q[0]) - double(pos_bg[i][0]), t1 = double(q[1]) - double(pos_bg[i][1]);
-      d += t0 * t0;
-      d += t1 * t1;
-      return d;
-    };
-    distance_bounds(groups_q.data(), groups_bg.data(), nb, p0_bg.data(), p1_bg.data(), q[0], q[1], bound_acc.data(),
-                    bound.data());
-    const std::size_t start = static_cast<std::size_t>(std::min_element(bound.begin(), bound.end()) - bound.begin());
-    std::size_t best = start;
-    double best_d = distance(start);
-    for (std::size_t i = 0; i < nb; ++i) {
-      if (i == start || bound[i] > best_d) continue;
-      const double d = distance(i);
-      if (d < best_d || (d == best_d && i < best)) best_d = d, best = i;
-    }
+    // Neighbouring foreground patches overlap: the previous one's nearest is a good first guess.
+    best = search.nearest(&fp.values[f * kLabDim], positions[nb + f], best);
     const int fx = std::clamp(fp.at[f].y, 0, h - kPatch), fy = std::clamp(fp.at[f].x, 0, w - kPatch);
     const int cx = std::clamp(bp.at[best].y, 0, h - kPatch), cy = std::clamp(bp.at[best].x, 0, w - kPatch);
     for (int a = 0; a < kPatch; ++a)
