@@ -45,27 +45,31 @@ struct Patches {
   std::vector<std::uint8_t> values;  // kPatch·kPatch·3 per patch, row-major, channels last
 };
 
-// PySODMetrics' _extract_patches: the image padded at the bottom and right by reflection (numpy
-// 'reflect') to fit the stride, windows every kStride pixels, kept where the mask covers all.
-Patches extract_patches(const cv::Mat& img3, const cv::Mat& mask) {
-  const int h = img3.rows, w = img3.cols;
-  auto pad_of = [](int n) { return ((kStride - (n - kPatch) % kStride) % kStride + kStride) % kStride; };
-  const int ph = h + pad_of(h), pw = w + pad_of(w);
-  auto reflect = [](int i, int n) { return i < n ? i : 2 * (n - 1) - i; };
+// PySODMetrics' _extract_patches: windows every kStride pixels from the top-left corner, kept where
+// the mask covers all of them, row by row. (PySODMetrics pads the image at the bottom and right by
+// reflection to fit the stride; the padding is outside the mask, so no kept window reaches it.)
+// lab: the image's values within `region`, which holds every pixel of the mask.
+Patches extract_patches(const cv::Mat& lab, const cv::Rect& region, const cv::Mat& mask) {
+  // run[r·width + c]: the mask pixels from (r, c) rightwards, up to kPatch (region coordinates).
+  std::vector<std::uint8_t> run(static_cast<std::size_t>(region.area()));
+  for (int r = 0; r < region.height; ++r) {
+    const std::uint8_t* m = mask.ptr<std::uint8_t>(region.y + r) + region.x;
+    std::uint8_t* out = &run[static_cast<std::size_t>(r) * region.width];
+    for (int c = region.width - 1, after = 0; c >= 0; --c) out[c] = static_cast<std::uint8_t>(after = m[c] ? std::min(after + 1, kPatch) : 0);
+  }
+  auto first_window = [](int start) { return (start + kStride - 1) / kStride * kStride; };
   Patches out;
-  for (int i = 0; i + kPatch <= ph; i += kStride)
-    for (int j = 0; j + kPatch <= pw; j += kStride) {
+  for (int i = first_window(region.y); i + kPatch <= region.br().y; i += kStride)
+    for (int j = first_window(region.x); j + kPatch <= region.br().x; j += kStride) {
+      const int r0 = i - region.y, c0 = j - region.x;
       bool valid = true;
-      for (int a = 0; a < kPatch && valid; ++a)
-        for (int b = 0; b < kPatch && valid; ++b)
-          valid = i + a < h && j + b < w && mask.at<std::uint8_t>(i + a, j + b) > 0;  // padding: 0
+      for (int a = 0; a < kPatch && valid; ++a) valid = run[static_cast<std::size_t>(r0 + a) * region.width + c0] == kPatch;
       if (!valid) continue;
       out.at.push_back({j, i});
-      for (int a = 0; a < kPatch; ++a)
-        for (int b = 0; b < kPatch; ++b) {
-          const cv::Vec3b& v = img3.at<cv::Vec3b>(reflect(i + a, h), reflect(j + b, w));
-          out.values.push_back(v[0]), out.values.push_back(v[1]), out.values.push_back(v[2]);
-        }
+      for (int a = 0; a < kPatch; ++a) {
+        const std::uint8_t* v = lab.ptr<std::uint8_t>(r0 + a) + 3 * c0;
+        out.values.insert(out.values.end(), v, v + 3 * kPatch);
+      }
     }
   return out;
 }
@@ -92,14 +96,14 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
   if (rgb.type() != CV_8UC3 || gt.type() != CV_8UC1 || rgb.size() != gt.size())
     throw InputError("camouflage_degree: an 8-bit RGB image and a 0/1 mask of the same size");
   const int h = gt.rows, w = gt.cols;
-  const cv::Mat fg = gt != 0, bg = surrounding_background(gt != 0);
-  cv::Mat fg01, lab, fg_lab, bg_lab;
-  fg.convertTo(fg01, CV_8U, 1.0 / 255);
-  cv::cvtColor(rgb, lab, cv::COLOR_RGB2Lab);
-  lab.copyTo(fg_lab), lab.copyTo(bg_lab);
-  fg_lab.setTo(cv::Scalar::all(0), fg01 == 0);
-  bg_lab.setTo(cv::Scalar::all(0), bg == 0);
-  const Patches fp = extract_patches(fg_lab, fg01), bp = extract_patches(bg_lab, bg);
+  cv::Mat fg01 = gt != 0;
+  fg01 /= 255;
+  const cv::Mat bg = surrounding_background(fg01);
+  // Everything but the output lies within the GT dilated (fg and bg), the reconstruction within the GT.
+  const cv::Rect region = cv::boundingRect(fg01 | bg), fg_box = cv::boundingRect(fg01);
+  cv::Mat lab;
+  cv::cvtColor(rgb(region), lab, cv::COLOR_RGB2Lab);
+  const Patches fp = extract_patches(lab, region, fg01), bp = extract_patches(lab, region, bg);
   cv::Mat cd = cv::Mat::zeros(h, w, CV_64F);
   if (fp.at.empty() || bp.at.empty()) return cd;
 
@@ -114,36 +118,37 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
   for (std::size_t i = 0; i < nb + nf; ++i)
     positions[i] = {static_cast<float>(lambda_spatial * coords[i][0]), static_cast<float>(lambda_spatial * coords[i][1])};
   NearestPatchSearch search(bp.values.data(), positions.data(), nb);
-  cv::Mat im_bg = rgb.clone();
-  im_bg.setTo(cv::Scalar::all(0), bg == 0);
-  std::vector<std::int64_t> sum(static_cast<std::size_t>(h) * w * 3, 0);
-  std::vector<double> counts(static_cast<std::size_t>(h) * w, kEps);
+  // The reconstruction: each foreground patch's pixels get the RGB values of its match (inside
+  // the background, so the photograph's own), averaged where patches overlap; over fg_box.
+  const std::size_t box_pixels = static_cast<std::size_t>(fg_box.area());
+  std::vector<std::int32_t> sum(box_pixels * 3, 0);
+  std::vector<double> counts(box_pixels, kEps);
+  auto box_offset = [&](int r, int c) { return static_cast<std::size_t>(r - fg_box.y) * fg_box.width + (c - fg_box.x); };
   std::size_t best = 0;
   for (std::size_t f = 0; f < nf; ++f) {
     // Neighbouring foreground patches overlap: the previous one's nearest is a good first guess.
     best = search.nearest(&fp.values[f * kLabDim], positions[nb + f], best);
-    const int fx = std::clamp(fp.at[f].y, 0, h - kPatch), fy = std::clamp(fp.at[f].x, 0, w - kPatch);
-    const int cx = std::clamp(bp.at[best].y, 0, h - kPatch), cy = std::clamp(bp.at[best].x, 0, w - kPatch);
-    for (int a = 0; a < kPatch; ++a)
+    for (int a = 0; a < kPatch; ++a) {
+      const cv::Vec3b* v = rgb.ptr<cv::Vec3b>(bp.at[best].y + a) + bp.at[best].x;
+      const std::size_t o = box_offset(fp.at[f].y + a, fp.at[f].x);
       for (int b = 0; b < kPatch; ++b) {
-        const cv::Vec3b& v = im_bg.at<cv::Vec3b>(cx + a, cy + b);
-        const std::size_t o = static_cast<std::size_t>(fx + a) * w + (fy + b);
-        for (int ch = 0; ch < 3; ++ch) sum[o * 3 + ch] += v[ch];
-        counts[o] += 1;
+        for (int ch = 0; ch < 3; ++ch) sum[(o + b) * 3 + ch] += v[b][ch];
+        counts[o + b] += 1;
       }
+    }
   }
   const double denom = std::exp(gamma) - 1;
-  Rgb2LabCache recon_lab;
-  for (int r = 0; r < h; ++r)
-    for (int c = 0; c < w; ++c) {
+  Rgb2LabCache recon_lab, image_lab;
+  for (int r = fg_box.y; r < fg_box.br().y; ++r)
+    for (int c = fg_box.x; c < fg_box.br().x; ++c) {
       // Outside the GT the degree is (exp(γ·similarity·0) − 1)/denom = 0 whatever the colours
       // (their difference is finite): only GT pixels are compared.
       if (fg01.at<std::uint8_t>(r, c) == 0) continue;
-      const std::size_t o = static_cast<std::size_t>(r) * w + c;
+      const std::size_t o = box_offset(r, c);
       cv::Vec3b recon;
       for (int ch = 0; ch < 3; ++ch)
         recon[ch] = static_cast<std::uint8_t>(std::nearbyint(static_cast<double>(sum[o * 3 + ch]) / counts[o]));
-      const double de = ciede2000(recon_lab(recon), skimage_rgb2lab(rgb.at<cv::Vec3b>(r, c)));
+      const double de = ciede2000(recon_lab(recon), image_lab(rgb.at<cv::Vec3b>(r, c)));
       const double similarity = 1 - std::clamp(de / 100, 0.0, 1.0);
       cd.at<double>(r, c) = (std::exp(gamma * similarity * 1.0) - 1) / denom;
     }
