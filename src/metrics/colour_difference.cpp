@@ -47,30 +47,33 @@ double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2) {
   // Lab values are bounded (|a|, |b| < 200): a·a + b·b cannot overflow, so no hypot.
   const double scale = 1 + 0.5 * (1 - chroma_weight(0.5 * (std::sqrt(a1 * a1 + b1 * b1) + std::sqrt(a2 * a2 + b2 * b2))));
   const double a1s = a1 * scale, a2s = a2 * scale;
-  const double C1 = std::sqrt(a1s * a1s + b1 * b1), h1 = hue_2pi(b1, a1s);
-  const double C2 = std::sqrt(a2s * a2s + b2 * b2), h2 = hue_2pi(b2, a2s);
+  const double C1 = std::sqrt(a1s * a1s + b1 * b1), C2 = std::sqrt(a2s * a2s + b2 * b2);
   const double Lbar = 0.5 * (L1 + L2), tmp = (Lbar - 50) * (Lbar - 50);
   const double SL = 1 + 0.015 * tmp / std::sqrt(20 + tmp);
   const double L_term = (L2 - L1) / SL;
   const double Cbar = 0.5 * (C1 + C2);
   const double SC = 1 + 0.045 * Cbar;
   const double C_term = (C2 - C1) / SC;
-  const double h_diff = h2 - h1, h_sum = h1 + h2, CC = C1 * C2;
-  double dH = h_diff;
-  if (h_diff > M_PI) dH -= 2 * M_PI;
-  if (h_diff < -M_PI) dH += 2 * M_PI;
-  if (CC == 0.) dH = 0.;
-  const double dH_term = 2 * std::sqrt(CC) * std::sin(dH / 2);
-  double Hbar = h_sum;
-  const bool wrap = CC != 0. && std::fabs(h_diff) > M_PI;
-  if (wrap && h_sum < 2 * M_PI) Hbar += 2 * M_PI;
-  if (wrap && h_sum >= 2 * M_PI) Hbar -= 2 * M_PI;
-  if (CC == 0.) Hbar *= 2;
-  Hbar *= 0.5;
+  const double CC = C1 * C2;
+  // Either colour achromatic: ΔH' = 0, so the hue and rotation terms vanish whatever the mean hue.
+  if (CC == 0.) return std::sqrt(std::max(L_term * L_term + C_term * C_term, 0.0));
+  // The hue difference ΔH' (h2 − h1 taken into [−π, π]) from the two (a', b') directions: its
+  // cosine and sine, then its half angle's (each from the stable side of the half-angle formulas).
+  const double cos_dH = (a1s * a2s + b1 * b2) / CC, sin_dH = (a1s * b2 - b1 * a2s) / CC;
+  double cos_half, sin_half;
+  if (cos_dH >= 0) {
+    cos_half = std::sqrt(0.5 * (1 + cos_dH)), sin_half = sin_dH / (2 * cos_half);
+  } else {
+    sin_half = std::copysign(std::sqrt(0.5 * (1 - cos_dH)), sin_dH), cos_half = sin_dH / (2 * sin_half);
+  }
+  const double dH_term = 2 * std::sqrt(CC) * sin_half;
+  // The mean hue H' = h1 + ΔH'/2 (scikit-image's hue mean with its ±2π rules), as a direction
+  // (h1's rotated by ΔH'/2) and as an angle in [0, 2π).
+  const double c1 = (a1s / C1) * cos_half - (b1 / C1) * sin_half, s1 = (b1 / C1) * cos_half + (a1s / C1) * sin_half;
+  const double Hbar = hue_2pi(s1, c1);
   // T = 1 − 0.17 cos(H − 30°) + 0.24 cos 2H + 0.32 cos(3H + 6°) − 0.20 cos(4H − 63°), the multiple
-  // angles from cos H and sin H, the shifts by the angle-sum formula.
+  // angles from c1 = cos H and s1 = sin H (c_k, s_k: cos kH, sin kH), the shifts by the angle-sum formula.
   const double deg = M_PI / 180;
-  const double c1 = std::cos(Hbar), s1 = std::sin(Hbar);
   const double c2 = (c1 - s1) * (c1 + s1), s2 = 2 * s1 * c1;
   const double c3 = c2 * c1 - s2 * s1, s3 = s2 * c1 + c2 * s1;
   const double c4 = (c2 - s2) * (c2 + s2), s4 = 2 * s2 * c2;

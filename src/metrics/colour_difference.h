@@ -10,8 +10,11 @@ namespace sodlab::metrics {
 
 // scikit-image 0.19's rgb2lab (sRGB, D65, 2°) of one 8-bit RGB pixel, and deltaE_ciede2000
 // (kL = kC = kH = 1) of two Lab colours. ciede2000 evaluates the formula with fewer library calls
-// (powers by multiplication, the hue's four cosines from one sine and cosine): within a few
-// 1e-15 (relative) of the term-by-term evaluation (test_colour_difference.cpp).
+// (powers by multiplication; the hue difference, mean hue and T's cosines from the two (a', b')
+// directions by angle formulas, one atan2 for the mean hue's angle): within a few 1e-15
+// (relative) of the term-by-term evaluation (test_colour_difference.cpp), except where that
+// formula itself jumps (mean hue at exactly 0/2π, hues exactly opposite) and rounding may land
+// on either side.
 cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb);
 double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2);
 
