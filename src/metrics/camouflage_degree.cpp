@@ -124,10 +124,15 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
   std::vector<std::int32_t> sum(box_pixels * 3, 0);
   std::vector<double> counts(box_pixels, kEps);
   auto box_offset = [&](int r, int c) { return static_cast<std::size_t>(r - fg_box.y) * fg_box.width + (c - fg_box.x); };
-  std::size_t best = 0;
+  // Neighbouring foreground patches overlap: the nearest of the previous one (on its left, as a
+  // rule) and of the last one in the same column (above) are good first guesses.
+  constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> column_answer(static_cast<std::size_t>(w / kStride) + 1, kNone);
+  std::size_t best = kNone;
   for (std::size_t f = 0; f < nf; ++f) {
-    // Neighbouring foreground patches overlap: the previous one's nearest is a good first guess.
-    best = search.nearest(&fp.values[f * kLabDim], positions[nb + f], best);
+    std::size_t& above = column_answer[static_cast<std::size_t>(fp.at[f].x / kStride)];
+    best = search.nearest(&fp.values[f * kLabDim], positions[nb + f], {best, above});
+    above = best;
     for (int a = 0; a < kPatch; ++a) {
       const cv::Vec3b* v = rgb.ptr<cv::Vec3b>(bp.at[best].y + a) + bp.at[best].x;
       const std::size_t o = box_offset(fp.at[f].y + a, fp.at[f].x);

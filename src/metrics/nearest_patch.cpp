@@ -153,17 +153,20 @@ double NearestPatchSearch::line_bound(std::int32_t line_part, std::size_t i) con
   return (static_cast<double>(7 * line_part - totals) * kPerPixel + t0 * t0 + t1 * t1) * kBoundMargin;
 }
 
-// A threshold (the distance of some patch, so at least the least distance) keeps the patches whose
-// bounds do not exceed it: the coarse bound, then the line bound, the threshold lowered in between
-// to the distance of the patch of least line bound. Bounds never exceed distances, so every patch
+// A threshold (the least distance of the hints, or patch 0's; so at least the least distance)
+// keeps the patches whose bounds do not exceed it: the coarse bound, then the line bound, the
+// threshold lowered in between to the distance of the patch of least line bound. Bounds never exceed distances, so every patch
 // of least distance is kept (and the patch giving the threshold); the kept ones get their exact
 // distance, in index order, and the first of least distance wins, as in the full scan.
 std::size_t NearestPatchSearch::nearest(const std::uint8_t* values, std::array<float, 2> position,
-                                        std::size_t hint) {
+                                        std::array<std::size_t, 2> hints) {
   set_query(values, position);
   coarse_bounds(&sums_[0], &sums_[n_], &sums_[2 * n_], q_sums_.data(), p0_.data(), p1_.data(), q0_, q1_, n_,
                 coarse_.data());
-  double threshold = query_distance(std::min(hint, n_ - 1));
+  double threshold = std::numeric_limits<double>::infinity();
+  for (const std::size_t hint : hints)
+    if (hint < n_) threshold = std::min(threshold, query_distance(hint));
+  if (threshold == std::numeric_limits<double>::infinity()) threshold = query_distance(0);
   std::size_t m = 0;
   for (std::size_t i = 0; i < n_; ++i) {  // branch-free compaction
     candidates_[m] = static_cast<std::uint32_t>(i);

@@ -20,9 +20,10 @@ class NearestPatchSearch {
   // values: kNearestPatchValues per patch; positions: one pair per patch; n >= 1 patches.
   NearestPatchSearch(const std::uint8_t* values, const std::array<float, 2>* positions, std::size_t n);
 
-  // The nearest patch of the query. hint (any index; < n) is only where the search starts: the
-  // answer does not depend on it, its speed does (a good guess, e.g. the previous query's answer).
-  std::size_t nearest(const std::uint8_t* values, std::array<float, 2> position, std::size_t hint);
+  // The nearest patch of the query. hints (any indices; those >= n are ignored) are only where
+  // the search starts: the answer does not depend on them, its speed does (good guesses, e.g. the
+  // answers of the neighbouring queries).
+  std::size_t nearest(const std::uint8_t* values, std::array<float, 2> position, std::array<std::size_t, 2> hints);
 
   // The distance of the query to patch i (as nearest compares them).
   double distance(const std::uint8_t* values, std::array<float, 2> position, std::size_t i);

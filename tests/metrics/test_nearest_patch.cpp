@@ -2,7 +2,7 @@
 // (the distance summed in double in feature order, the first of equal distances kept), on random
 // patches: values over the whole 8-bit range, over {0, 1} and a handful of distinct patches
 // (many exact ties, in values and positions), positions on a coarse grid and in float; every
-// hint, including the last patch and a tie of the answer.
+// pair of hints, including none, the last patch and the answer.
 #include <catch2/catch.hpp>
 
 #include "metrics/nearest_patch.h"
@@ -83,9 +83,11 @@ TEST_CASE("NearestPatchSearch finds the full scan's patch, ties to the first", "
       const std::size_t want = full_scan(values, positions, q.data(), qp);
       INFO("case n " << c.n << " max " << c.max_value << " query " << k);
       for (std::size_t hint = 0; hint < std::size_t(c.n) + 2; hint += std::max(1, c.n / 7))
-        REQUIRE(search.nearest(q.data(), qp, hint) == want);
-      REQUIRE(search.nearest(q.data(), qp, c.n - 1) == want);
-      REQUIRE(search.nearest(q.data(), qp, want) == want);
+        REQUIRE(search.nearest(q.data(), qp, {hint, std::size_t(c.n) - 1 - std::min<std::size_t>(hint, c.n - 1)}) == want);
+      const std::size_t none = std::numeric_limits<std::size_t>::max();
+      REQUIRE(search.nearest(q.data(), qp, {none, none}) == want);
+      REQUIRE(search.nearest(q.data(), qp, {std::size_t(c.n) - 1, none}) == want);
+      REQUIRE(search.nearest(q.data(), qp, {none, want}) == want);
       CHECK(search.distance(q.data(), qp, want) == scan_distance(values, positions, q.data(), qp, want));
     }
   }
