@@ -42,56 +42,109 @@ cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb) {
   return {116. * fy - 16., 500.0 * (fx - fy), 200.0 * (fy - fz)};
 }
 
-double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2) {
-  const double L1 = lab1[0], a1 = lab1[1], b1 = lab1[2], L2 = lab2[0], a2 = lab2[1], b2 = lab2[2];
-  // Lab values are bounded (|a|, |b| < 200): a·a + b·b cannot overflow, so no hypot.
-  const double scale = 1 + 0.5 * (1 - chroma_weight(0.5 * (std::sqrt(a1 * a1 + b1 * b1) + std::sqrt(a2 * a2 + b2 * b2))));
-  const double a1s = a1 * scale, a2s = a2 * scale;
-  const double C1 = std::sqrt(a1s * a1s + b1 * b1), C2 = std::sqrt(a2s * a2s + b2 * b2);
-  const double Lbar = 0.5 * (L1 + L2), tmp = (Lbar - 50) * (Lbar - 50);
-  const double SL = 1 + 0.015 * tmp / std::sqrt(20 + tmp);
-  const double L_term = (L2 - L1) / SL;
-  const double Cbar = 0.5 * (C1 + C2);
-  const double SC = 1 + 0.045 * Cbar;
-  const double C_term = (C2 - C1) / SC;
-  const double CC = C1 * C2;
-  // Either colour achromatic: ΔH' = 0, so the hue and rotation terms vanish whatever the mean hue.
-  if (CC == 0.) return std::sqrt(std::max(L_term * L_term + C_term * C_term, 0.0));
-  // The hue difference ΔH' (h2 − h1 taken into [−π, π]) from the two (a', b') directions: its
-  // cosine and sine, then its half angle's (each from the stable side of the half-angle formulas).
-  const double cos_dH = (a1s * a2s + b1 * b2) / CC, sin_dH = (a1s * b2 - b1 * a2s) / CC;
-  double cos_half, sin_half;
-  if (cos_dH >= 0) {
-    cos_half = std::sqrt(0.5 * (1 + cos_dH)), sin_half = sin_dH / (2 * cos_half);
-  } else {
-    sin_half = std::copysign(std::sqrt(0.5 * (1 - cos_dH)), sin_dH), cos_half = sin_dH / (2 * sin_half);
+namespace {
+
+const double kDeg = M_PI / 180;
+const double kCos30 = std::cos(30 * kDeg), kSin30 = std::sin(30 * kDeg), kCos6 = std::cos(6 * kDeg),
+             kSin6 = std::sin(6 * kDeg), kCos63 = std::cos(63 * kDeg), kSin63 = std::sin(63 * kDeg);
+
+// What ciede2000 keeps of a pair between its stages, for kPairBlock pairs side by side.
+constexpr std::size_t kPairBlock = 64;
+struct PairBlock {
+  double L_term[kPairBlock], C_term[kPairBlock], Cbar[kPairBlock], dH_term[kPairBlock];
+  double cos_H[kPairBlock], sin_H[kPairBlock];  // the mean hue's direction
+  double H[kPairBlock];                         // the mean hue's angle, in [0, 2π)
+  double minus_e2[kPairBlock];                  // −((H in degrees − 275)/25)²
+  double H_term[kPairBlock], Rc[kPairBlock];
+  double rotation[kPairBlock];                  // sin(2Δθ)
+};
+
+// Up to the mean hue's direction (arithmetic only). An achromatic pair (C1·C2 = 0) has ΔH' = 0, so
+// its hue and rotation terms vanish whatever the mean hue: dH_term 0 and any direction (1, 0).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void chroma_and_hue_stage(
+    const cv::Vec3d* __restrict lab1, const cv::Vec3d* __restrict lab2, std::size_t n, PairBlock& __restrict p) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const double L1 = lab1[k][0], a1 = lab1[k][1], b1 = lab1[k][2], L2 = lab2[k][0], a2 = lab2[k][1], b2 = lab2[k][2];
+    // Lab values are bounded (|a|, |b| < 200): a·a + b·b cannot overflow, so no hypot.
+    const double scale = 1 + 0.5 * (1 - chroma_weight(0.5 * (std::sqrt(a1 * a1 + b1 * b1) + std::sqrt(a2 * a2 + b2 * b2))));
+    const double a1s = a1 * scale, a2s = a2 * scale;
+    const double C1 = std::sqrt(a1s * a1s + b1 * b1), C2 = std::sqrt(a2s * a2s + b2 * b2);
+    const double Lbar = 0.5 * (L1 + L2), tmp = (Lbar - 50) * (Lbar - 50);
+    const double SL = 1 + 0.015 * tmp / std::sqrt(20 + tmp);
+    p.L_term[k] = (L2 - L1) / SL;
+    const double Cbar = 0.5 * (C1 + C2);
+    p.Cbar[k] = Cbar;
+    p.C_term[k] = (C2 - C1) / (1 + 0.045 * Cbar);
+    const double CC = C1 * C2;
+    const bool chromatic = CC != 0.;
+    // The hue difference ΔH' (h2 − h1 taken into [−π, π]) from the two (a', b') directions: its
+    // cosine and sine, then its half angle's (each from the stable side of the half-angle formulas).
+    const double cos_dH = (a1s * a2s + b1 * b2) / CC, sin_dH = (a1s * b2 - b1 * a2s) / CC;
+    const double cos_half_direct = std::sqrt(0.5 * (1 + cos_dH)), sin_half_direct = sin_dH / (2 * cos_half_direct);
+    const double sin_half_wide = std::copysign(std::sqrt(0.5 * (1 - cos_dH)), sin_dH),
+                 cos_half_wide = sin_dH / (2 * sin_half_wide);
+    const double cos_half = cos_dH >= 0 ? cos_half_direct : cos_half_wide;
+    const double sin_half = cos_dH >= 0 ? sin_half_direct : sin_half_wide;
+    p.dH_term[k] = chromatic ? 2 * std::sqrt(CC) * sin_half : 0.0;
+    // The mean hue H' = h1 + ΔH'/2 (scikit-image's hue mean with its ±2π rules): h1's direction
+    // rotated by ΔH'/2.
+    const double u = a1s / C1, v = b1 / C1;
+    p.cos_H[k] = chromatic ? u * cos_half - v * sin_half : 1.0;
+    p.sin_H[k] = chromatic ? v * cos_half + u * sin_half : 0.0;
   }
-  const double dH_term = 2 * std::sqrt(CC) * sin_half;
-  // The mean hue H' = h1 + ΔH'/2 (scikit-image's hue mean with its ±2π rules), as a direction
-  // (h1's rotated by ΔH'/2) and as an angle in [0, 2π).
-  const double c1 = (a1s / C1) * cos_half - (b1 / C1) * sin_half, s1 = (b1 / C1) * cos_half + (a1s / C1) * sin_half;
-  const double Hbar = hue_2pi(s1, c1);
-  // T = 1 − 0.17 cos(H − 30°) + 0.24 cos 2H + 0.32 cos(3H + 6°) − 0.20 cos(4H − 63°), the multiple
-  // angles from c1 = cos H and s1 = sin H (c_k, s_k: cos kH, sin kH), the shifts by the angle-sum formula.
-  const double deg = M_PI / 180;
-  const double c2 = (c1 - s1) * (c1 + s1), s2 = 2 * s1 * c1;
-  const double c3 = c2 * c1 - s2 * s1, s3 = s2 * c1 + c2 * s1;
-  const double c4 = (c2 - s2) * (c2 + s2), s4 = 2 * s2 * c2;
-  static const double cos30 = std::cos(30 * deg), sin30 = std::sin(30 * deg), cos6 = std::cos(6 * deg),
-                      sin6 = std::sin(6 * deg), cos63 = std::cos(63 * deg), sin63 = std::sin(63 * deg);
-  const double T = 1 - 0.17 * (c1 * cos30 + s1 * sin30) + 0.24 * c2 + 0.32 * (c3 * cos6 - s3 * sin6) -
-                   0.20 * (c4 * cos63 + s4 * sin63);
-  const double SH = 1 + 0.015 * Cbar * T;
-  const double H_term = dH_term / SH;
-  const double Rc = 2 * chroma_weight(Cbar);
-  const double e = (Hbar * (180.0 / M_PI) - 275) / 25;  // np.rad2deg
-  const double dtheta = 30 * deg * std::exp(-(e * e));
-  const double R_term = -std::sin(2 * dtheta) * Rc * C_term * H_term;
-  double dE2 = L_term * L_term;
-  dE2 += C_term * C_term;
-  dE2 += H_term * H_term;
-  dE2 += R_term;
-  return std::sqrt(std::max(dE2, 0.0));
+}
+
+// T = 1 − 0.17 cos(H − 30°) + 0.24 cos 2H + 0.32 cos(3H + 6°) − 0.20 cos(4H − 63°), the multiple
+// angles from c1 = cos H and s1 = sin H (c_k, s_k: cos kH, sin kH), the shifts by the angle-sum
+// formula; then the hue term, the rotation's weight and exponent (arithmetic only).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void hue_weight_stage(std::size_t n, PairBlock& p) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const double c1 = p.cos_H[k], s1 = p.sin_H[k];
+    const double c2 = (c1 - s1) * (c1 + s1), s2 = 2 * s1 * c1;
+    const double c3 = c2 * c1 - s2 * s1, s3 = s2 * c1 + c2 * s1;
+    const double c4 = (c2 - s2) * (c2 + s2), s4 = 2 * s2 * c2;
+    const double T = 1 - 0.17 * (c1 * kCos30 + s1 * kSin30) + 0.24 * c2 + 0.32 * (c3 * kCos6 - s3 * kSin6) -
+                     0.20 * (c4 * kCos63 + s4 * kSin63);
+    p.H_term[k] = p.dH_term[k] / (1 + 0.015 * p.Cbar[k] * T);
+    p.Rc[k] = 2 * chroma_weight(p.Cbar[k]);
+    const double e = (p.H[k] * (180.0 / M_PI) - 275) / 25;  // np.rad2deg
+    p.minus_e2[k] = -(e * e);
+  }
+}
+
+// ΔE from the terms (arithmetic only).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void sum_stage(std::size_t n, const PairBlock& p,
+                                                                          double* __restrict out) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const double R_term = -p.rotation[k] * p.Rc[k] * p.C_term[k] * p.H_term[k];
+    double dE2 = p.L_term[k] * p.L_term[k];
+    dE2 += p.C_term[k] * p.C_term[k];
+    dE2 += p.H_term[k] * p.H_term[k];
+    dE2 += R_term;
+    out[k] = std::sqrt(std::max(dE2, 0.0));
+  }
+}
+
+}  // namespace
+
+// The arithmetic stages run over a block of pairs side by side (vectorised), the library calls
+// (atan2, exp, sin) between them pair by pair: each pair's operations are the same as alone.
+void ciede2000_pairs(const cv::Vec3d* lab1, const cv::Vec3d* lab2, std::size_t n, double* out) {
+  PairBlock p;
+  for (std::size_t start = 0; start < n; start += kPairBlock) {
+    const std::size_t m = std::min(kPairBlock, n - start);
+    chroma_and_hue_stage(lab1 + start, lab2 + start, m, p);
+    for (std::size_t k = 0; k < m; ++k) p.H[k] = hue_2pi(p.sin_H[k], p.cos_H[k]);
+    hue_weight_stage(m, p);
+    for (std::size_t k = 0; k < m; ++k) p.rotation[k] = std::sin(2 * (30 * kDeg * std::exp(p.minus_e2[k])));
+    sum_stage(m, p, out + start);
+  }
+}
+
+double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2) {
+  double out;
+  ciede2000_pairs(&lab1, &lab2, 1, &out);
+  return out;
 }
 
 Rgb2LabCache::Rgb2LabCache() : entries_(kCacheSize, Entry{0, {}}) {}

@@ -1,7 +1,8 @@
 // The colour difference of the camouflage degree: ciede2000 (fewer library calls) against the
 // formula evaluated term by term (scikit-image's deltaE_ciede2000, written out below) on random
 // Lab pairs, achromatic colours (a = b = 0), hue pairs either side of the 0/2π wrap and of π
-// apart, and equal colours; Rgb2LabCache against skimage_rgb2lab, colliding colours included.
+// apart, and equal colours; ciede2000_pairs against ciede2000 (the same doubles); Rgb2LabCache
+// against skimage_rgb2lab, colliding colours included.
 #include <catch2/catch.hpp>
 
 #include "metrics/colour_difference.h"
@@ -86,6 +87,24 @@ TEST_CASE("ciede2000 equals the term-by-term formula to 1e-12", "[metrics][ccm]"
   for (int k = 0; k < 100000; ++k) {
     const cv::Vec3b p(byte(rng), byte(rng), byte(rng)), q(byte(rng), byte(rng), byte(rng));
     check_pair(skimage_rgb2lab(p), skimage_rgb2lab(q));
+  }
+}
+
+TEST_CASE("ciede2000_pairs gives ciede2000's doubles, pair by pair", "[metrics][ccm]") {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> L(0, 100), ab(-128, 127);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (const std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(5), std::size_t(64), std::size_t(1000)}) {
+    std::vector<cv::Vec3d> x(n), y(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      x[k] = k % 7 == 0 ? cv::Vec3d(L(rng), 0, 0) : cv::Vec3d(L(rng), ab(rng), ab(rng));  // some achromatic
+      y[k] = k % 5 == 0 ? skimage_rgb2lab(cv::Vec3b(byte(rng), byte(rng), byte(rng))) : cv::Vec3d(L(rng), ab(rng), ab(rng));
+      if (k % 11 == 0) y[k] = x[k];
+    }
+    std::vector<double> out(n + 1, -1.0);
+    ciede2000_pairs(x.data(), y.data(), n, out.data());
+    for (std::size_t k = 0; k < n; ++k) REQUIRE(out[k] == ciede2000(x[k], y[k]));
+    CHECK(out[n] == -1.0);  // nothing written past n
   }
 }
 
