@@ -16,6 +16,7 @@ constexpr int kLineStride = 48, kColumnSums = 24;  // row sums at 0.., column su
 // additions and a multiplication by kPerPixel of non-negative doubles) are below 1e-15 relative, so a lowered bound
 // stays at or below the distance as computed.
 constexpr double kBoundMargin = 1 - 1e-12;
+constexpr std::size_t kKeepWord = 8;  // coarse-test flags read 8 at a time, to skip runs of rejects
 
 // out[j] = Σ_k (q[k] − b[k])² over the kStride int16 values of patch candidates[j] (kStride per
 // patch from `values`), j < m: the Lab values (at most 147·255² < 2^24) or the line sums (at most
@@ -70,18 +71,19 @@ __attribute__((target_clones("avx512bw", "avx2", "default"))) void line_differen
   squared_differences<kLineStride>(q, values, candidates, m, out);
 }
 
-// The coarse bound of each patch i < n: Σ over a channel's 49 values of (q − b)² >= (Σ q − Σ b)²/49
+// The coarse bound of a patch: Σ over a channel's 49 values of (q − b)² >= (Σ q − Σ b)²/49
 // (Cauchy-Schwarz), so the Lab part of a distance is at least Σ_c (q_c − sums_c[i])²/49 (below
-// 3·12495² < 2^31), and the distance at least that plus the positional terms; lowered by kBoundMargin.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void coarse_bounds(
+// 3·12495² < 2^31), and the distance at least that plus the positional terms; lowered by
+// kBoundMargin. keep[i] = whether patch i's coarse bound is at most `threshold`, i < n.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void coarse_test(
     const std::int32_t* __restrict s0, const std::int32_t* __restrict s1, const std::int32_t* __restrict s2,
     const std::int32_t* q, const double* __restrict p0, const double* __restrict p1, double q0, double q1,
-    std::size_t n, double* __restrict out) {
+    std::size_t n, double threshold, std::uint8_t* __restrict keep) {
   const std::int32_t qs0 = q[0], qs1 = q[1], qs2 = q[2];
   for (std::size_t i = 0; i < n; ++i) {
     const std::int32_t u0 = qs0 - s0[i], u1 = qs1 - s1[i], u2 = qs2 - s2[i];
     const double t0 = q0 - p0[i], t1 = q1 - p1[i];
-    out[i] = (static_cast<double>(u0 * u0 + u1 * u1 + u2 * u2) * kPerPixel + t0 * t0 + t1 * t1) * kBoundMargin;
+    keep[i] = (static_cast<double>(u0 * u0 + u1 * u1 + u2 * u2) * kPerPixel + t0 * t0 + t1 * t1) * kBoundMargin <= threshold;
   }
 }
 
@@ -110,9 +112,9 @@ NearestPatchSearch::NearestPatchSearch(const std::uint8_t* values, const std::ar
       sums_(3 * n),
       p0_(n),
       p1_(n),
-      coarse_(n),
+      keep_((n + kKeepWord - 1) / kKeepWord * kKeepWord, 0),
       line_bounds_(n),
-      candidates_(n),
+      candidates_(keep_.size()),
       differences_(n),
       q_lab_(kLabStride),
       q_lines_(kLineStride) {
@@ -174,16 +176,21 @@ double NearestPatchSearch::line_bound(std::int32_t line_part, std::size_t i) con
 std::size_t NearestPatchSearch::nearest(const std::uint8_t* values, std::array<float, 2> position,
                                         std::array<std::size_t, 2> hints) {
   set_query(values, position);
-  coarse_bounds(&sums_[0], &sums_[n_], &sums_[2 * n_], q_sums_.data(), p0_.data(), p1_.data(), q0_, q1_, n_,
-                coarse_.data());
   double threshold = std::numeric_limits<double>::infinity();
   for (const std::size_t hint : hints)
     if (hint < n_) threshold = std::min(threshold, query_distance(hint));
   if (threshold == std::numeric_limits<double>::infinity()) threshold = query_distance(0);
+  coarse_test(&sums_[0], &sums_[n_], &sums_[2 * n_], q_sums_.data(), p0_.data(), p1_.data(), q0_, q1_, n_, threshold,
+              keep_.data());
   std::size_t m = 0;
-  for (std::size_t i = 0; i < n_; ++i) {  // branch-free compaction
-    candidates_[m] = static_cast<std::uint32_t>(i);
-    m += coarse_[i] <= threshold;
+  for (std::size_t start = 0; start < n_; start += kKeepWord) {  // keep_ is zero padded to whole words
+    std::uint64_t any;
+    std::memcpy(&any, &keep_[start], sizeof any);
+    if (any == 0) continue;
+    for (std::size_t i = start; i < start + kKeepWord; ++i) {  // branch-free compaction, in order
+      candidates_[m] = static_cast<std::uint32_t>(i);
+      m += keep_[i];
+    }
   }
   line_differences(q_lines_.data(), lines_.data(), candidates_.data(), m, differences_.data());
   for (std::size_t j = 0; j < m; ++j) line_bounds_[j] = line_bound(differences_[j], candidates_[j]);

@@ -39,8 +39,10 @@ class NearestPatchSearch {
   std::vector<std::int16_t> lines_;   // kLineStride per patch: its rows' and columns' sums per channel
   std::vector<std::int32_t> sums_;    // 3 rows of n_: each channel's sum over the patch
   std::vector<double> p0_, p1_;       // the positions, in double
-  // Per query: the coarse bounds, the kept patches, their line bounds and squared differences.
-  std::vector<double> coarse_, line_bounds_;
+  // Per query: the coarse test's flags (zero padded), the kept patches, their line bounds and
+  // squared differences.
+  std::vector<std::uint8_t> keep_;
+  std::vector<double> line_bounds_;
   std::vector<std::uint32_t> candidates_;
   std::vector<std::int32_t> differences_;
   std::vector<std::int16_t> q_lab_, q_lines_;
