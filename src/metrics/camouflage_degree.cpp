@@ -143,26 +143,28 @@ cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, d
     }
   }
   const double denom = std::exp(gamma) - 1;
-  Rgb2LabCache recon_lab, image_lab;
-  std::vector<cv::Vec3d> recon_labs, image_labs;  // one row's GT pixels
+  std::vector<cv::Vec3b> recons, originals;  // one row's GT pixels
+  std::vector<cv::Vec3d> recon_labs, original_labs;
   std::vector<int> columns;
   std::vector<double> differences;
   for (int r = fg_box.y; r < fg_box.br().y; ++r) {
     // Outside the GT the degree is (exp(γ·similarity·0) − 1)/denom = 0 whatever the colours
     // (their difference is finite): only GT pixels are compared.
-    recon_labs.clear(), image_labs.clear(), columns.clear();
+    recons.clear(), originals.clear(), columns.clear();
     for (int c = fg_box.x; c < fg_box.br().x; ++c) {
       if (fg01.at<std::uint8_t>(r, c) == 0) continue;
       const std::size_t o = box_offset(r, c);
       cv::Vec3b recon;
       for (int ch = 0; ch < 3; ++ch)
         recon[ch] = static_cast<std::uint8_t>(std::nearbyint(static_cast<double>(sum[o * 3 + ch]) / counts[o]));
-      recon_labs.push_back(recon_lab(recon)), image_labs.push_back(image_lab(rgb.at<cv::Vec3b>(r, c)));
-      columns.push_back(c);
+      recons.push_back(recon), originals.push_back(rgb.at<cv::Vec3b>(r, c)), columns.push_back(c);
     }
-    differences.resize(columns.size());
-    ciede2000_pairs(recon_labs.data(), image_labs.data(), columns.size(), differences.data());
-    for (std::size_t k = 0; k < columns.size(); ++k) {
+    const std::size_t n = columns.size();
+    recon_labs.resize(n), original_labs.resize(n), differences.resize(n);
+    skimage_rgb2lab_pixels(recons.data(), n, recon_labs.data());
+    skimage_rgb2lab_pixels(originals.data(), n, original_labs.data());
+    ciede2000_pairs(recon_labs.data(), original_labs.data(), n, differences.data());
+    for (std::size_t k = 0; k < n; ++k) {
       const double similarity = 1 - std::clamp(differences[k] / 100, 0.0, 1.0);
       cd.at<double>(r, columns[k]) = (std::exp(gamma * similarity * 1.0) - 1) / denom;
     }

@@ -8,7 +8,22 @@ namespace sodlab::metrics {
 namespace {
 
 double srgb_linear(double v) { return v > 0.04045 ? std::pow((v + 0.055) / 1.055, 2.4) : v / 12.92; }
-double lab_f(double t) { return t > 0.008856 ? std::cbrt(t) : 7.787 * t + 16. / 116.; }
+// The cube root of x in [0.008856, 1.1] (rgb2lab's range) by arithmetic only, so that it
+// vectorises: x scaled by 8 or 64 into [1/8, 1.1] (exact), a linear first guess (within 13 %),
+// three Halley steps (cubic convergence: 0.13 → 1e-3 → 1e-9 → rounding) and a Newton step, the
+// root scaled back (exact). Within 3 ulp of std::cbrt (test_colour_difference.cpp).
+double cube_root(double x) {
+  const double scale_in = x < 1.0 / 64 ? 64 : x < 1.0 / 8 ? 8 : 1, scale_out = x < 1.0 / 64 ? 0.25 : x < 1.0 / 8 ? 0.5 : 1;
+  const double z = x * scale_in;
+  double y = 0.4 + 0.6 * z;
+  for (int step = 0; step < 3; ++step) {
+    const double y3 = y * y * y;
+    y = y * (y3 + 2 * z) / (2 * y3 + z);
+  }
+  y -= (y * y * y - z) / (3 * (y * y));
+  return y * scale_out;
+}
+double lab_f(double t) { return t > 0.008856 ? cube_root(t) : 7.787 * t + 16. / 116.; }
 double hue_2pi(double y, double x) {
   const double t = std::atan2(y, x);
   return t < 0 ? t + 2 * M_PI : t;
@@ -23,23 +38,38 @@ double chroma_weight(double c) {
   return std::sqrt(c7 / (c7 + 6103515625.0));
 }
 
-constexpr std::size_t kCacheSize = 1 << 12;
+}  // namespace
+
+namespace {
+
+// srgb_linear of each 8-bit value (the same expression, so the same doubles), computed once.
+const std::array<double, 256> kLinear = [] {
+  std::array<double, 256> t{};
+  for (int v = 0; v < 256; ++v) t[v] = srgb_linear(v * (1.0 / 255));
+  return t;
+}();
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void rgb2lab_stage(const cv::Vec3b* __restrict rgb,
+                                                                               std::size_t n,
+                                                                               cv::Vec3d* __restrict out) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const double r = kLinear[rgb[k][0]], g = kLinear[rgb[k][1]], b = kLinear[rgb[k][2]];
+    const double x = (r * 0.412453 + g * 0.357580 + b * 0.180423) / 0.95047;
+    const double y = (r * 0.212671 + g * 0.715160 + b * 0.072169) / 1.0;
+    const double z = (r * 0.019334 + g * 0.119193 + b * 0.950227) / 1.08883;
+    const double fx = lab_f(x), fy = lab_f(y), fz = lab_f(z);
+    out[k] = {116. * fy - 16., 500.0 * (fx - fy), 200.0 * (fy - fz)};
+  }
+}
 
 }  // namespace
 
+void skimage_rgb2lab_pixels(const cv::Vec3b* rgb, std::size_t n, cv::Vec3d* out) { rgb2lab_stage(rgb, n, out); }
+
 cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb) {
-  // srgb_linear of each 8-bit value, computed once (the same expression, so the same doubles).
-  static const std::array<double, 256> linear = [] {
-    std::array<double, 256> t{};
-    for (int v = 0; v < 256; ++v) t[v] = srgb_linear(v * (1.0 / 255));
-    return t;
-  }();
-  const double r = linear[rgb[0]], g = linear[rgb[1]], b = linear[rgb[2]];
-  const double x = (r * 0.412453 + g * 0.357580 + b * 0.180423) / 0.95047;
-  const double y = (r * 0.212671 + g * 0.715160 + b * 0.072169) / 1.0;
-  const double z = (r * 0.019334 + g * 0.119193 + b * 0.950227) / 1.08883;
-  const double fx = lab_f(x), fy = lab_f(y), fz = lab_f(z);
-  return {116. * fy - 16., 500.0 * (fx - fy), 200.0 * (fy - fz)};
+  cv::Vec3d out;
+  skimage_rgb2lab_pixels(&rgb, 1, &out);
+  return out;
 }
 
 namespace {
@@ -145,15 +175,6 @@ double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2) {
   double out;
   ciede2000_pairs(&lab1, &lab2, 1, &out);
   return out;
-}
-
-Rgb2LabCache::Rgb2LabCache() : entries_(kCacheSize, Entry{0, {}}) {}
-
-cv::Vec3d Rgb2LabCache::operator()(const cv::Vec3b& rgb) {
-  const std::uint32_t colour = (std::uint32_t(rgb[0]) << 16) | (std::uint32_t(rgb[1]) << 8) | rgb[2];
-  Entry& entry = entries_[((colour * 2654435761u) >> 20) & (kCacheSize - 1)];  // Fibonacci hashing
-  if (entry.key != colour + 1) entry = {colour + 1, skimage_rgb2lab(rgb)};
-  return entry.lab;
 }
 
 }  // namespace sodlab::metrics
