@@ -24,18 +24,26 @@ constexpr double kEps = 2.220446049250313e-16;
 cv::Mat surrounding_background(const cv::Mat& gt) {
   const int rows = gt.rows, cols = gt.cols;
   cv::Mat horizontal(rows, cols, CV_8UC1), out(rows, cols, CV_8UC1);
-  std::vector<int> prefix(static_cast<std::size_t>(std::max(rows, cols)) + 1);  // set pixels before index
+  std::vector<int> prefix(static_cast<std::size_t>(cols) + 1);  // set pixels before index
   for (int r = 0; r < rows; ++r) {
     const std::uint8_t* g = gt.ptr<std::uint8_t>(r);
     for (int c = 0; c < cols; ++c) prefix[c + 1] = prefix[c] + (g[c] != 0);
     std::uint8_t* o = horizontal.ptr<std::uint8_t>(r);
     for (int c = 0; c < cols; ++c) o[c] = prefix[std::min(cols - 1, c + 9) + 1] - prefix[std::max(0, c - 10)] > 0;
   }
-  for (int c = 0; c < cols; ++c) {
-    for (int r = 0; r < rows; ++r) prefix[r + 1] = prefix[r] + horizontal.at<std::uint8_t>(r, c);
-    for (int r = 0; r < rows; ++r)
-      out.at<std::uint8_t>(r, c) =
-          prefix[std::min(rows - 1, r + 9) + 1] - prefix[std::max(0, r - 10)] > 0 && !gt.at<std::uint8_t>(r, c) ? 1 : 0;
+  // Vertically, row by row: window[c] = the horizontal marks of column c in rows r − 10..r + 9.
+  std::vector<int> window(static_cast<std::size_t>(cols), 0);
+  auto add_row = [&](int r, int sign) {
+    const std::uint8_t* h = horizontal.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) window[c] += sign * h[c];
+  };
+  for (int r = 0; r < std::min(rows, 9); ++r) add_row(r, 1);
+  for (int r = 0; r < rows; ++r) {
+    if (r + 9 < rows) add_row(r + 9, 1);
+    if (r - 11 >= 0) add_row(r - 11, -1);
+    const std::uint8_t* g = gt.ptr<std::uint8_t>(r);
+    std::uint8_t* o = out.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) o[c] = window[c] > 0 && !g[c] ? 1 : 0;
   }
   return out;
 }
