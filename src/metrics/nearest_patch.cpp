@@ -87,19 +87,28 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void coarse_test(
   }
 }
 
-// The Lab values of a patch as int16, its line sums (kLineStride) and channel sums.
+// The Lab values of a patch as int16, its line sums (kLineStride) and channel sums. (Row by row:
+// a row's 21 values added lane by lane into the column sums, and summed per channel.)
 void describe(const std::uint8_t* values, std::int16_t* lab, std::int16_t* lines, std::int32_t* sums) {
-  std::fill_n(lab, kLabStride, 0);
+  constexpr int kRowValues = kSide * 3;
+  std::int16_t columns[kRowValues] = {};
+  std::fill_n(lab + kNearestPatchValues, kLabStride - kNearestPatchValues, 0);
   std::fill_n(lines, kLineStride, 0);
-  std::fill_n(sums, 3, 0);
-  for (int row = 0, k = 0; row < kSide; ++row)
-    for (int column = 0; column < kSide; ++column)
-      for (int c = 0; c < 3; ++c, ++k) {
-        lab[k] = values[k];
-        lines[row * 3 + c] += values[k];
-        lines[kColumnSums + column * 3 + c] += values[k];
-        sums[c] += values[k];
-      }
+  for (int row = 0; row < kSide; ++row) {
+    const std::uint8_t* v = values + row * kRowValues;
+    std::int16_t row_sum[3] = {};
+    for (int k = 0; k < kRowValues; ++k) {
+      lab[row * kRowValues + k] = v[k];
+      columns[k] += v[k];
+      row_sum[k % 3] += v[k];
+    }
+    for (int c = 0; c < 3; ++c) lines[row * 3 + c] = row_sum[c];
+  }
+  for (int c = 0; c < 3; ++c) sums[c] = 0;
+  for (int k = 0; k < kRowValues; ++k) {
+    lines[kColumnSums + k] = columns[k];
+    sums[k % 3] += columns[k];
+  }
 }
 
 }  // namespace
