@@ -13,14 +13,11 @@ constexpr int kLabStride = 160;  // a patch's Lab values, zero padded
 // A patch's line sums: each row's and each column's 7 values of one channel (3·7 + 3·7), padded.
 constexpr int kLineStride = 48, kColumnSums = 24;  // row sums at 0.., column sums at kColumnSums..
 // Bounds are lowered by this relative margin: the roundings of a distance and of a bound (a few
-// additions and a multiplication by kPerPixel of non-negative doubles) are below 1e-15 relative, so a lowered bound
-// stays at or below the distance as computed.
+// additions and a multiplication by kPerPixel of non-negative doubles) are below 1e-15 relative,
+// so a lowered bound stays at or below the distance as computed.
 constexpr double kBoundMargin = 1 - 1e-12;
 constexpr std::size_t kKeepWord = 8;  // coarse-test flags read 8 at a time, to skip runs of rejects
 
-// out[j] = Σ_k (q[k] − b[k])² over the kStride int16 values of patch candidates[j] (kStride per
-// patch from `values`), j < m: the Lab values (at most 147·255² < 2^24) or the line sums (at most
-// 42·1785² < 2^28), exact in int32. kStride: a multiple of kLanes.
 // 16 int16 and 16 int32 values as one vector (GCC/Clang vector extensions: split or scalarised
 // where the target has no such registers, the same integers everywhere).
 constexpr int kLanes = 16;
@@ -41,6 +38,9 @@ __attribute__((always_inline)) inline std::int32_t lane_sum(const Int32Lanes& la
   a += b;
   return (a[0] + a[1]) + (a[2] + a[3]);
 }
+// out[j] = Σ_k (q[k] − b[k])² over the kStride int16 values of patch candidates[j] (kStride per
+// patch from `values`), j < m: the Lab values (at most 147·255² < 2^24) or the line sums (at most
+// 42·1785² < 2^28), exact in int32. kStride: a multiple of kLanes.
 template <int kStride>
 __attribute__((always_inline)) inline void squared_differences(const std::int16_t* __restrict q,
                                                                const std::int16_t* __restrict values,
@@ -179,9 +179,10 @@ double NearestPatchSearch::line_bound(std::int32_t line_part, std::size_t i) con
 
 // A threshold (the least distance of the hints, or patch 0's; so at least the least distance)
 // keeps the patches whose bounds do not exceed it: the coarse bound, then the line bound, the
-// threshold lowered in between to the distance of the patch of least line bound. Bounds never exceed distances, so every patch
-// of least distance is kept (and the patch giving the threshold); the kept ones get their exact
-// distance, in index order, and the first of least distance wins, as in the full scan.
+// threshold lowered in between to the distance of the patch of least line bound. Bounds never
+// exceed distances, so every patch of least distance is kept (and the patch giving the
+// threshold: never none); the kept ones get their exact distance, in index order, and the first
+// of least distance wins, as in the full scan.
 std::size_t NearestPatchSearch::nearest(const std::uint8_t* values, std::array<float, 2> position,
                                         std::array<std::size_t, 2> hints) {
   set_query(values, position);
