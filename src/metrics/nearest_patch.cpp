@@ -60,12 +60,12 @@ __attribute__((always_inline)) inline void squared_differences(const std::int16_
     out[j] = lane_sum(lanes);
   }
 }
-__attribute__((target_clones("avx512bw", "avx2", "default"))) void lab_differences(
+__attribute__((target_clones("avx512f", "avx2", "default"))) void lab_differences(
     const std::int16_t* q, const std::int16_t* values, const std::uint32_t* candidates, std::size_t m,
     std::int32_t* out) {
   squared_differences<kLabStride>(q, values, candidates, m, out);
 }
-__attribute__((target_clones("avx512bw", "avx2", "default"))) void line_differences(
+__attribute__((target_clones("avx512f", "avx2", "default"))) void line_differences(
     const std::int16_t* q, const std::int16_t* values, const std::uint32_t* candidates, std::size_t m,
     std::int32_t* out) {
   squared_differences<kLineStride>(q, values, candidates, m, out);
