@@ -1,5 +1,7 @@
 #include "metrics/camouflage_degree.h"
 
+#include "metrics/nearest_patch.h"
+
 #include "core/error.h"
 
 #include <opencv2/imgproc.hpp>
@@ -14,50 +16,7 @@
 namespace sodlab::metrics {
 namespace {
 
-constexpr int kPatch = 7, kStride = 3;
-constexpr int kLabDim = kPatch * kPatch * 3, kLabStride = 160;  // a patch's Lab values, padded
-
-// Σ_k (q[k] − b[k])² over kLabStride 8-bit values held as int16 (at most 147·255² < 2^24).
-__attribute__((target_clones("avx2", "default"))) std::int32_t lab_distance(const std::int16_t* __restrict q,
-                                                                             const std::int16_t* __restrict b) {
-  std::int32_t acc = 0;
-  for (int k = 0; k < kLabStride; ++k) {
-    const std::int32_t t = q[k] - b[k];
-    acc += t * t;
-  }
-  return acc;
-}
-
-// A patch's Lab values in kGroups groups of 7 (a patch row's 7 values of one channel), summed:
-// Σ over a group of (q − b)² >= (Σ q − Σ b)²/7 (Cauchy-Schwarz), so the Lab part of a distance
-// is at least Σ_g (q[g] − group g of b)²/7, and the whole distance at least that plus the two
-// positional terms. out[i] = that bound for background patch i < n, less a relative 1e-12 (the
-// roundings of the distance itself are below 1e-15 relative), so out[i] <= the distance.
-// groups: kGroups rows of n (patch i's group g at g·n + i); p0, p1: the patches' positions.
-constexpr int kGroups = kPatch * 3, kGroupStride = 24;
-__attribute__((target_clones("avx2", "default"))) void distance_bounds(
-    const std::int16_t* __restrict q, const std::int16_t* __restrict groups, std::size_t n, const double* __restrict p0,
-    const double* __restrict p1, double q0, double q1, std::int32_t* __restrict acc, double* __restrict out) {
-  for (std::size_t i = 0; i < n; ++i) acc[i] = 0;
-  for (int g = 0; g < kGroups; ++g) {
-    const std::int16_t* row = groups + static_cast<std::size_t>(g) * n;
-    const std::int32_t qg = q[g];
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::int32_t t = qg - row[i];
-      acc[i] += t * t;
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const double t0 = q0 - p0[i], t1 = q1 - p1[i];
-    out[i] = (acc[i] / 7.0 + t0 * t0 + t1 * t1) * (1 - 1e-12);
-  }
-}
-
-// The group sums of one patch's kLabDim values (row-major, channels last), padded with zeros.
-void group_sums(const std::uint8_t* lab, std::int16_t* out) {
-  std::fill_n(out, kGroupStride, 0);
-  for (int k = 0; k < kLabDim; ++k) out[(k / (kPatch * 3)) * 3 + k % 3] += lab[k];
-}
+constexpr int kPatch = kNearestPatchSide, kStride = 3, kLabDim = kNearestPatchValues;
 
 constexpr double kEps = 2.220446049250313e-16;
 
@@ -65,18 +24,26 @@ constexpr double kEps = 2.220446049250313e-16;
 cv::Mat surrounding_background(const cv::Mat& gt) {
   const int rows = gt.rows, cols = gt.cols;
   cv::Mat horizontal(rows, cols, CV_8UC1), out(rows, cols, CV_8UC1);
-  std::vector<int> prefix(static_cast<std::size_t>(std::max(rows, cols)) + 1);  // set pixels before index
+  std::vector<int> prefix(static_cast<std::size_t>(cols) + 1);  // set pixels before index
   for (int r = 0; r < rows; ++r) {
     const std::uint8_t* g = gt.ptr<std::uint8_t>(r);
     for (int c = 0; c < cols; ++c) prefix[c + 1] = prefix[c] + (g[c] != 0);
     std::uint8_t* o = horizontal.ptr<std::uint8_t>(r);
     for (int c = 0; c < cols; ++c) o[c] = prefix[std::min(cols - 1, c + 9) + 1] - prefix[std::max(0, c - 10)] > 0;
   }
-  for (int c = 0; c < cols; ++c) {
-    for (int r = 0; r < rows; ++r) prefix[r + 1] = prefix[r] + horizontal.at<std::uint8_t>(r, c);
-    for (int r = 0; r < rows; ++r)
-      out.at<std::uint8_t>(r, c) =
-          prefix[std::min(rows - 1, r + 9) + 1] - prefix[std::max(0, r - 10)] > 0 && !gt.at<std::uint8_t>(r, c) ? 1 : 0;
+  // Vertically, row by row: window[c] = the horizontal marks of column c in rows r − 10..r + 9.
+  std::vector<int> window(static_cast<std::size_t>(cols), 0);
+  auto add_row = [&](int r, int sign) {
+    const std::uint8_t* h = horizontal.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) window[c] += sign * h[c];
+  };
+  for (int r = 0; r < std::min(rows, 9); ++r) add_row(r, 1);
+  for (int r = 0; r < rows; ++r) {
+    if (r + 9 < rows) add_row(r + 9, 1);
+    if (r - 11 >= 0) add_row(r - 11, -1);
+    const std::uint8_t* g = gt.ptr<std::uint8_t>(r);
+    std::uint8_t* o = out.ptr<std::uint8_t>(r);
+    for (int c = 0; c < cols; ++c) o[c] = window[c] > 0 && !g[c] ? 1 : 0;
   }
   return out;
 }
@@ -86,27 +53,31 @@ struct Patches {
   std::vector<std::uint8_t> values;  // kPatch·kPatch·3 per patch, row-major, channels last
 };
 
-// PySODMetrics' _extract_patches: the image padded at the bottom and right by reflection (numpy
-// 'reflect') to fit the stride, windows every kStride pixels, kept where the mask covers all.
-Patches extract_patches(const cv::Mat& img3, const cv::Mat& mask) {
-  const int h = img3.rows, w = img3.cols;
-  auto pad_of = [](int n) { return ((kStride - (n - kPatch) % kStride) % kStride + kStride) % kStride; };
-  const int ph = h + pad_of(h), pw = w + pad_of(w);
-  auto reflect = [](int i, int n) { return i < n ? i : 2 * (n - 1) - i; };
+// PySODMetrics' _extract_patches: windows every kStride pixels from the top-left corner, kept where
+// the mask covers all of them, row by row. (PySODMetrics pads the image at the bottom and right by
+// reflection to fit the stride; the padding is outside the mask, so no kept window reaches it.)
+// lab: the image's values within `region`, which holds every pixel of the mask.
+Patches extract_patches(const cv::Mat& lab, const cv::Rect& region, const cv::Mat& mask) {
+  // run[r·width + c]: the mask pixels from (r, c) rightwards, up to kPatch (region coordinates).
+  std::vector<std::uint8_t> run(static_cast<std::size_t>(region.area()));
+  for (int r = 0; r < region.height; ++r) {
+    const std::uint8_t* m = mask.ptr<std::uint8_t>(region.y + r) + region.x;
+    std::uint8_t* out = &run[static_cast<std::size_t>(r) * region.width];
+    for (int c = region.width - 1, after = 0; c >= 0; --c) out[c] = static_cast<std::uint8_t>(after = m[c] ? std::min(after + 1, kPatch) : 0);
+  }
+  auto first_window = [](int start) { return (start + kStride - 1) / kStride * kStride; };
   Patches out;
-  for (int i = 0; i + kPatch <= ph; i += kStride)
-    for (int j = 0; j + kPatch <= pw; j += kStride) {
+  for (int i = first_window(region.y); i + kPatch <= region.br().y; i += kStride)
+    for (int j = first_window(region.x); j + kPatch <= region.br().x; j += kStride) {
+      const int r0 = i - region.y, c0 = j - region.x;
       bool valid = true;
-      for (int a = 0; a < kPatch && valid; ++a)
-        for (int b = 0; b < kPatch && valid; ++b)
-          valid = i + a < h && j + b < w && mask.at<std::uint8_t>(i + a, j + b) > 0;  // padding: 0
+      for (int a = 0; a < kPatch && valid; ++a) valid = run[static_cast<std::size_t>(r0 + a) * region.width + c0] == kPatch;
       if (!valid) continue;
       out.at.push_back({j, i});
-      for (int a = 0; a < kPatch; ++a)
-        for (int b = 0; b < kPatch; ++b) {
-          const cv::Vec3b& v = img3.at<cv::Vec3b>(reflect(i + a, h), reflect(j + b, w));
-          out.values.push_back(v[0]), out.values.push_back(v[1]), out.values.push_back(v[2]);
-        }
+      for (int a = 0; a < kPatch; ++a) {
+        const std::uint8_t* v = lab.ptr<std::uint8_t>(r0 + a) + 3 * c0;
+        out.values.insert(out.values.end(), v, v + 3 * kPatch);
+      }
     }
   return out;
 }
@@ -127,172 +98,85 @@ void standardise(std::vector<std::array<double, 2>>& coords) {
   }
 }
 
-double srgb_linear(double v) { return v > 0.04045 ? std::pow((v + 0.055) / 1.055, 2.4) : v / 12.92; }
-double lab_f(double t) { return t > 0.008856 ? std::cbrt(t) : 7.787 * t + 16. / 116.; }
-double hue_2pi(double y, double x) {
-  const double t = std::atan2(y, x);
-  return t < 0 ? t + 2 * M_PI : t;
-}
-
 }  // namespace
-
-cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb) {
-  // srgb_linear of each 8-bit value, computed once (the same expression, so the same doubles).
-  static const std::array<double, 256> linear = [] {
-    std::array<double, 256> t{};
-    for (int v = 0; v < 256; ++v) t[v] = srgb_linear(v * (1.0 / 255));
-    return t;
-  }();
-  const double r = linear[rgb[0]], g = linear[rgb[1]], b = linear[rgb[2]];
-  const double x = (r * 0.412453 + g * 0.357580 + b * 0.180423) / 0.95047;
-  const double y = (r * 0.212671 + g * 0.715160 + b * 0.072169) / 1.0;
-  const double z = (r * 0.019334 + g * 0.119193 + b * 0.950227) / 1.08883;
-  const double fx = lab_f(x), fy = lab_f(y), fz = lab_f(z);
-  return {116. * fy - 16., 500.0 * (fx - fy), 200.0 * (fy - fz)};
-}
-
-double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2) {
-  const double L1 = lab1[0], a1 = lab1[1], b1 = lab1[2], L2 = lab2[0], a2 = lab2[1], b2 = lab2[2];
-  const double p257 = std::pow(25.0, 7);
-  double Cbar = 0.5 * (std::hypot(a1, b1) + std::hypot(a2, b2));
-  double c7 = std::pow(Cbar, 7);
-  const double G = 0.5 * (1 - std::sqrt(c7 / (c7 + p257)));
-  const double scale = 1 + G;
-  const double C1 = std::hypot(a1 * scale, b1), h1 = hue_2pi(b1, a1 * scale);
-  const double C2 = std::hypot(a2 * scale, b2), h2 = hue_2pi(b2, a2 * scale);
-  const double Lbar = 0.5 * (L1 + L2), tmp = (Lbar - 50) * (Lbar - 50);
-  const double SL = 1 + 0.015 * tmp / std::sqrt(20 + tmp);
-  const double L_term = (L2 - L1) / SL;
-  Cbar = 0.5 * (C1 + C2);
-  const double SC = 1 + 0.045 * Cbar;
-  const double C_term = (C2 - C1) / SC;
-  const double h_diff = h2 - h1, h_sum = h1 + h2, CC = C1 * C2;
-  double dH = h_diff;
-  if (h_diff > M_PI) dH -= 2 * M_PI;
-  if (h_diff < -M_PI) dH += 2 * M_PI;
-  if (CC == 0.) dH = 0.;
-  const double dH_term = 2 * std::sqrt(CC) * std::sin(dH / 2);
-  double Hbar = h_sum;
-  const bool wrap = CC != 0. && std::fabs(h_diff) > M_PI;
-  if (wrap && h_sum < 2 * M_PI) Hbar += 2 * M_PI;
-  if (wrap && h_sum >= 2 * M_PI) Hbar -= 2 * M_PI;
-  if (CC == 0.) Hbar *= 2;
-  Hbar *= 0.5;
-  const double deg = M_PI / 180;
-  const double T = 1 - 0.17 * std::cos(Hbar - 30 * deg) + 0.24 * std::cos(2 * Hbar) +
-                   0.32 * std::cos(3 * Hbar + 6 * deg) - 0.20 * std::cos(4 * Hbar - 63 * deg);
-  const double SH = 1 + 0.015 * Cbar * T;
-  const double H_term = dH_term / SH;
-  c7 = std::pow(Cbar, 7);
-  const double Rc = 2 * std::sqrt(c7 / (c7 + p257));
-  const double e = (Hbar * (180.0 / M_PI) - 275) / 25;  // np.rad2deg
-  const double dtheta = 30 * deg * std::exp(-(e * e));
-  const double R_term = -std::sin(2 * dtheta) * Rc * C_term * H_term;
-  double dE2 = L_term * L_term;
-  dE2 += C_term * C_term;
-  dE2 += H_term * H_term;
-  dE2 += R_term;
-  return std::sqrt(std::max(dE2, 0.0));
-}
 
 cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma, double lambda_spatial) {
   if (rgb.type() != CV_8UC3 || gt.type() != CV_8UC1 || rgb.size() != gt.size())
     throw InputError("camouflage_degree: an 8-bit RGB image and a 0/1 mask of the same size");
   const int h = gt.rows, w = gt.cols;
-  const cv::Mat fg = gt != 0, bg = surrounding_background(gt != 0);
-  cv::Mat fg01, lab, fg_lab, bg_lab;
-  fg.convertTo(fg01, CV_8U, 1.0 / 255);
-  cv::cvtColor(rgb, lab, cv::COLOR_RGB2Lab);
-  lab.copyTo(fg_lab), lab.copyTo(bg_lab);
-  fg_lab.setTo(cv::Scalar::all(0), fg01 == 0);
-  bg_lab.setTo(cv::Scalar::all(0), bg == 0);
-  const Patches fp = extract_patches(fg_lab, fg01), bp = extract_patches(bg_lab, bg);
+  cv::Mat fg01 = gt != 0;
+  fg01 /= 255;
+  const cv::Mat bg = surrounding_background(fg01);
+  // Everything but the output lies within the GT dilated (fg and bg), the reconstruction within the GT.
+  const cv::Rect region = cv::boundingRect(fg01 | bg), fg_box = cv::boundingRect(fg01);
+  cv::Mat lab;
+  cv::cvtColor(rgb(region), lab, cv::COLOR_RGB2Lab);
+  const Patches fp = extract_patches(lab, region, fg01), bp = extract_patches(lab, region, bg);
   cv::Mat cd = cv::Mat::zeros(h, w, CV_64F);
   if (fp.at.empty() || bp.at.empty()) return cd;
 
-  // Nearest background patch of each foreground patch: Lab values and λ·standardised position,
-  // as float32 (PySODMetrics' astype), squared distances in double, summed in feature order
-  // (the 147 Lab values, then row, then column). The Lab values are 8-bit integers, so their
-  // squared differences and every partial sum of them are integers below 2^24: exact in double
-  // in any order, and the same in int32. So the Lab part is summed in integers (vectorised),
-  // converted, and the two positional terms added after it in order: bit for bit the sequential
-  // double sum.
+  // Nearest background patch of each foreground patch (nearest_patch.h): Lab values and
+  // λ·standardised position as float32 (PySODMetrics' astype).
   const std::size_t nb = bp.at.size(), nf = fp.at.size();
   std::vector<std::array<double, 2>> coords;
   for (const auto& p : bp.at) coords.push_back({double(p.y), double(p.x)});
   for (const auto& p : fp.at) coords.push_back({double(p.y), double(p.x)});
   standardise(coords);
-  auto position = [&](std::size_t coord_row) {
-    return std::array<float, 2>{static_cast<float>(lambda_spatial * coords[coord_row][0]),
-                                static_cast<float>(lambda_spatial * coords[coord_row][1])};
-  };
-  std::vector<std::int16_t> lab_bg(nb * kLabStride, 0);  // zero padding: a zero difference
-  std::vector<std::int16_t> groups_bg(static_cast<std::size_t>(kGroups) * nb), groups_one(kGroupStride);
-  std::vector<std::array<float, 2>> pos_bg(nb);
-  std::vector<double> p0_bg(nb), p1_bg(nb);
-  for (std::size_t i = 0; i < nb; ++i) {
-    std::copy_n(&bp.values[i * kLabDim], kLabDim, &lab_bg[i * kLabStride]);
-    group_sums(&bp.values[i * kLabDim], groups_one.data());
-    for (int g = 0; g < kGroups; ++g) groups_bg[static_cast<std::size_t>(g) * nb + i] = groups_one[g];
-    pos_bg[i] = position(i);
-    p0_bg[i] = pos_bg[i][0], p1_bg[i] = pos_bg[i][1];
-  }
-  std::vector<std::int16_t> lab_q(kLabStride, 0), groups_q(kGroupStride);
-  std::vector<std::int32_t> bound_acc(nb);
-  std::vector<double> bound(nb);
-  cv::Mat im_bg = rgb.clone();
-  im_bg.setTo(cv::Scalar::all(0), bg == 0);
-  std::vector<std::int64_t> sum(static_cast<std::size_t>(h) * w * 3, 0);
-  std::vector<double> counts(static_cast<std::size_t>(h) * w, kEps);
-  // The exact search, pruned: a background patch whose lower bound (distance_bounds) exceeds the
-  // best distance so far cannot be the nearest; the others get their exact distance. Starting
-  // from the patch of the lowest bound, the nearest is the one of least distance, the first of
-  // equals: the patch the full scan in order finds.
+  std::vector<std::array<float, 2>> positions(nb + nf);
+  for (std::size_t i = 0; i < nb + nf; ++i)
+    positions[i] = {static_cast<float>(lambda_spatial * coords[i][0]), static_cast<float>(lambda_spatial * coords[i][1])};
+  NearestPatchSearch search(bp.values.data(), positions.data(), nb);
+  // The reconstruction: each foreground patch's pixels get the RGB values of its match (inside
+  // the background, so the photograph's own), averaged where patches overlap; over fg_box.
+  const std::size_t box_pixels = static_cast<std::size_t>(fg_box.area());
+  std::vector<std::int32_t> sum(box_pixels * 3, 0);
+  std::vector<double> counts(box_pixels, kEps);
+  auto box_offset = [&](int r, int c) { return static_cast<std::size_t>(r - fg_box.y) * fg_box.width + (c - fg_box.x); };
+  // Neighbouring foreground patches overlap: the nearest of the previous one (on its left, as a
+  // rule) and of the last one in the same column (above) are good first guesses.
+  constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> column_answer(static_cast<std::size_t>(w / kStride) + 1, kNone);
+  std::size_t best = kNone;
   for (std::size_t f = 0; f < nf; ++f) {
-    std::copy_n(&fp.values[f * kLabDim], kLabDim, lab_q.data());
-    group_sums(&fp.values[f * kLabDim], groups_q.data());
-    const std::array<float, 2> q = position(nb + f);
-    auto distance = [&](std::size_t i) {
-      double d = static_cast<double>(lab_distance(lab_q.data(), &lab_bg[i * kLabStride]));
-      const double t0 = double(q[0]) - double(pos_bg[i][0]), t1 = double(q[1]) - double(pos_bg[i][1]);
-      d += t0 * t0;
-      d += t1 * t1;
-      return d;
-    };
-    distance_bounds(groups_q.data(), groups_bg.data(), nb, p0_bg.data(), p1_bg.data(), q[0], q[1], bound_acc.data(),
-                    bound.data());
-    const std::size_t start = static_cast<std::size_t>(std::min_element(bound.begin(), bound.end()) - bound.begin());
-    std::size_t best = start;
-    double best_d = distance(start);
-    for (std::size_t i = 0; i < nb; ++i) {
-      if (i == start || bound[i] > best_d) continue;
-      const double d = distance(i);
-      if (d < best_d || (d == best_d && i < best)) best_d = d, best = i;
-    }
-    const int fx = std::clamp(fp.at[f].y, 0, h - kPatch), fy = std::clamp(fp.at[f].x, 0, w - kPatch);
-    const int cx = std::clamp(bp.at[best].y, 0, h - kPatch), cy = std::clamp(bp.at[best].x, 0, w - kPatch);
-    for (int a = 0; a < kPatch; ++a)
+    std::size_t& above = column_answer[static_cast<std::size_t>(fp.at[f].x / kStride)];
+    best = search.nearest(&fp.values[f * kLabDim], positions[nb + f], {best, above});
+    above = best;
+    for (int a = 0; a < kPatch; ++a) {
+      const cv::Vec3b* v = rgb.ptr<cv::Vec3b>(bp.at[best].y + a) + bp.at[best].x;
+      const std::size_t o = box_offset(fp.at[f].y + a, fp.at[f].x);
       for (int b = 0; b < kPatch; ++b) {
-        const cv::Vec3b& v = im_bg.at<cv::Vec3b>(cx + a, cy + b);
-        const std::size_t o = static_cast<std::size_t>(fx + a) * w + (fy + b);
-        for (int ch = 0; ch < 3; ++ch) sum[o * 3 + ch] += v[ch];
-        counts[o] += 1;
+        for (int ch = 0; ch < 3; ++ch) sum[(o + b) * 3 + ch] += v[b][ch];
+        counts[o + b] += 1;
       }
+    }
   }
   const double denom = std::exp(gamma) - 1;
-  for (int r = 0; r < h; ++r)
-    for (int c = 0; c < w; ++c) {
-      // Outside the GT the degree is (exp(γ·similarity·0) − 1)/denom = 0 whatever the colours
-      // (their difference is finite): only GT pixels are compared.
+  std::vector<cv::Vec3b> recons, originals;  // one row's GT pixels
+  std::vector<cv::Vec3d> recon_labs, original_labs;
+  std::vector<int> columns;
+  std::vector<double> differences;
+  for (int r = fg_box.y; r < fg_box.br().y; ++r) {
+    // Outside the GT the degree is (exp(γ·similarity·0) − 1)/denom = 0 whatever the colours
+    // (their difference is finite): only GT pixels are compared.
+    recons.clear(), originals.clear(), columns.clear();
+    for (int c = fg_box.x; c < fg_box.br().x; ++c) {
       if (fg01.at<std::uint8_t>(r, c) == 0) continue;
-      const std::size_t o = static_cast<std::size_t>(r) * w + c;
+      const std::size_t o = box_offset(r, c);
       cv::Vec3b recon;
       for (int ch = 0; ch < 3; ++ch)
         recon[ch] = static_cast<std::uint8_t>(std::nearbyint(static_cast<double>(sum[o * 3 + ch]) / counts[o]));
-      const double de = ciede2000(skimage_rgb2lab(recon), skimage_rgb2lab(rgb.at<cv::Vec3b>(r, c)));
-      const double similarity = 1 - std::clamp(de / 100, 0.0, 1.0);
-      cd.at<double>(r, c) = (std::exp(gamma * similarity * 1.0) - 1) / denom;
+      recons.push_back(recon), originals.push_back(rgb.at<cv::Vec3b>(r, c)), columns.push_back(c);
     }
+    const std::size_t n = columns.size();
+    recon_labs.resize(n), original_labs.resize(n), differences.resize(n);
+    skimage_rgb2lab_pixels(recons.data(), n, recon_labs.data());
+    skimage_rgb2lab_pixels(originals.data(), n, original_labs.data());
+    ciede2000_pairs(recon_labs.data(), original_labs.data(), n, differences.data());
+    for (std::size_t k = 0; k < n; ++k) {
+      const double similarity = 1 - std::clamp(differences[k] / 100, 0.0, 1.0);
+      cd.at<double>(r, columns[k]) = (std::exp(gamma * similarity * 1.0) - 1) / denom;
+    }
+  }
   return cd;
 }
 

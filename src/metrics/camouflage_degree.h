@@ -8,6 +8,8 @@
 // where PySODMetrics asks scikit-learn's brute-force search.
 #pragma once
 
+#include "metrics/colour_difference.h"
+
 #include <opencv2/core.hpp>
 
 namespace sodlab::metrics {
@@ -15,9 +17,6 @@ namespace sodlab::metrics {
 // rgb: CV_8UC3 in RGB order; gt: CV_8UC1 0/1 of the same size. Returns CV_64F.
 cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma = 8, double lambda_spatial = 20);
 
-// scikit-image 0.19's rgb2lab (sRGB, D65, 2°) of one 8-bit RGB pixel, and deltaE_ciede2000
-// (kL = kC = kH = 1) of two Lab colours.
-cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb);
-double ciede2000(const cv::Vec3d& lab1, const cv::Vec3d& lab2);
+// skimage_rgb2lab and ciede2000: colour_difference.h.
 
 }  // namespace sodlab::metrics
