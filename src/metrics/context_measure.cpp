@@ -137,6 +137,96 @@ __attribute__((target_clones("avx512f", "fma", "default"))) void correlate_span(
   }
 }
 
+// correlate_span for two rows at once: out_a for the rows below src, out_b for those below
+// src + stride (the next output row), over the same columns. Each source row is read once for
+// both (they share kr − 1 of them), so the loads per FMA halve; each output's chain is the same
+// as correlate_span's (source rows ascending, then columns), so are its bits. For AVX-512 only
+// (16 accumulator registers); elsewhere two correlate_span calls (the same values).
+__attribute__((target("avx512f"))) void correlate_two_rows_avx512(const double* __restrict src, std::size_t stride,
+                                                                  const double* __restrict k, int kr, int kc,
+                                                                  std::size_t len, double* __restrict out_a,
+                                                                  double* __restrict out_b) {
+  for (std::size_t t = 0; t < len; t += kSpanBlock) {
+    double a[kSpanBlock] = {}, b[kSpanBlock] = {};
+    auto row_of = [&](int s) { return src + static_cast<std::size_t>(s) * stride + t; };
+    for (int j = 0; j < kc; ++j)  // source row 0: a's kernel row 0
+      for (std::size_t u = 0; u < kSpanBlock; ++u) a[u] = std::fma(k[j], row_of(0)[u + j], a[u]);
+    for (int s = 1; s < kr; ++s) {  // source row s: a's kernel row s, b's kernel row s − 1
+      const double* row = row_of(s);
+      const double *ka = k + s * kc, *kb = ka - kc;
+      for (int j = 0; j < kc; ++j)
+        for (std::size_t u = 0; u < kSpanBlock; ++u) {
+          const double x = row[u + j];
+          a[u] = std::fma(ka[j], x, a[u]);
+          b[u] = std::fma(kb[j], x, b[u]);
+        }
+    }
+    for (int j = 0; j < kc; ++j)  // source row kr: b's kernel row kr − 1
+      for (std::size_t u = 0; u < kSpanBlock; ++u) b[u] = std::fma(k[(kr - 1) * kc + j], row_of(kr)[u + j], b[u]);
+    std::copy_n(a, std::min(kSpanBlock, len - t), out_a + t);
+    std::copy_n(b, std::min(kSpanBlock, len - t), out_b + t);
+  }
+}
+
+void correlate_two_rows(const double* src, std::size_t stride, const double* k, int kr, int kc, std::size_t len,
+                        double* out_a, double* out_b) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512) {
+    correlate_two_rows_avx512(src, stride, k, kr, kc, len, out_a, out_b);
+  } else {
+    correlate_span(src, stride, k, kr, kc, len, out_a);
+    correlate_span(src + stride, stride, k, kr, kc, len, out_b);
+  }
+}
+
+// The map's spread at every GT pixel (ContextSpreads::map_on_gt, in the order of `runs`) from the
+// map padded by the kernel's radii (`padded`: pixel (r, c)'s window starts at padded (r, c)). Rows
+// go in pairs (0 and 1, 2 and 3, ...): where runs of the two rows share columns, both rows'
+// spreads there come from one correlate_two_rows; the rest of each run from correlate_span.
+void spread_on_runs(const cv::Mat& padded, const std::vector<GtRun>& runs, const double* k, int kr, int kc,
+                    double* out) {
+  const std::size_t stride = padded.step1();
+  std::vector<std::size_t> offset(runs.size() + 1, 0);  // where each run's outputs start
+  for (std::size_t i = 0; i < runs.size(); ++i) offset[i + 1] = offset[i] + static_cast<std::size_t>(runs[i].end - runs[i].begin);
+  auto single = [&](std::size_t i, int lo, int hi) {
+    const GtRun& run = runs[i];
+    correlate_span(padded.ptr<double>(run.row) + lo, stride, k, kr, kc, static_cast<std::size_t>(hi - lo),
+                   out + offset[i] + (lo - run.begin));
+  };
+  // The parts of run i that no run of [first, last) covers, each done singly.
+  auto rest_single = [&](std::size_t i, std::size_t first, std::size_t last) {
+    int from = runs[i].begin;
+    for (std::size_t j = first; j < last && from < runs[i].end; ++j) {
+      if (runs[j].end <= from) continue;
+      if (runs[j].begin >= runs[i].end) break;
+      if (runs[j].begin > from) single(i, from, runs[j].begin);
+      from = std::max(from, runs[j].end);
+    }
+    if (from < runs[i].end) single(i, from, runs[i].end);
+  };
+  for (std::size_t a0 = 0; a0 < runs.size();) {
+    const int row = runs[a0].row;
+    std::size_t a1 = a0;
+    while (a1 < runs.size() && runs[a1].row == row) ++a1;
+    std::size_t b1 = a1;
+    while (b1 < runs.size() && runs[b1].row == row + 1) ++b1;
+    // Row `row` is [a0, a1), row + 1 (possibly no run) is [a1, b1): their shared columns in pairs.
+    for (std::size_t i = a0, j = a1; i < a1 && j < b1;) {
+      const int lo = std::max(runs[i].begin, runs[j].begin), hi = std::min(runs[i].end, runs[j].end);
+      if (lo < hi)
+        correlate_two_rows(padded.ptr<double>(row) + lo, stride, k, kr, kc, static_cast<std::size_t>(hi - lo),
+                           out + offset[i] + (lo - runs[i].begin), out + offset[j] + (lo - runs[j].begin));
+      if (runs[i].end < runs[j].end)
+        ++i;
+      else
+        ++j;
+    }
+    for (std::size_t i = a0; i < a1; ++i) rest_single(i, a1, b1);
+    for (std::size_t j = a1; j < b1; ++j) rest_single(j, a0, a1);
+    a0 = b1;
+  }
+}
+
 }  // namespace
 
 ContextSpreads context_spreads(const cv::Mat& pred, const cv::Mat& gt, double alpha) {
@@ -157,14 +247,7 @@ ContextSpreads context_spreads(const cv::Mat& pred, const cv::Mat& gt, double al
   std::size_t n_gt = 0;
   for (const GtRun& run : out.runs) n_gt += static_cast<std::size_t>(run.end - run.begin);
   out.map_on_gt.resize(n_gt);
-  {
-    double* o = out.map_on_gt.data();
-    for (const GtRun& run : out.runs) {
-      correlate_span(reflected.ptr<double>(run.row) + run.begin, reflected.step1(), k, kr, kc,
-                     static_cast<std::size_t>(run.end - run.begin), o);
-      o += run.end - run.begin;
-    }
-  }
+  spread_on_runs(reflected, out.runs, k, kr, kc, out.map_on_gt.data());
 
   // Forward inference's numerator Σ_i map(i)·(K ⋆ reflected GT)(i). The kernel is symmetric
   // (K(e) = K(-e) bit for bit), so by moving the sum onto the GT it is Σ over every pixel x of

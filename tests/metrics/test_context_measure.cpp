@@ -2,7 +2,8 @@
 // (PySODMetrics' fixed kernel for <= 1 GT pixel: covariance diag(1/4, 1/4), 3x3), whose value
 // follows in closed form; and against the definition computed the way PySODMetrics computes it
 // (two whole-image cv::filter2D spreads, here both in float64) on GTs at the centre, on each
-// border and corner, filling the image, and in images smaller than the kernel. The fixture test
+// border and corner, filling the image, and in images smaller than the kernel; and the map's
+// spread pixel by pixel against filter2D on GTs of many runs a row (the paired rows). The fixture test
 // (test_pysod_all.cpp) checks real maps against PySODMetrics itself.
 #include <catch2/catch.hpp>
 
@@ -125,4 +126,38 @@ TEST_CASE("Context-measure: spreads of another image are refused") {
   CHECK_NOTHROW(context_measure(spreads, map, gt, 1.0));
   CHECK_THROWS_AS(context_measure(spreads, map, other_gt, 1.0), sodlab::InputError);
   CHECK_THROWS_AS(context_measure(spreads, small_map, small, 1.0), sodlab::InputError);
+}
+
+TEST_CASE("Context-measure: the map's spread at each GT pixel equals filter2D's, for GTs of many runs a row") {
+  // Rows of several runs that overlap the next row's only in part (a ring, noise, two blobs, a
+  // checkerboard), so that pairs of rows are correlated together only on their shared columns.
+  cv::RNG rng(7);
+  const cv::Size size(97, 61);
+  std::vector<std::pair<std::string, cv::Mat>> gts;
+  cv::Mat ring = cv::Mat::zeros(size, CV_8UC1);
+  cv::circle(ring, {48, 30}, 22, cv::Scalar(1), 7);
+  gts.emplace_back("ring", ring);
+  cv::Mat noise(size, CV_8UC1);
+  rng.fill(noise, cv::RNG::UNIFORM, 0, 2);
+  gts.emplace_back("noise", noise);
+  cv::Mat blobs = cv::Mat::zeros(size, CV_8UC1);
+  cv::ellipse(blobs, {25, 20}, {15, 9}, 20, 0, 360, cv::Scalar(1), cv::FILLED);
+  cv::ellipse(blobs, {60, 35}, {30, 12}, -35, 0, 360, cv::Scalar(1), cv::FILLED);
+  gts.emplace_back("two blobs", blobs);
+  cv::Mat checker(size, CV_8UC1);
+  for (int r = 0; r < size.height; ++r)
+    for (int c = 0; c < size.width; ++c) checker.at<std::uint8_t>(r, c) = ((r / 3 + c / 5) % 2) ? 1 : 0;
+  gts.emplace_back("checkerboard", checker);
+  for (const auto& [name, gt] : gts) {
+    INFO(name);
+    const cv::Mat map = random_map(size, rng);
+    const ContextSpreads spreads = context_spreads(map, gt);
+    cv::Mat want;
+    cv::filter2D(map, want, CV_64F, context_kernel(gt, 6.0), cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
+    std::size_t i = 0;
+    for (const GtRun& run : spreads.runs)
+      for (int c = run.begin; c < run.end; ++c, ++i)
+        REQUIRE(spreads.map_on_gt.at(i) == Approx(want.at<double>(run.row, c)).epsilon(1e-12).margin(1e-15));
+    CHECK(i == static_cast<std::size_t>(cv::countNonZero(gt)));
+  }
 }
