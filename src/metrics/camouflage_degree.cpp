@@ -1,5 +1,6 @@
 #include "metrics/camouflage_degree.h"
 
+#include "metrics/colour_difference.h"
 #include "metrics/nearest_patch.h"
 
 #include "core/error.h"

@@ -8,15 +8,11 @@
 // where PySODMetrics asks scikit-learn's brute-force search.
 #pragma once
 
-#include "metrics/colour_difference.h"
-
 #include <opencv2/core.hpp>
 
 namespace sodlab::metrics {
 
 // rgb: CV_8UC3 in RGB order; gt: CV_8UC1 0/1 of the same size. Returns CV_64F.
 cv::Mat camouflage_degree(const cv::Mat& rgb, const cv::Mat& gt, double gamma = 8, double lambda_spatial = 20);
-
-// skimage_rgb2lab and ciede2000: colour_difference.h.
 
 }  // namespace sodlab::metrics

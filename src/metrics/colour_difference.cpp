@@ -42,18 +42,23 @@ double chroma_weight(double c) {
 
 namespace {
 
-// srgb_linear of each 8-bit value (the same expression, so the same doubles), computed once.
-const std::array<double, 256> kLinear = [] {
-  std::array<double, 256> t{};
-  for (int v = 0; v < 256; ++v) t[v] = srgb_linear(v * (1.0 / 255));
-  return t;
-}();
+// srgb_linear of each 8-bit value (the same expression, so the same doubles), computed on first use.
+const std::array<double, 256>& linear_table() {
+  static const std::array<double, 256> table = [] {
+    std::array<double, 256> t{};
+    for (int v = 0; v < 256; ++v) t[v] = srgb_linear(v * (1.0 / 255));
+    return t;
+  }();
+  return table;
+}
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void rgb2lab_stage(const cv::Vec3b* __restrict rgb,
+// out[k] = rgb2lab of rgb[k], linear: linear_table().
+__attribute__((target_clones("avx512f", "avx2", "default"))) void rgb2lab_stage(const double* __restrict linear,
+                                                                               const cv::Vec3b* __restrict rgb,
                                                                                std::size_t n,
                                                                                cv::Vec3d* __restrict out) {
   for (std::size_t k = 0; k < n; ++k) {
-    const double r = kLinear[rgb[k][0]], g = kLinear[rgb[k][1]], b = kLinear[rgb[k][2]];
+    const double r = linear[rgb[k][0]], g = linear[rgb[k][1]], b = linear[rgb[k][2]];
     const double x = (r * 0.412453 + g * 0.357580 + b * 0.180423) / 0.95047;
     const double y = (r * 0.212671 + g * 0.715160 + b * 0.072169) / 1.0;
     const double z = (r * 0.019334 + g * 0.119193 + b * 0.950227) / 1.08883;
@@ -64,7 +69,9 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void rgb2lab_stage(
 
 }  // namespace
 
-void skimage_rgb2lab_pixels(const cv::Vec3b* rgb, std::size_t n, cv::Vec3d* out) { rgb2lab_stage(rgb, n, out); }
+void skimage_rgb2lab_pixels(const cv::Vec3b* rgb, std::size_t n, cv::Vec3d* out) {
+  rgb2lab_stage(linear_table().data(), rgb, n, out);
+}
 
 cv::Vec3d skimage_rgb2lab(const cv::Vec3b& rgb) {
   cv::Vec3d out;

@@ -157,8 +157,8 @@ ImageEvaluation evaluate_image(const cv::Mat& pred, const cv::Mat& gt, Conventio
   const std::int64_t n = static_cast<std::int64_t>(rows) * cols;
   const int gt_cut = pysod ? 129 : 26;  // gt > 128 ; im2double(gt) >= 0.1 ⇔ gt >= 26
 
-  // The binary GT; the class histograms only for the families computed from them (the others,
-  // wfm, hce, cm, ccm and size invariance, read the pixels through p and bin alone).
+  // The binary GT; the class histograms only for the families computed from them
+  // (needs_class_histograms).
   thread_local std::vector<std::uint8_t> g;
   g.resize(static_cast<std::size_t>(n));
   const bool histograms = needs_class_histograms(sel);
